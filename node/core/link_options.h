@@ -1,0 +1,33 @@
+// LinkOptions: the tunables of every link of a node. Defaults explained
+// inline; node.sample.toml documents the matching [link] keys.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lifeline::node {
+
+struct LinkOptions {
+  // A ping goes to each up link this often; its echo gives the round-trip time.
+  int64_t heartbeat_interval_us = 250'000;
+  // A link with nothing heard for this long is marked down (≥ 2 heartbeats).
+  int64_t down_after_us = 1'500'000;
+  // Records in flight with no ack progress for this long: ask the peer where
+  // it is (Hello want_reply) and resend from there. Also the pace of gap
+  // resume requests.
+  int64_t resend_after_us = 1'000'000;
+  // A child whose parent link is down sends Hello at this interval, doubling
+  // up to hello_backoff_max_us (ZeroMQ reconnects underneath with its own backoff).
+  int64_t hello_backoff_initial_us = 50'000;
+  int64_t hello_backoff_max_us = 500'000;
+  // Records in one data frame, and payload bytes after which a frame closes.
+  size_t frame_max_records = 512;
+  size_t frame_max_bytes = 256 * 1024;
+  // Records sent and not yet acknowledged on one link (several batches: the
+  // sender never waits for one ack before sending the next batch).
+  uint64_t window_max_records = 32768;
+  // Messages created per write transaction by one post command.
+  size_t post_batch = 4096;
+};
+
+}  // namespace lifeline::node

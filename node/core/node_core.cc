@@ -1,0 +1,483 @@
+#include "node/core/node_core.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "protocol/codec.h"
+#include "topology/logging.h"
+
+namespace lifeline::node {
+namespace {
+
+using protocol::Frame;
+using protocol::Record;
+using topology::DivisionCode;
+
+constexpr int64_t kNever = std::numeric_limits<int64_t>::min() / 2;
+
+std::string code12(uint64_t code) {
+  std::string s = std::to_string(code);
+  return std::string(s.size() < 12 ? 12 - s.size() : 0, '0') + s;
+}
+
+DivisionCode as_code(uint64_t number) {
+  auto c = DivisionCode::from_number(number);
+  return c ? *c : DivisionCode();
+}
+
+const char* role_name(LinkRole role) { return role == LinkRole::kParent ? "parent" : "child"; }
+
+std::string refusal_counter(uint64_t peer) { return "refused:" + code12(peer); }
+
+// Test payload: the origin sequence (little-endian) then a fixed filler.
+std::string test_payload(uint64_t origin_seq, uint32_t size) {
+  std::string p(size, 'L');
+  for (uint32_t i = 0; i < std::min<uint32_t>(size, 8); ++i) p[i] = static_cast<char>(origin_seq >> (8 * i));
+  return p;
+}
+
+}  // namespace
+
+const char* link_state_name(LinkState state) { return state == LinkState::kUp ? "up" : "down"; }
+
+// In-memory state of the link toward one neighbour. `cursor` mirrors the
+// committed store; the rest is volatile and rebuilt from it after a restart.
+struct NodeCore::Link {
+  uint64_t peer = 0;                     // neighbour's code
+  LinkRole role = LinkRole::kChild;      // the neighbour's role relative to us
+  storage::LinkCursor cursor;            // as last committed
+  uint64_t next_send = 1;                // next link seq to hand to the transport
+  LinkState state = LinkState::kDown;
+  int64_t since_wall_us = 0;             // when state last changed
+  int64_t last_heard_us = kNever;        // mono time of the last frame received
+  int64_t last_ping_us = kNever;         // mono time of the last ping sent
+  int64_t rtt_us = -1;                   // last measured round-trip time
+  uint64_t ack_sent = 0;                 // highest applied seq told to the peer
+  int64_t ack_progress_us = kNever;      // mono time acked last advanced or a flight began
+  bool hello_reply_owed = false;         // the peer asked for our Hello
+  bool stall_hello_owed = false;         // acks stopped progressing: ask where the peer is
+  int64_t stall_hello_at_us = kNever;
+  bool gap_hello_owed = false;           // a gap was seen: ask the peer to resend
+  uint64_t gap_hello_applied = ~uint64_t{0};
+  int64_t gap_hello_at_us = kNever;
+  std::optional<uint64_t> echo_owed;     // a ping's sent_at to echo back
+  int64_t hello_next_us = 0;             // next Hello attempt toward a down parent
+  int64_t hello_backoff_us = 0;
+  uint64_t malformed = 0;                // frames refused before decoding completed
+};
+
+// Effects of one input batch, staged until the write transaction commits
+// (Store::write may run its callback more than once).
+struct NodeCore::Batch {
+  storage::WriteTxn* txn = nullptr;
+  Instant now;
+  std::map<uint64_t, storage::LinkCursor> cursors;   // staged cursors of touched links
+  std::map<uint64_t, uint64_t> acks;                 // highest ack seen per peer
+  std::map<std::string, uint64_t> counter_deltas;
+  std::vector<std::pair<uint64_t, protocol::Hello>> hellos;
+  std::vector<std::pair<uint64_t, protocol::Heartbeat>> heartbeats;
+  std::set<uint64_t> heard;
+  std::set<uint64_t> gaps;
+  std::vector<std::pair<uint64_t, std::string>> refusals;  // peer, reason: logged after commit
+  std::vector<std::string> warnings;
+  bool dirty = false;  // something other than cursors and counters was written
+
+  storage::LinkCursor& cursor(const Link& l) {
+    auto it = cursors.find(l.peer);
+    return it != cursors.end() ? it->second : cursors.emplace(l.peer, l.cursor).first->second;
+  }
+};
+
+NodeCore::NodeCore(topology::Neighbourhood neighbourhood, storage::Store* store, LinkOptions options)
+    : neighbourhood_(std::move(neighbourhood)), store_(store), options_(options) {
+  auto add = [&](DivisionCode code, LinkRole role) {
+    auto l = std::make_unique<Link>();
+    l->peer = code.number();
+    l->role = role;
+    links_[l->peer] = std::move(l);
+  };
+  if (neighbourhood_.parent()) add(*neighbourhood_.parent(), LinkRole::kParent);
+  for (DivisionCode c : neighbourhood_.children()) add(c, LinkRole::kChild);
+}
+
+NodeCore::~NodeCore() = default;
+
+NodeCore::Link* NodeCore::link(uint64_t peer) {
+  auto it = links_.find(peer);
+  return it == links_.end() ? nullptr : it->second.get();
+}
+
+Status NodeCore::start(const Instant& now) {
+  std::map<uint64_t, storage::LinkCursor> cursors;
+  Status s = store_->read([&](const storage::ReadTxn& txn) {
+    cursors = txn.all_cursors();
+    counters_ = txn.counters();
+  });
+  if (!s) return s;
+  for (auto& [peer, cursor] : cursors) {
+    Link* l = link(peer);
+    if (l == nullptr) {
+      folder_logger("node")->warn("store holds a cursor for {} which is no longer a neighbour; its {} outbox records wait",
+                                  code12(peer), cursor.last_assigned - cursor.acked);
+      continue;
+    }
+    l->cursor = cursor;
+  }
+  for (auto& [peer, l] : links_) {
+    l->next_send = l->cursor.acked + 1;
+    l->ack_sent = l->cursor.applied;
+    l->since_wall_us = now.wall_us;
+    l->hello_next_us = now.mono_us;
+    l->hello_backoff_us = options_.hello_backoff_initial_us;
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// Input: frames
+
+Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) {
+  std::vector<std::pair<uint64_t, Frame>> decoded;
+  decoded.reserve(frames.size());
+  for (const InFrame& in : frames) {
+    Link* l = link(in.peer);
+    if (l == nullptr) {
+      folder_logger("node")->warn("frame from {} refused: not a neighbour", code12(in.peer));
+      continue;
+    }
+    auto frame = protocol::decode_frame(std::as_bytes(std::span(in.bytes.data(), in.bytes.size())));
+    if (!frame || frame->sender != in.peer) {
+      ++l->malformed;
+      folder_logger("protocol")->warn("frame from {} refused: {}", code12(in.peer),
+                                      frame ? "sender field " + code12(frame->sender) + " is not the peer"
+                                            : frame.status().message());
+      continue;
+    }
+    decoded.emplace_back(in.peer, std::move(*frame));
+  }
+  if (decoded.empty()) return Status::ok();
+  Batch batch;
+  Status s = store_->write([&](storage::WriteTxn& txn) {
+    batch = Batch{};
+    batch.txn = &txn;
+    batch.now = now;
+    for (auto& [peer, frame] : decoded) handle_frame(batch, peer, frame);
+    for (auto& [peer, ack] : batch.acks) handle_ack(batch, *link(peer), ack);
+    return stage_writes(batch);
+  });
+  if (s.code() == Status::Code::kNotFound) s = Status::ok();  // nothing changed: aborted, no commit needed
+  if (!s) {
+    folder_logger("node")->error("batch of {} frames not applied: {}", decoded.size(), s.to_string());
+    return s;
+  }
+  commit_batch(batch, now);
+  return Status::ok();
+}
+
+void NodeCore::handle_frame(Batch& batch, uint64_t peer, const Frame& frame) {
+  Link& l = *link(peer);
+  batch.heard.insert(peer);
+  uint64_t& ack = batch.acks[peer];
+  ack = std::max(ack, frame.ack);
+  if (const auto* hello = std::get_if<protocol::Hello>(&frame.body)) {
+    ack = std::max(ack, hello->last_applied);
+    batch.hellos.emplace_back(peer, *hello);
+  } else if (const auto* data = std::get_if<protocol::Data>(&frame.body)) {
+    handle_data(batch, l, *data);
+  } else if (const auto* hb = std::get_if<protocol::Heartbeat>(&frame.body)) {
+    batch.heartbeats.emplace_back(peer, *hb);
+  }
+}
+
+void NodeCore::handle_ack(Batch& batch, Link& l, uint64_t ack) {
+  storage::LinkCursor& c = batch.cursor(l);
+  if (ack <= c.acked) return;
+  if (ack > c.last_assigned) {
+    batch.warnings.push_back(code12(l.peer) + " acknowledged link seq " + std::to_string(ack) +
+                             " beyond the last assigned " + std::to_string(c.last_assigned) + "; ignored");
+    return;
+  }
+  batch.txn->outbox_delete_through(l.peer, ack);
+  c.acked = ack;
+}
+
+void NodeCore::handle_data(Batch& batch, Link& l, const protocol::Data& data) {
+  storage::LinkCursor& c = batch.cursor(l);
+  for (const Record& r : data.records) {
+    if (r.link_seq <= c.applied) continue;  // a duplicate: already committed
+    if (r.link_seq != c.applied + 1) {
+      batch.gaps.insert(l.peer);  // lost frames before it: ask for a resend
+      return;
+    }
+    handle_record(batch, l, r);
+    c.applied = r.link_seq;
+  }
+}
+
+void NodeCore::handle_record(Batch& batch, Link& l, const Record& r) {
+  std::string reason;
+  if (refuse_reason(l, r, reason)) {
+    refuse(batch, l.peer, reason);
+    return;
+  }
+  hlc_.observe(r.hlc);
+  route_record(batch, r, l.peer);
+}
+
+bool NodeCore::refuse_reason(const Link& l, const Record& r, std::string& reason) const {
+  DivisionCode peer = as_code(l.peer);
+  if (l.role == LinkRole::kChild && !peer.contains(as_code(r.origin))) {
+    reason = "origin " + code12(r.origin) + " is outside the child's jurisdiction";
+  } else if (l.role == LinkRole::kParent && !neighbourhood_.self().contains(as_code(r.destination))) {
+    reason = "destination " + code12(r.destination) + " is outside this node's jurisdiction";
+  } else if (r.kind != static_cast<uint16_t>(protocol::MessageKind::kTest)) {
+    reason = "unknown message kind " + std::to_string(r.kind);
+  } else {
+    return false;
+  }
+  reason = "record " + code12(r.origin) + "/" + std::to_string(r.origin_seq) + " refused: " + reason;
+  return true;
+}
+
+void NodeCore::refuse(Batch& batch, uint64_t peer, const std::string& reason) {
+  ++batch.counter_deltas[refusal_counter(peer)];
+  batch.refusals.emplace_back(peer, reason);
+}
+
+// Applies r here or writes it to the outbox of the next hop, in batch's
+// transaction. from_peer is the neighbour it came from (self for a post).
+void NodeCore::route_record(Batch& batch, const Record& r, uint64_t from_peer) {
+  batch.dirty = true;
+  topology::Route route = neighbourhood_.route(as_code(r.destination));
+  if (route.kind == topology::Route::Kind::kNone) {
+    refuse(batch, from_peer, "record " + code12(r.origin) + "/" + std::to_string(r.origin_seq) +
+                                 " refused: no route to " + code12(r.destination));
+    return;
+  }
+  if (route.kind == topology::Route::Kind::kLocal) {
+    if (batch.txn->apply(r, static_cast<uint64_t>(batch.now.wall_us)) == storage::ApplyOutcome::kDuplicate)
+      ++batch.counter_deltas["duplicates"];
+    return;
+  }
+  Link& out = *link(route.next.number());
+  storage::LinkCursor& c = batch.cursor(out);
+  Record copy = r;
+  copy.link_seq = ++c.last_assigned;
+  batch.txn->outbox_put(out.peer, copy);
+}
+
+// Writes the batch's changed cursors and counters. A batch that changed
+// nothing (heartbeats, repeated acks) returns not_found so that the
+// transaction aborts instead of committing: an idle link costs no fsync.
+Status NodeCore::stage_writes(Batch& batch) {
+  bool dirty = batch.dirty || !batch.counter_deltas.empty();
+  for (auto& [peer, cursor] : batch.cursors) {
+    if (cursor == link(peer)->cursor) continue;
+    batch.txn->put_cursor(peer, cursor);
+    dirty = true;
+  }
+  for (auto& [name, delta] : batch.counter_deltas) batch.txn->add_counter(name, delta);
+  return dirty ? Status::ok() : Status::not_found("nothing to commit");
+}
+
+void NodeCore::commit_batch(Batch& batch, const Instant& now) {
+  auto log = folder_logger("node");
+  for (auto& [peer, c] : batch.cursors) {
+    Link& l = *link(peer);
+    if (c.acked > l.cursor.acked) l.ack_progress_us = now.mono_us;
+    l.cursor = c;
+    l.next_send = std::max(l.next_send, c.acked + 1);
+  }
+  for (auto& [name, delta] : batch.counter_deltas) counters_[name] += delta;
+  for (uint64_t peer : batch.heard) {
+    Link& l = *link(peer);
+    l.last_heard_us = now.mono_us;
+    if (l.state == LinkState::kDown) set_state(l, LinkState::kUp, now, "frame received");
+  }
+  for (auto& [peer, hello] : batch.hellos) {
+    Link& l = *link(peer);
+    l.next_send = std::max(hello.last_applied, l.cursor.acked) + 1;
+    l.hello_reply_owed = l.hello_reply_owed || hello.want_reply;
+    log->debug("link {}: peer applied through {}, resending from {}", code12(peer), hello.last_applied, l.next_send);
+  }
+  for (auto& [peer, hb] : batch.heartbeats) {
+    Link& l = *link(peer);
+    if (hb.echo) {
+      l.rtt_us = now.mono_us - static_cast<int64_t>(hb.sent_at_us);
+    } else {
+      l.echo_owed = hb.sent_at_us;
+    }
+  }
+  for (uint64_t peer : batch.gaps) {
+    Link& l = *link(peer);
+    if (l.cursor.applied != l.gap_hello_applied || now.mono_us - l.gap_hello_at_us >= options_.resend_after_us)
+      l.gap_hello_owed = true;
+  }
+  for (auto& [peer, reason] : batch.refusals) log->warn("link {}: {}", code12(peer), reason);
+  for (auto& w : batch.warnings) log->warn("{}", w);
+}
+
+// ---------------------------------------------------------------------------
+// Input: post
+
+Result<PostResult> NodeCore::post(uint64_t destination, uint32_t count, uint32_t size, const Instant& now) {
+  auto dest = DivisionCode::from_number(destination);
+  if (!dest) return dest.status();
+  if (neighbourhood_.route(*dest).kind == topology::Route::Kind::kNone)
+    return Status::invalid_argument("no route from " + neighbourhood_.self().to_string() + " to " + dest->to_string());
+  if (size > protocol::kMaxPayloadBytes)
+    return Status::invalid_argument("size " + std::to_string(size) + " exceeds the payload limit");
+  PostResult result{destination, 0, 0};
+  uint64_t self = neighbourhood_.self().number();
+  for (uint32_t done = 0; done < count;) {
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>(count - done, options_.post_batch));
+    Batch batch;
+    uint64_t first = 0, last = 0;
+    Status s = store_->write([&](storage::WriteTxn& txn) {
+      batch = Batch{};
+      batch.txn = &txn;
+      batch.now = now;
+      for (uint32_t i = 0; i < n; ++i) {
+        uint64_t seq = txn.next_origin_seq(destination);
+        if (i == 0) first = seq;
+        last = seq;
+        Record r{0, self, seq, destination, static_cast<uint16_t>(protocol::MessageKind::kTest), hlc_.now(now),
+                 test_payload(seq, size)};
+        route_record(batch, r, self);
+      }
+      return stage_writes(batch);
+    });
+    if (!s) return s;
+    commit_batch(batch, now);
+    if (result.first_origin_seq == 0) result.first_origin_seq = first;
+    result.last_origin_seq = last;
+    done += n;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Timers and output
+
+void NodeCore::on_tick(const Instant& now) {
+  for (auto& [peer, lp] : links_) {
+    Link& l = *lp;
+    if (l.state == LinkState::kUp && now.mono_us - l.last_heard_us > options_.down_after_us) {
+      set_state(l, LinkState::kDown,
+                now, "nothing heard for " + std::to_string((now.mono_us - l.last_heard_us) / 1000) + " ms");
+    }
+    bool in_flight = l.next_send > l.cursor.acked + 1;
+    if (l.state == LinkState::kUp && in_flight && now.mono_us - l.ack_progress_us > options_.resend_after_us &&
+        now.mono_us - l.stall_hello_at_us > options_.resend_after_us) {
+      l.stall_hello_owed = true;
+    }
+  }
+}
+
+void NodeCore::set_state(Link& l, LinkState state, const Instant& now, const std::string& cause) {
+  folder_logger("node")->info("link {} ({}) {} -> {}: {}", code12(l.peer), role_name(l.role),
+                              link_state_name(l.state), link_state_name(state), cause);
+  l.state = state;
+  l.since_wall_us = now.wall_us;
+  if (state == LinkState::kDown) {
+    l.next_send = l.cursor.acked + 1;  // whatever was in flight may be lost
+    l.hello_next_us = now.mono_us;
+    l.hello_backoff_us = options_.hello_backoff_initial_us;
+    l.rtt_us = -1;
+  }
+}
+
+void NodeCore::flush(FrameSink& sink, const Instant& now) {
+  for (auto& [peer, lp] : links_) {
+    Link& l = *lp;
+    if (l.role == LinkRole::kParent && l.state == LinkState::kDown && now.mono_us >= l.hello_next_us) {
+      send_hello(sink, l, true, now);
+      l.hello_next_us = now.mono_us + l.hello_backoff_us;
+      l.hello_backoff_us = std::min(l.hello_backoff_us * 2, options_.hello_backoff_max_us);
+    }
+    if (l.hello_reply_owed) l.hello_reply_owed = !send_hello(sink, l, false, now);
+    if (l.stall_hello_owed && send_hello(sink, l, true, now)) {
+      l.stall_hello_owed = false;
+      l.stall_hello_at_us = now.mono_us;
+    }
+    if (l.gap_hello_owed && send_hello(sink, l, false, now)) {
+      l.gap_hello_owed = false;
+      l.gap_hello_applied = l.cursor.applied;
+      l.gap_hello_at_us = now.mono_us;
+    }
+    if (l.state == LinkState::kUp) send_data(sink, l, now);
+    if (l.echo_owed && send_frame(sink, l, Frame{0, 0, protocol::Heartbeat{*l.echo_owed, true}}, now))
+      l.echo_owed.reset();
+    if (l.state == LinkState::kUp && now.mono_us - l.last_ping_us >= options_.heartbeat_interval_us &&
+        send_frame(sink, l, Frame{0, 0, protocol::Heartbeat{static_cast<uint64_t>(now.mono_us), false}}, now))
+      l.last_ping_us = now.mono_us;
+    if (l.cursor.applied > l.ack_sent) (void)send_frame(sink, l, Frame{0, 0, protocol::AckOnly{}}, now);
+  }
+}
+
+bool NodeCore::send_hello(FrameSink& sink, Link& l, bool want_reply, const Instant& now) {
+  return send_frame(sink, l, Frame{0, 0, protocol::Hello{l.cursor.applied, want_reply}}, now);
+}
+
+void NodeCore::send_data(FrameSink& sink, Link& l, const Instant& now) {
+  while (l.next_send <= l.cursor.last_assigned && l.next_send - l.cursor.acked - 1 < options_.window_max_records) {
+    uint64_t room = options_.window_max_records - (l.next_send - l.cursor.acked - 1);
+    protocol::Data data;
+    data.records.reserve(std::min<uint64_t>(room, options_.frame_max_records));
+    Status s = store_->read([&](const storage::ReadTxn& txn) {
+      txn.outbox_read(l.peer, l.next_send, std::min<uint64_t>(room, options_.frame_max_records),
+                      options_.frame_max_bytes, data.records);
+    });
+    LIFELINE_CHECK(s.is_ok() && !data.records.empty() && data.records.front().link_seq == l.next_send,
+                   "outbox toward " + code12(l.peer) + " is missing link seq " + std::to_string(l.next_send) +
+                       (s ? "" : ": " + s.to_string()));
+    uint64_t last = data.records.back().link_seq;
+    if (l.next_send == l.cursor.acked + 1) l.ack_progress_us = now.mono_us;  // a flight begins
+    if (!send_frame(sink, l, Frame{0, 0, std::move(data)}, now)) return;
+    l.next_send = last + 1;
+  }
+}
+
+// Stamps the header (sender, cumulative ack of what is committed) and hands
+// the frame to the sink.
+bool NodeCore::send_frame(FrameSink& sink, Link& l, Frame&& frame, const Instant& now) {
+  frame.sender = neighbourhood_.self().number();
+  frame.ack = l.cursor.applied;
+  if (!sink.send(l.peer, protocol::encode_frame(frame))) return false;
+  l.ack_sent = std::max(l.ack_sent, frame.ack);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+NodeStatus NodeCore::status() const {
+  NodeStatus st;
+  st.code = neighbourhood_.self().number();
+  st.counters = counters_;
+  for (auto& [peer, lp] : links_) {
+    const Link& l = *lp;
+    auto refused = counters_.find(refusal_counter(peer));
+    st.links.push_back(LinkStatus{peer, l.role, l.state, l.since_wall_us, l.rtt_us, l.next_send - 1,
+                                  l.cursor.acked, l.cursor.applied, l.cursor.last_assigned,
+                                  l.cursor.last_assigned - l.cursor.acked,
+                                  refused == counters_.end() ? 0 : refused->second, l.malformed});
+  }
+  return st;
+}
+
+int64_t NodeCore::next_timer_in_us(const Instant& now) const {
+  int64_t next = options_.heartbeat_interval_us;
+  for (auto& [peer, lp] : links_) {
+    const Link& l = *lp;
+    if (l.role == LinkRole::kParent && l.state == LinkState::kDown) next = std::min(next, l.hello_next_us - now.mono_us);
+    if (l.state == LinkState::kUp) {
+      next = std::min(next, l.last_ping_us + options_.heartbeat_interval_us - now.mono_us);
+      next = std::min(next, l.last_heard_us + options_.down_after_us + 1 - now.mono_us);
+    }
+  }
+  return std::max<int64_t>(next, 0);
+}
+
+}  // namespace lifeline::node

@@ -1,0 +1,148 @@
+#include "node/runtime/control.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <zmq.hpp>
+
+#include "node/runtime/system_clock.h"
+
+namespace lifeline::runtime {
+namespace {
+
+using nlohmann::json;
+
+std::string iso_time(int64_t wall_us) {
+  if (wall_us <= 0) return "";
+  time_t secs = static_cast<time_t>(wall_us / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>((wall_us / 1000) % 1000));
+  return out;
+}
+
+std::string code12(uint64_t code) {
+  auto c = topology::DivisionCode::from_number(code);
+  return c ? c->to_string() : std::to_string(code);
+}
+
+json link_json(const node::LinkStatus& l) {
+  return json{{"peer", code12(l.peer)},
+              {"role", l.role == node::LinkRole::kParent ? "parent" : "child"},
+              {"state", node::link_state_name(l.state)},
+              {"since", iso_time(l.since_wall_us)},
+              {"rtt_ms", l.rtt_us < 0 ? json(nullptr) : json(l.rtt_us / 1000.0)},
+              {"last_sent", l.last_sent},
+              {"last_acked", l.last_acked},
+              {"last_applied", l.last_applied},
+              {"last_assigned", l.last_assigned},
+              {"outbox_depth", l.outbox_depth},
+              {"refusals", l.refusals},
+              {"malformed_frames", l.malformed_frames}};
+}
+
+}  // namespace
+
+json status_json(const NodeOptions& options, const node::NodeCore& core, const storage::Store& store, bool running,
+                 uint64_t auth_refusals) {
+  node::NodeStatus st = core.status();
+  json links = json::array();
+  for (const auto& l : st.links) links.push_back(link_json(l));
+  return json{{"code", options.code.to_string()},
+              {"level", topology::level_name(options.code.level())},
+              {"name", options.name},
+              {"running", running},
+              {"auth_refusals", auth_refusals},
+              {"links", links},
+              {"counters", st.counters},
+              {"store", {{"map_mb", store.map_bytes() >> 20}, {"used_mb", store.used_bytes() / 1048576.0}}}};
+}
+
+Result<json> inbox_json(const storage::Store& store, uint64_t self) {
+  json applied = json::object(), others = json::object();
+  Status s = store.read([&](const storage::ReadTxn& txn) {
+    for (const storage::StreamMark& m : txn.stream_marks()) {
+      json entry{{"count", m.count}, {"contiguous_through", m.contiguous_through}, {"out_of_order", m.out_of_order}};
+      if (m.destination == self) {
+        applied[code12(m.origin)] = entry;
+      } else {
+        others[code12(m.destination)][code12(m.origin)] = entry;
+      }
+    }
+  });
+  if (!s) return s;
+  json out{{"applied", applied}};
+  if (!others.empty()) out["applied_for_other_destinations"] = others;
+  return out;
+}
+
+Result<PostRequest> parse_post(const json& request) {
+  PostRequest p;
+  if (!request.contains("to") || !request["to"].is_string()) return Status::invalid_argument("post needs \"to\": a 12-digit code");
+  auto code = topology::DivisionCode::parse(request["to"].get<std::string>());
+  if (!code) return code.status();
+  p.to = code->number();
+  auto bounded = [&](const char* key, uint32_t& out, uint64_t lo, uint64_t hi) -> Status {
+    if (!request.contains(key)) return Status::ok();
+    const json& v = request[key];
+    if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi)
+      return Status::invalid_argument(std::string(key) + " must be an integer between " + std::to_string(lo) + " and " +
+                                      std::to_string(hi));
+    out = static_cast<uint32_t>(v.get<uint64_t>());
+    return Status::ok();
+  };
+  Status s = bounded("count", p.count, 1, 100'000'000);
+  if (s) s = bounded("size", p.size, 0, 1u << 20);
+  if (!s) return s;
+  return p;
+}
+
+Result<NodeLock> NodeLock::acquire(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  std::string path = data_dir + "/node.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::io_error("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return Status::unavailable("node at " + data_dir + " is running");
+    return Status::io_error("cannot lock " + path + ": " + std::strerror(err));
+  }
+  return NodeLock(fd);
+}
+
+NodeLock::~NodeLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
+Result<json> control_request(const std::string& endpoint, const json& request, int timeout_ms) {
+  try {
+    zmq::context_t ctx(1);
+    zmq::socket_t req(ctx, zmq::socket_type::req);
+    req.set(zmq::sockopt::linger, 0);
+    req.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    req.set(zmq::sockopt::sndtimeo, timeout_ms);
+    req.connect(endpoint);
+    std::string text = request.dump();
+    if (!req.send(zmq::buffer(text))) return Status::unavailable("node did not take the request at " + endpoint);
+    zmq::message_t reply;
+    if (!req.recv(reply)) return Status::unavailable("node did not answer at " + endpoint + " within " +
+                                                     std::to_string(timeout_ms) + " ms");
+    json out = json::parse(reply.to_string_view(), nullptr, false);
+    if (out.is_discarded()) return Status::corruption("node answered with malformed JSON");
+    return out;
+  } catch (const zmq::error_t& e) {
+    return Status::unavailable(std::string("control socket ") + endpoint + ": " + e.what());
+  }
+}
+
+}  // namespace lifeline::runtime

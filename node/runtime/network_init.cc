@@ -1,0 +1,124 @@
+#include "node/runtime/network_init.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "node/runtime/keys.h"
+#include "topology/jurisdiction_tree.h"
+
+namespace lifeline::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using topology::DivisionCode;
+using topology::JurisdictionTree;
+
+// The chosen codes plus their ancestors up to root, in tree (parents-first) order.
+Result<std::vector<DivisionCode>> select_nodes(const JurisdictionTree& tree, DivisionCode root,
+                                               const std::vector<std::string>& codes) {
+  std::vector<DivisionCode> all = tree.subtree(root);
+  if (codes.empty()) return all;
+  std::set<DivisionCode> chosen;
+  for (const std::string& text : codes) {
+    auto code = DivisionCode::parse(text);
+    if (!code) return code.status();
+    if (!tree.has(*code)) return Status::not_found(text + " is not in the divisions file");
+    if (!root.contains(*code)) return Status::invalid_argument(text + " is not under the root " + root.to_string());
+    auto path = tree.path_from_root(*code);
+    if (!path) return path.status();
+    bool below_root = false;
+    for (DivisionCode c : *path) {
+      below_root = below_root || c == root;
+      if (below_root) chosen.insert(c);
+    }
+  }
+  std::vector<DivisionCode> out;
+  for (DivisionCode c : all) {
+    if (chosen.count(c)) out.push_back(c);
+  }
+  return out;
+}
+
+Status write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  return out ? Status::ok() : Status::io_error("cannot write " + path.string());
+}
+
+std::string toml_string(const std::string& s) { return "\"" + s + "\""; }
+
+std::string node_toml(const topology::Division& d, const std::string& listen, const topology::Division* parent,
+                      const std::string& parent_endpoint, const std::string& parent_key) {
+  std::string t = "# Lifeline node configuration; every key is documented in node/runtime/node.sample.toml.\n";
+  t += "[node]\ncode = " + toml_string(d.code.to_string()) + "\nname = " + toml_string(d.name) +
+       "\ndata_dir = \"data\"\ndivisions = \"divisions.csv\"\nlog_level = \"info\"\n\n";
+  t += "[keys]\npublic = \"node.pub\"\nsecret = \"node.key\"\n\n";
+  if (!listen.empty()) t += "[listen]\nendpoint = " + toml_string(listen) + "\nallowlist = \"allowlist.toml\"\n\n";
+  if (parent != nullptr)
+    t += "[parent]\ncode = " + toml_string(parent->code.to_string()) + "\nendpoint = " + toml_string(parent_endpoint) +
+         "\npublic_key = " + toml_string(parent_key) + "\n\n";
+  t += "[link]\nheartbeat_interval_ms = 250\ndown_after_ms = 1500\nresend_after_ms = 1000\n\n";
+  t += "[storage]\ninitial_map_mb = 64\n";
+  return t;
+}
+
+}  // namespace
+
+Result<size_t> network_init(const NetworkInitOptions& o) {
+  auto tree = JurisdictionTree::load_csv_file(o.divisions_path);
+  if (!tree) return tree.status();
+  auto root = DivisionCode::parse(o.root);
+  if (!root) return root.status();
+  if (!tree->has(*root)) return Status::not_found(o.root + " is not in " + o.divisions_path);
+  if (o.base_port < 1024 || o.base_port > 65000) return Status::invalid_argument("--base-port must be within 1024..65000");
+  auto nodes = select_nodes(*tree, *root, o.codes);
+  if (!nodes) return nodes.status();
+  std::set<DivisionCode> present(nodes->begin(), nodes->end());
+  std::map<DivisionCode, std::string> keys, endpoints;
+  int next_port = o.base_port;
+  for (DivisionCode c : *nodes) {
+    fs::path dir = fs::path(o.out_dir) / c.to_string();
+    if (fs::exists(dir / kSecretKeyFile)) return Status::invalid_argument(dir.string() + " already holds a node; remove " + o.out_dir + " first");
+    auto kp = generate_keypair();
+    if (!kp) return kp.status();
+    Status s = write_keypair(dir.string(), *kp);
+    if (!s) return s;
+    keys[c] = kp->public_key;
+    for (DivisionCode child : tree->get(c)->children) {
+      if (present.count(child)) {
+        if (next_port > 65535) return Status::invalid_argument("out of ports above --base-port");
+        endpoints[c] = "tcp://127.0.0.1:" + std::to_string(next_port++);
+        break;
+      }
+    }
+  }
+  std::string index;
+  for (DivisionCode c : *nodes) {
+    const topology::Division& d = *tree->get(c);
+    fs::path dir = fs::path(o.out_dir) / c.to_string();
+    const topology::Division* parent = c == *root ? nullptr : tree->get(d.parent);
+    std::string listen = endpoints.count(c) ? endpoints[c] : "";
+    Status s = write_text(dir / "node.toml", node_toml(d, listen, parent, parent ? endpoints[parent->code] : "",
+                                                      parent ? keys[parent->code] : ""));
+    if (s && !listen.empty()) {
+      std::string allow = "# Children admitted on this node's links: code and CURVE public key.\n";
+      for (DivisionCode child : d.children) {
+        if (present.count(child)) allow += "[[child]]\ncode = " + toml_string(child.to_string()) + "\npublic_key = " + toml_string(keys[child]) + "\n\n";
+      }
+      s = write_text(dir / "allowlist.toml", allow);
+    }
+    std::error_code ec;
+    fs::copy_file(o.divisions_path, dir / "divisions.csv", fs::copy_options::overwrite_existing, ec);
+    if (ec) s = Status::io_error("cannot copy " + o.divisions_path + ": " + ec.message());
+    if (!s) return s;
+    index += c.to_string() + "\t" + topology::level_name(c.level()) + "\t" + d.name + "\t" + (dir / "node.toml").string() + "\n";
+  }
+  Status s = write_text(fs::path(o.out_dir) / "nodes.tsv", index);
+  if (!s) return s;
+  return nodes->size();
+}
+
+}  // namespace lifeline::runtime

@@ -1,0 +1,208 @@
+#include "node/runtime/node.h"
+
+#include <filesystem>
+
+#include "node/runtime/keys.h"
+#include "node/runtime/system_clock.h"
+#include "topology/logging.h"
+
+namespace lifeline::runtime {
+
+using nlohmann::json;
+
+namespace {
+
+json error_json(const Status& s) { return json{{"ok", false}, {"error", s.to_string()}}; }
+
+topology::Neighbourhood neighbourhood_of(const NodeOptions& o) {
+  std::vector<topology::DivisionCode> children;
+  for (auto& [code, key] : o.children) children.push_back(code);
+  std::optional<topology::DivisionCode> parent;
+  if (o.parent) parent = o.parent->code;
+  return topology::Neighbourhood(o.code, parent, std::move(children));
+}
+
+json post_json(const node::PostResult& r, uint32_t count) {
+  return json{{"ok", true},
+              {"destination", topology::DivisionCode::from_number(r.destination)->to_string()},
+              {"count", count},
+              {"first_origin_seq", r.first_origin_seq},
+              {"last_origin_seq", r.last_origin_seq}};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeParts>> open_parts(const NodeOptions& options) {
+  auto parts = std::make_unique<NodeParts>();
+  auto lock = NodeLock::acquire(options.data_dir);
+  if (!lock) return lock.status();
+  parts->lock.emplace(std::move(*lock));
+  auto tree = topology::JurisdictionTree::load_csv_file(options.divisions_path);
+  if (!tree) return tree.status();
+  parts->tree = std::move(*tree);
+  if (!parts->tree.has(options.code)) return Status::invalid_argument(options.code.to_string() + " is not in " + options.divisions_path);
+  auto store = storage::Store::open(options.storage, options.code.number());
+  if (!store) return store.status();
+  parts->store = std::move(*store);
+  parts->core = std::make_unique<node::NodeCore>(neighbourhood_of(options), parts->store.get(), options.link);
+  Status s = parts->core->start(system_now());
+  if (!s) return s;
+  return parts;
+}
+
+json answer(const NodeOptions& options, NodeParts& parts, const json& request, bool running, uint64_t auth_refusals) {
+  std::string cmd = request.is_object() && request.contains("cmd") && request["cmd"].is_string() ? request["cmd"].get<std::string>() : "";
+  if (cmd == "status") {
+    json st = status_json(options, *parts.core, *parts.store, running, auth_refusals);
+    st["ok"] = true;
+    return st;
+  }
+  if (cmd == "inbox") {
+    auto inbox = inbox_json(*parts.store, options.code.number());
+    if (!inbox) return error_json(inbox.status());
+    (*inbox)["ok"] = true;
+    return *inbox;
+  }
+  if (cmd == "post") {
+    auto req = parse_post(request);
+    if (!req) return error_json(req.status());
+    if (!parts.tree.has(*topology::DivisionCode::from_number(req->to)))
+      return error_json(Status::invalid_argument(topology::DivisionCode::from_number(req->to)->to_string() + " is not in the divisions tree"));
+    auto r = parts.core->post(req->to, req->count, req->size, system_now());
+    return r ? post_json(*r, req->count) : error_json(r.status());
+  }
+  return error_json(Status::invalid_argument("unknown command '" + cmd + "'"));
+}
+
+Result<json> offline_request(const NodeOptions& options, const json& request) {
+  auto parts = open_parts(options);
+  if (!parts) return parts.status();
+  return answer(options, **parts, request, false, 0);
+}
+
+// ---------------------------------------------------------------------------
+
+Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
+  auto parts = open_parts(options);
+  if (!parts) {
+    if (parts.status().code() == Status::Code::kUnavailable)
+      return Status::unavailable("another process holds the node's lock: " + parts.status().message());
+    return parts.status();
+  }
+  return std::unique_ptr<Node>(new Node(std::move(options), std::move(*parts)));
+}
+
+Node::Node(NodeOptions options, std::unique_ptr<NodeParts> parts)
+    : options_(std::move(options)), parts_(std::move(parts)), context_(1) {}
+
+Node::~Node() {
+  if (control_) control_->close();
+  if (links_) links_->close();
+  links_.reset();
+  context_.shutdown();
+  context_.close();
+}
+
+Status Node::open_sockets() {
+  auto secret = read_key_file(options_.secret_key_path);
+  if (!secret) return secret.status();
+  auto pub = read_key_file(options_.public_key_path);
+  if (!pub) return pub.status();
+  links_ = std::make_unique<ZmqLinks>(context_, options_, *secret, *pub);
+  Status s = links_->open();
+  if (!s) return s;
+  try {
+    std::string path = options_.control_endpoint.rfind("ipc://", 0) == 0 ? options_.control_endpoint.substr(6) : "";
+    if (!path.empty()) std::filesystem::remove(path);  // a stale socket file from a killed run
+    control_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::rep);
+    control_->set(zmq::sockopt::linger, 0);
+    control_->set(zmq::sockopt::maxmsgsize, int64_t{1} << 20);
+    control_->bind(options_.control_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::io_error("control socket " + options_.control_endpoint + ": " + e.what());
+  }
+  return Status::ok();
+}
+
+Status Node::run(const std::atomic<bool>& stop) {
+  Status s = open_sockets();
+  if (!s) return s;
+  auto log = folder_logger("runtime");
+  log->info("node {} ({}) running: {}", options_.code.to_string(), topology::level_name(options_.code.level()),
+            describe(options_));
+  std::vector<zmq::pollitem_t> items;
+  std::vector<node::InFrame> frames;
+  while (!stop.load()) loop_once(items, frames);
+  log->info("node {} stopping", options_.code.to_string());
+  return Status::ok();
+}
+
+void Node::loop_once(std::vector<zmq::pollitem_t>& items, std::vector<node::InFrame>& frames) {
+  node::NodeCore& core = *parts_->core;
+  items.clear();
+  links_->add_poll_items(items);
+  items.push_back({control_->handle(), 0, pending_ ? short{0} : short{ZMQ_POLLIN}, 0});
+  int64_t timeout_us = pending_ ? 0 : core.next_timer_in_us(system_now());
+  try {
+    zmq::poll(items, std::chrono::milliseconds(std::min<int64_t>(timeout_us / 1000 + 1, 100)));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    return;
+  }
+  frames.clear();
+  links_->receive(options_.transport.batch_max_frames, frames);
+  if (!frames.empty()) (void)core.on_frames(frames, system_now());  // errors logged by the core; peers resend
+  if (!pending_) serve_control();
+  advance_post();
+  node::Instant now = system_now();
+  core.on_tick(now);
+  core.flush(*links_, now);
+}
+
+void Node::serve_control() {
+  zmq::message_t msg;
+  try {
+    if (!control_->recv(msg, zmq::recv_flags::dontwait)) return;
+  } catch (const zmq::error_t&) {
+    return;
+  }
+  json request = json::parse(msg.to_string_view(), nullptr, false);
+  if (request.is_object() && request.value("cmd", "") == "post") {
+    auto req = parse_post(request);
+    bool known = req && parts_->tree.has(*topology::DivisionCode::from_number(req->to));
+    if (req && known) {
+      pending_ = PendingPost{*req, req->count, node::PostResult{req->to, 0, 0}};
+      return;  // replied when the last chunk commits
+    }
+  }
+  reply(answer(options_, *parts_, request, true, links_->auth_refusals()));
+}
+
+void Node::advance_post() {
+  if (!pending_) return;
+  uint32_t n = std::min<uint32_t>(pending_->remaining, static_cast<uint32_t>(options_.link.post_batch));
+  auto r = parts_->core->post(pending_->request.to, n, pending_->request.size, system_now());
+  if (!r) {
+    reply(error_json(r.status()));
+    pending_.reset();
+    return;
+  }
+  if (pending_->result.first_origin_seq == 0) pending_->result.first_origin_seq = r->first_origin_seq;
+  pending_->result.last_origin_seq = r->last_origin_seq;
+  pending_->remaining -= n;
+  if (pending_->remaining == 0) {
+    reply(post_json(pending_->result, pending_->request.count));
+    pending_.reset();
+  }
+}
+
+void Node::reply(const json& body) {
+  std::string text = body.dump();
+  try {
+    control_->send(zmq::buffer(text), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    folder_logger("runtime")->warn("control reply not sent: {}", e.what());
+  }
+}
+
+}  // namespace lifeline::runtime

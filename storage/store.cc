@@ -1,0 +1,453 @@
+#include "storage/store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "storage/lmdb_env.h"
+#include "storage/tables.h"
+#include "topology/logging.h"
+
+namespace lifeline::storage {
+namespace {
+
+using tables::get_be64;
+using tables::get_le64;
+using tables::key64;
+using tables::put_le64;
+
+constexpr int kMaxGrowRetries = 40;
+constexpr size_t kRecordHeaderBytes = 34;  // origin, origin_seq, destination, hlc, kind
+
+std::string encode_record_value(const protocol::Record& r) {
+  std::string v(kRecordHeaderBytes + r.payload.size(), '\0');
+  put_le64(v.data(), r.origin);
+  put_le64(v.data() + 8, r.origin_seq);
+  put_le64(v.data() + 16, r.destination);
+  put_le64(v.data() + 24, r.hlc);
+  std::memcpy(v.data() + 32, &r.kind, 2);
+  std::memcpy(v.data() + kRecordHeaderBytes, r.payload.data(), r.payload.size());
+  return v;
+}
+
+void decode_record_value(std::string_view v, protocol::Record& r) {
+  if (v.size() < kRecordHeaderBytes) throw LmdbError("outbox value too short", MDB_CORRUPTED);
+  r.origin = get_le64(v.data());
+  r.origin_seq = get_le64(v.data() + 8);
+  r.destination = get_le64(v.data() + 16);
+  r.hlc = get_le64(v.data() + 24);
+  std::memcpy(&r.kind, v.data() + 32, 2);
+  r.payload.assign(v.data() + kRecordHeaderBytes, v.size() - kRecordHeaderBytes);
+}
+
+std::string encode_cursor(const LinkCursor& c) {
+  std::string v(24, '\0');
+  put_le64(v.data(), c.last_assigned);
+  put_le64(v.data() + 8, c.acked);
+  put_le64(v.data() + 16, c.applied);
+  return v;
+}
+
+LinkCursor decode_cursor(std::string_view v) {
+  if (v.size() != 24) throw LmdbError("cursor value has wrong size", MDB_CORRUPTED);
+  return LinkCursor{get_le64(v.data()), get_le64(v.data() + 8), get_le64(v.data() + 16)};
+}
+
+std::string encode_mark(const StreamMark& m) {
+  std::string v(24, '\0');
+  put_le64(v.data(), m.contiguous_through);
+  put_le64(v.data() + 8, m.count);
+  put_le64(v.data() + 16, m.out_of_order);
+  return v;
+}
+
+// RAII over MDB_cursor.
+class Cursor {
+ public:
+  Cursor(MDB_txn* txn, MDB_dbi dbi) { check_lmdb(mdb_cursor_open(txn, dbi, &cursor_), "mdb_cursor_open"); }
+  ~Cursor() { mdb_cursor_close(cursor_); }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  // Positions at the first key ≥ key; false when none.
+  bool seek(std::string_view key, MDB_val& k, MDB_val& v) {
+    k = to_val(key);
+    return step(MDB_SET_RANGE, k, v);
+  }
+  bool next(MDB_val& k, MDB_val& v) { return step(MDB_NEXT, k, v); }
+  bool first(MDB_val& k, MDB_val& v) { return step(MDB_FIRST, k, v); }
+  void del() { check_lmdb(mdb_cursor_del(cursor_, 0), "mdb_cursor_del"); }
+
+ private:
+  bool step(MDB_cursor_op op, MDB_val& k, MDB_val& v) {
+    int rc = mdb_cursor_get(cursor_, &k, &v, op);
+    if (rc == MDB_NOTFOUND) return false;
+    check_lmdb(rc, "mdb_cursor_get");
+    return true;
+  }
+  MDB_cursor* cursor_ = nullptr;  // owned
+};
+
+bool starts_with_be64(const MDB_val& k, uint64_t prefix) {
+  return k.mv_size >= 8 && get_be64(static_cast<const char*>(k.mv_data)) == prefix;
+}
+
+}  // namespace
+
+// Table handles shared by both transaction kinds.
+struct Dbis {
+  MDB_dbi meta = 0, outbox = 0, cursors = 0, streams = 0, marks = 0, ids = 0, inbox = 0, counters = 0;
+};
+
+// Lookups shared by WriteTxn::Impl and ReadTxn::Impl.
+struct TxnBase {
+  MDB_txn* txn = nullptr;  // not owned
+  const Dbis* dbis = nullptr;
+
+  bool get(MDB_dbi dbi, std::string_view key, std::string_view& out) const {
+    MDB_val k = to_val(key), v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    check_lmdb(rc, "mdb_get");
+    out = to_view(v);
+    return true;
+  }
+  void put(MDB_dbi dbi, std::string_view key, std::string_view value) const {
+    MDB_val k = to_val(key), v = to_val(value);
+    check_lmdb(mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
+  }
+  LinkCursor cursor(uint64_t peer) const {
+    std::string_view v;
+    return get(dbis->cursors, key64(peer), v) ? decode_cursor(v) : LinkCursor{};
+  }
+  StreamMark mark(uint64_t origin, uint64_t destination) const {
+    StreamMark m{origin, destination, 0, 0, 0};
+    std::string_view v;
+    if (get(dbis->marks, key64(origin, destination), v) && v.size() == 24) {
+      m.contiguous_through = get_le64(v.data());
+      m.count = get_le64(v.data() + 8);
+      m.out_of_order = get_le64(v.data() + 16);
+    }
+    return m;
+  }
+};
+
+struct WriteTxn::Impl : TxnBase {};
+struct ReadTxn::Impl : TxnBase {};
+
+LinkCursor WriteTxn::cursor(uint64_t peer) const { return impl_->cursor(peer); }
+
+void WriteTxn::put_cursor(uint64_t peer, const LinkCursor& c) {
+  impl_->put(impl_->dbis->cursors, key64(peer), encode_cursor(c));
+}
+
+void WriteTxn::outbox_put(uint64_t peer, const protocol::Record& r) {
+  impl_->put(impl_->dbis->outbox, key64(peer, r.link_seq), encode_record_value(r));
+}
+
+uint64_t WriteTxn::outbox_delete_through(uint64_t peer, uint64_t through) {
+  Cursor c(impl_->txn, impl_->dbis->outbox);
+  MDB_val k, v;
+  uint64_t deleted = 0;
+  for (bool ok = c.seek(key64(peer, 0), k, v); ok && starts_with_be64(k, peer); ok = c.seek(key64(peer, 0), k, v)) {
+    if (get_be64(static_cast<const char*>(k.mv_data) + 8) > through) break;
+    c.del();
+    ++deleted;
+  }
+  return deleted;
+}
+
+uint64_t WriteTxn::next_origin_seq(uint64_t destination) {
+  std::string key = key64(destination);
+  std::string_view v;
+  uint64_t last = impl_->get(impl_->dbis->streams, key, v) && v.size() == 8 ? get_le64(v.data()) : 0;
+  std::string out(8, '\0');
+  put_le64(out.data(), last + 1);
+  impl_->put(impl_->dbis->streams, key, out);
+  return last + 1;
+}
+
+ApplyOutcome WriteTxn::apply(const protocol::Record& r, uint64_t applied_at_us) {
+  StreamMark m = impl_->mark(r.origin, r.destination);
+  std::string id = key64(r.origin, r.destination, r.origin_seq);
+  std::string_view seen;
+  if (r.origin_seq <= m.contiguous_through || impl_->get(impl_->dbis->ids, id, seen)) return ApplyOutcome::kDuplicate;
+  if (r.origin_seq == m.contiguous_through + 1) {
+    ++m.contiguous_through;
+    // Absorb ids applied earlier out of order that are now contiguous.
+    for (std::string next = key64(r.origin, r.destination, m.contiguous_through + 1);
+         impl_->get(impl_->dbis->ids, next, seen);
+         next = key64(r.origin, r.destination, m.contiguous_through + 1)) {
+      MDB_val k = to_val(next);
+      check_lmdb(mdb_del(impl_->txn, impl_->dbis->ids, &k, nullptr), "mdb_del");
+      ++m.contiguous_through;
+    }
+  } else {
+    ++m.out_of_order;
+    impl_->put(impl_->dbis->ids, id, std::string_view());
+  }
+  ++m.count;
+  impl_->put(impl_->dbis->marks, key64(r.origin, r.destination), encode_mark(m));
+  std::string value(16 + r.payload.size(), '\0');
+  put_le64(value.data(), r.hlc);
+  put_le64(value.data() + 8, applied_at_us);
+  std::memcpy(value.data() + 16, r.payload.data(), r.payload.size());
+  impl_->put(impl_->dbis->inbox, id, value);
+  return ApplyOutcome::kApplied;
+}
+
+void WriteTxn::add_counter(std::string_view name, uint64_t delta) {
+  std::string_view v;
+  uint64_t value = impl_->get(impl_->dbis->counters, name, v) && v.size() == 8 ? get_le64(v.data()) : 0;
+  std::string out(8, '\0');
+  put_le64(out.data(), value + delta);
+  impl_->put(impl_->dbis->counters, name, out);
+}
+
+LinkCursor ReadTxn::cursor(uint64_t peer) const { return impl_->cursor(peer); }
+
+std::map<uint64_t, LinkCursor> ReadTxn::all_cursors() const {
+  std::map<uint64_t, LinkCursor> out;
+  Cursor c(impl_->txn, impl_->dbis->cursors);
+  MDB_val k, v;
+  for (bool ok = c.first(k, v); ok; ok = c.next(k, v)) {
+    if (k.mv_size == 8) out[get_be64(static_cast<const char*>(k.mv_data))] = decode_cursor(to_view(v));
+  }
+  return out;
+}
+
+size_t ReadTxn::outbox_read(uint64_t peer, uint64_t from, size_t max_records, size_t max_bytes,
+                            std::vector<protocol::Record>& out) const {
+  Cursor c(impl_->txn, impl_->dbis->outbox);
+  MDB_val k, v;
+  size_t n = 0, bytes = 0;
+  for (bool ok = c.seek(key64(peer, from), k, v); ok && starts_with_be64(k, peer) && n < max_records;
+       ok = c.next(k, v)) {
+    if (n > 0 && bytes >= max_bytes) break;
+    protocol::Record& r = out.emplace_back();
+    r.link_seq = get_be64(static_cast<const char*>(k.mv_data) + 8);
+    decode_record_value(to_view(v), r);
+    bytes += r.payload.size() + kRecordHeaderBytes;
+    ++n;
+  }
+  return n;
+}
+
+std::vector<uint64_t> ReadTxn::outbox_seqs(uint64_t peer) const {
+  std::vector<uint64_t> out;
+  Cursor c(impl_->txn, impl_->dbis->outbox);
+  MDB_val k, v;
+  for (bool ok = c.seek(key64(peer, 0), k, v); ok && starts_with_be64(k, peer); ok = c.next(k, v)) {
+    out.push_back(get_be64(static_cast<const char*>(k.mv_data) + 8));
+  }
+  return out;
+}
+
+std::vector<StreamMark> ReadTxn::stream_marks() const {
+  std::vector<StreamMark> out;
+  Cursor c(impl_->txn, impl_->dbis->marks);
+  MDB_val k, v;
+  for (bool ok = c.first(k, v); ok; ok = c.next(k, v)) {
+    if (k.mv_size != 16) continue;
+    const char* key = static_cast<const char*>(k.mv_data);
+    out.push_back(impl_->mark(get_be64(key), get_be64(key + 8)));
+  }
+  return out;
+}
+
+std::map<uint64_t, uint64_t> ReadTxn::streams() const {
+  std::map<uint64_t, uint64_t> out;
+  Cursor c(impl_->txn, impl_->dbis->streams);
+  MDB_val k, v;
+  for (bool ok = c.first(k, v); ok; ok = c.next(k, v)) {
+    if (k.mv_size == 8 && v.mv_size == 8)
+      out[get_be64(static_cast<const char*>(k.mv_data))] = get_le64(static_cast<const char*>(v.mv_data));
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> ReadTxn::counters() const {
+  std::map<std::string, uint64_t> out;
+  Cursor c(impl_->txn, impl_->dbis->counters);
+  MDB_val k, v;
+  for (bool ok = c.first(k, v); ok; ok = c.next(k, v)) {
+    if (v.mv_size == 8) out[std::string(to_view(k))] = get_le64(static_cast<const char*>(v.mv_data));
+  }
+  return out;
+}
+
+void ReadTxn::for_each_inbox(const std::function<bool(const InboxEntry&)>& fn) const {
+  Cursor c(impl_->txn, impl_->dbis->inbox);
+  MDB_val k, v;
+  InboxEntry e;
+  for (bool ok = c.first(k, v); ok; ok = c.next(k, v)) {
+    if (k.mv_size != 24 || v.mv_size < 16) continue;
+    const char* key = static_cast<const char*>(k.mv_data);
+    const char* val = static_cast<const char*>(v.mv_data);
+    e.origin = get_be64(key);
+    e.destination = get_be64(key + 8);
+    e.origin_seq = get_be64(key + 16);
+    e.hlc = get_le64(val);
+    e.applied_at_us = get_le64(val + 8);
+    e.payload.assign(val + 16, v.mv_size - 16);
+    if (!fn(e)) break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+struct Store::Impl {
+  StorageOptions options;
+  uint64_t node_code = 0;
+  MDB_env* env = nullptr;  // owned; closed in the destructor
+  Dbis dbis;
+
+  ~Impl() {
+    if (env != nullptr) mdb_env_close(env);
+  }
+  size_t map_size() const {
+    MDB_envinfo info;
+    mdb_env_info(env, &info);
+    return info.me_mapsize;
+  }
+  size_t used() const {
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_env_info(env, &info);
+    mdb_env_stat(env, &stat);
+    return (info.me_last_pgno + 1) * size_t{stat.ms_psize};
+  }
+  // Doubles the map. Requires that this process has no transaction open.
+  void grow() {
+    size_t next = map_size() * 2;
+    check_lmdb(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize");
+    folder_logger("storage")->info("map of {} grown to {} MiB", options.path, next >> 20);
+  }
+  // Begins a transaction, adopting a map another process has grown.
+  LmdbTxn begin(unsigned flags) const {
+    for (int i = 0;; ++i) {
+      try {
+        return LmdbTxn(env, flags);
+      } catch (const LmdbError& e) {
+        if (e.code() != MDB_MAP_RESIZED || i > 3) throw;
+        check_lmdb(mdb_env_set_mapsize(env, 0), "mdb_env_set_mapsize(0)");
+      }
+    }
+  }
+  void open_tables(MDB_txn* txn) {
+    auto open = [&](const char* name, MDB_dbi& dbi) { check_lmdb(mdb_dbi_open(txn, name, MDB_CREATE, &dbi), name); };
+    open(tables::kMeta, dbis.meta);
+    open(tables::kOutbox, dbis.outbox);
+    open(tables::kCursors, dbis.cursors);
+    open(tables::kStreams, dbis.streams);
+    open(tables::kAppliedMarks, dbis.marks);
+    open(tables::kAppliedIds, dbis.ids);
+    open(tables::kInbox, dbis.inbox);
+    open(tables::kCounters, dbis.counters);
+  }
+  Status check_meta(MDB_txn* txn);
+  Status open_env();
+};
+
+Status Store::Impl::check_meta(MDB_txn* txn) {
+  TxnBase base{txn, &dbis};
+  std::string_view code, format;
+  if (!base.get(dbis.meta, "code", code)) {
+    std::string c(8, '\0'), f(4, '\0');
+    put_le64(c.data(), node_code);
+    std::memcpy(f.data(), &tables::kFormatVersion, 4);
+    base.put(dbis.meta, "code", c);
+    base.put(dbis.meta, "format", f);
+    return Status::ok();
+  }
+  if (code.size() != 8 || get_le64(code.data()) != node_code)
+    return Status::invalid_argument("store at " + options.path + " belongs to another node");
+  uint32_t version = 0;
+  if (!base.get(dbis.meta, "format", format) || format.size() != 4 ||
+      (std::memcpy(&version, format.data(), 4), version != tables::kFormatVersion))
+    return Status::corruption("store at " + options.path + " has an unknown format version");
+  return Status::ok();
+}
+
+Status Store::Impl::open_env() {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) return Status::io_error("cannot create " + options.path + ": " + ec.message());
+  ::chmod(options.path.c_str(), 0700);
+  check_lmdb(mdb_env_create(&env), "mdb_env_create");
+  check_lmdb(mdb_env_set_maxdbs(env, 16), "mdb_env_set_maxdbs");
+  check_lmdb(mdb_env_set_mapsize(env, options.initial_map_bytes), "mdb_env_set_mapsize");
+  unsigned flags = MDB_NOTLS | (options.sync ? 0 : MDB_NOSYNC);
+  check_lmdb(mdb_env_open(env, options.path.c_str(), flags, 0600), "mdb_env_open");
+  int dead = 0;
+  mdb_reader_check(env, &dead);  // clear reader slots of killed processes
+  // A map another process grew is larger than ours: adopt it.
+  check_lmdb(mdb_env_set_mapsize(env, 0), "mdb_env_set_mapsize(0)");
+  LmdbTxn txn = begin(0);
+  open_tables(txn.get());
+  Status s = check_meta(txn.get());
+  if (!s) return s;
+  txn.commit();
+  return Status::ok();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const StorageOptions& options, uint64_t node_code) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->node_code = node_code;
+  try {
+    Status s = impl->open_env();
+    if (!s) return s;
+  } catch (const std::exception& e) {
+    return Status::io_error("opening store " + options.path + ": " + e.what());
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Status Store::write(const std::function<Status(WriteTxn&)>& fn) {
+  try {
+    if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
+    for (int attempt = 0;; ++attempt) {
+      LmdbTxn txn = impl_->begin(0);
+      WriteTxn::Impl ti;
+      ti.txn = txn.get();
+      ti.dbis = &impl_->dbis;
+      WriteTxn w(&ti);
+      try {
+        Status s = fn(w);
+        if (!s) return s;  // txn aborts in its destructor
+        txn.commit();
+        return Status::ok();
+      } catch (const MapFull&) {
+        txn.abort();
+        if (attempt >= kMaxGrowRetries) return Status::io_error("map full after repeated growth");
+        impl_->grow();
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::io_error(std::string("write transaction on ") + impl_->options.path + ": " + e.what());
+  }
+}
+
+Status Store::read(const std::function<void(const ReadTxn&)>& fn) const {
+  try {
+    LmdbTxn txn = impl_->begin(MDB_RDONLY);
+    ReadTxn::Impl ti;
+    ti.txn = txn.get();
+    ti.dbis = &impl_->dbis;
+    fn(ReadTxn(&ti));
+    return Status::ok();
+  } catch (const std::exception& e) {
+    return Status::io_error(std::string("read transaction on ") + impl_->options.path + ": " + e.what());
+  }
+}
+
+uint64_t Store::node_code() const { return impl_->node_code; }
+size_t Store::map_bytes() const { return impl_->map_size(); }
+size_t Store::used_bytes() const { return impl_->used(); }
+const std::string& Store::path() const { return impl_->options.path; }
+
+}  // namespace lifeline::storage

@@ -1,0 +1,151 @@
+// Store: one node's durable state in one LMDB environment (DESIGN §3.5):
+// the outbox of each link, the link cursors, the per-destination origin
+// sequences, the applied-id set (dedupe), the applied test messages and the
+// durable counters. storage/tables.h documents each table's key encoding and
+// what a crash leaves behind.
+//
+// All changes happen in Store::write, one write transaction per call, so a
+// batch of inputs shares one commit (group commit): the caller's effects,
+// outbox entries and cursors commit together or not at all. Reads happen in
+// Store::read, one short read-only transaction per call.
+//
+// The map grows when full (no fixed ceiling): before a write when more than
+// half is used, and on MDB_MAP_FULL by aborting, doubling and re-running the
+// write. Hence a write's callback may run more than once and must keep its
+// in-memory changes staged until write() returns ok.
+//
+// Thread-safety: a Store is used from one thread (the node loop). Other
+// processes may open the same directory concurrently (LMDB locks); one
+// process must open a directory only once. Not copyable, not movable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/frame.h"
+#include "topology/status.h"
+
+namespace lifeline::storage {
+
+struct StorageOptions {
+  // Directory holding data.mdb and lock.mdb; created (mode 0700) if missing.
+  std::string path;
+  // Map size at the first open. The map doubles whenever it fills, so this
+  // only sets how often growth happens early on.
+  size_t initial_map_bytes = size_t{64} << 20;
+  // fsync at each commit (LMDB's default). Production always syncs; only
+  // in-process tests that do not simulate power loss may turn it off.
+  bool sync = true;
+};
+
+// The state of the link toward one peer (tables.h `cursors`).
+struct LinkCursor {
+  uint64_t last_assigned = 0;  // highest link seq written to the outbox toward the peer
+  uint64_t acked = 0;          // highest link seq the peer acknowledged
+  uint64_t applied = 0;        // highest link seq received from the peer and committed
+  bool operator==(const LinkCursor&) const = default;
+};
+
+// Applied messages of one (origin, destination) stream at this node.
+struct StreamMark {
+  uint64_t origin = 0;
+  uint64_t destination = 0;
+  uint64_t contiguous_through = 0;  // every origin_seq ≤ this is applied
+  uint64_t count = 0;               // messages applied (each once)
+  uint64_t out_of_order = 0;        // applies that were not contiguous_through + 1
+};
+
+// One applied test message (tables.h `inbox`).
+struct InboxEntry {
+  uint64_t origin = 0;
+  uint64_t destination = 0;
+  uint64_t origin_seq = 0;
+  uint64_t hlc = 0;            // creation time at the origin
+  uint64_t applied_at_us = 0;  // wall clock at this node when applied
+  std::string payload;
+};
+
+enum class ApplyOutcome { kApplied, kDuplicate };
+
+// The write side of one transaction; valid only inside Store::write's callback.
+class WriteTxn {
+ public:
+  LinkCursor cursor(uint64_t peer) const;
+  void put_cursor(uint64_t peer, const LinkCursor& cursor);
+  // Writes r (keyed by r.link_seq) to the outbox toward peer.
+  void outbox_put(uint64_t peer, const protocol::Record& r);
+  // Deletes outbox entries toward peer with link_seq ≤ through; returns how many.
+  uint64_t outbox_delete_through(uint64_t peer, uint64_t through);
+  // Allocates the next origin_seq of the stream from this node to destination.
+  uint64_t next_origin_seq(uint64_t destination);
+  // Applies a test message here unless its (origin, destination, origin_seq)
+  // was applied before: records the id, the stream mark and the inbox entry.
+  ApplyOutcome apply(const protocol::Record& r, uint64_t applied_at_us);
+  void add_counter(std::string_view name, uint64_t delta);
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit WriteTxn(Impl* impl) : impl_(impl) {}
+  Impl* impl_;  // not owned; lives for the callback
+};
+
+// The read side of one short transaction; valid only inside Store::read's callback.
+class ReadTxn {
+ public:
+  LinkCursor cursor(uint64_t peer) const;
+  std::map<uint64_t, LinkCursor> all_cursors() const;
+  // Appends to out the outbox records toward peer with link_seq ≥ from, at
+  // most max_records and stopping once max_bytes of payload are reached
+  // (at least one record if any). Returns how many were appended.
+  size_t outbox_read(uint64_t peer, uint64_t from, size_t max_records, size_t max_bytes,
+                     std::vector<protocol::Record>& out) const;
+  // Link seqs present in the outbox toward peer, in order (for invariants).
+  std::vector<uint64_t> outbox_seqs(uint64_t peer) const;
+  std::vector<StreamMark> stream_marks() const;
+  // Origin seqs allocated so far per destination (tables.h `streams`).
+  std::map<uint64_t, uint64_t> streams() const;
+  std::map<std::string, uint64_t> counters() const;
+  // Calls fn for each inbox entry in key order; stops when fn returns false.
+  void for_each_inbox(const std::function<bool(const InboxEntry&)>& fn) const;
+
+ private:
+  friend class Store;
+  struct Impl;
+  explicit ReadTxn(const Impl* impl) : impl_(impl) {}
+  const Impl* impl_;  // not owned; lives for the callback
+};
+
+class Store {
+ public:
+  // Opens or creates the store of node `node_code` at options.path. Fails if
+  // the store belongs to another node or has another format version.
+  static Result<std::unique_ptr<Store>> open(const StorageOptions& options, uint64_t node_code);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Runs fn in one write transaction and commits it when fn returns ok.
+  // fn may run more than once (map growth). A non-ok Status from fn, or an
+  // LMDB error, aborts: nothing of the transaction remains.
+  Status write(const std::function<Status(WriteTxn&)>& fn);
+  // Runs fn in one read-only transaction.
+  Status read(const std::function<void(const ReadTxn&)>& fn) const;
+
+  uint64_t node_code() const;
+  size_t map_bytes() const;         // current map size
+  size_t used_bytes() const;        // pages in use × page size
+  const std::string& path() const;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;  // the environment and table handles
+};
+
+}  // namespace lifeline::storage

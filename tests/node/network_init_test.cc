@@ -1,0 +1,54 @@
+#include "node/runtime/network_init.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "node/runtime/options.h"
+#include "tests/testing/temp_dir.h"
+
+namespace lifeline::runtime {
+namespace {
+
+std::string divisions() { return std::string(LIFELINE_SHARED_DATA) + "/huizhou_divisions.csv"; }
+
+TEST(NetworkInitTest, CodesImplyAncestorsAndEveryConfigLoads) {
+  testing::TempDir dir;
+  NetworkInitOptions o{divisions(), "440000000000", dir.sub("net"), {"441303001001", "441303108201"}, 21000};
+  auto n = network_init(o);
+  ASSERT_TRUE(n.is_ok()) << n.status().to_string();
+  EXPECT_EQ(*n, 7u);  // province, city, county, two townships, two villages
+  for (const char* code : {"440000000000", "441300000000", "441303000000", "441303001000", "441303108000",
+                           "441303001001", "441303108201"}) {
+    auto opts = load_options(dir.sub("net/") + code + "/node.toml");
+    ASSERT_TRUE(opts.is_ok()) << code << ": " << opts.status().to_string();
+    EXPECT_EQ(opts->code.to_string(), code);
+  }
+  auto county = load_options(dir.sub("net/441303000000/node.toml"));
+  EXPECT_EQ(county->children.size(), 2u);
+  EXPECT_EQ(county->parent->code.to_string(), "441300000000");
+  auto root = load_options(dir.sub("net/440000000000/node.toml"));
+  EXPECT_FALSE(root->parent.has_value());
+  EXPECT_FALSE(root->listen_endpoint.empty());
+}
+
+TEST(NetworkInitTest, WholeSubtreeWithoutCodes) {
+  testing::TempDir dir;
+  auto n = network_init(NetworkInitOptions{divisions(), "441303108000", dir.sub("net"), {}, 21000});
+  ASSERT_TRUE(n.is_ok()) << n.status().to_string();
+  EXPECT_EQ(*n, 15u);  // 永湖镇 and its 14 villages
+}
+
+TEST(NetworkInitTest, RefusesUnknownCodesAndAnExistingNetwork) {
+  testing::TempDir dir;
+  EXPECT_FALSE(network_init(NetworkInitOptions{divisions(), "449999000000", dir.sub("a"), {}, 21000}).is_ok());
+  EXPECT_FALSE(network_init(NetworkInitOptions{divisions(), "440000000000", dir.sub("b"), {"441303001999"}, 21000}).is_ok());
+  EXPECT_FALSE(network_init(NetworkInitOptions{divisions(), "441303000000", dir.sub("c"), {"441302001000"}, 21000}).is_ok());
+  ASSERT_TRUE(network_init(NetworkInitOptions{divisions(), "441303108000", dir.sub("d"), {"441303108201"}, 21000}).is_ok());
+  EXPECT_FALSE(network_init(NetworkInitOptions{divisions(), "441303108000", dir.sub("d"), {"441303108201"}, 21000}).is_ok());
+}
+
+}  // namespace
+}  // namespace lifeline::runtime

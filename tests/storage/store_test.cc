@@ -1,0 +1,162 @@
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testing/temp_dir.h"
+
+namespace lifeline::storage {
+namespace {
+
+constexpr uint64_t kSelf = 441303001000;
+constexpr uint64_t kChild = 441303001001;
+constexpr uint64_t kOther = 441303001002;
+
+protocol::Record record(uint64_t link_seq, uint64_t origin_seq, size_t payload = 16) {
+  return protocol::Record{link_seq, kChild, origin_seq, kSelf, 1, 42, std::string(payload, 'x')};
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> open(size_t map = size_t{1} << 20) {
+    auto s = Store::open(StorageOptions{dir_.path(), map, true}, kSelf);
+    EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+    return std::move(s.value());
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(StoreTest, OutboxKeepsRecordsInLinkOrderPerPeer) {
+  auto store = open();
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    for (uint64_t i = 1; i <= 5; ++i) t.outbox_put(kChild, record(i, i));
+    t.outbox_put(kOther, record(1, 9));
+    return Status::ok();
+  }));
+  std::vector<protocol::Record> out;
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) { t.outbox_read(kChild, 2, 10, 1 << 20, out); }));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out.front(), record(2, 2));
+  EXPECT_EQ(out.back().link_seq, 5u);
+}
+
+TEST_F(StoreTest, OutboxReadStopsAtByteBudgetButReturnsAtLeastOne) {
+  auto store = open();
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    for (uint64_t i = 1; i <= 5; ++i) t.outbox_put(kChild, record(i, i, 1000));
+    return Status::ok();
+  }));
+  std::vector<protocol::Record> out;
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) { t.outbox_read(kChild, 1, 10, 10, out); }));
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST_F(StoreTest, DeleteThroughRemovesOnlyAcknowledgedEntriesOfThatPeer) {
+  auto store = open();
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    for (uint64_t i = 1; i <= 5; ++i) t.outbox_put(kChild, record(i, i));
+    t.outbox_put(kOther, record(1, 1));
+    EXPECT_EQ(t.outbox_delete_through(kChild, 3), 3u);
+    return Status::ok();
+  }));
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) {
+    EXPECT_EQ(t.outbox_seqs(kChild), (std::vector<uint64_t>{4, 5}));
+    EXPECT_EQ(t.outbox_seqs(kOther), (std::vector<uint64_t>{1}));
+  }));
+}
+
+TEST_F(StoreTest, FailedWriteLeavesNothingBehind) {
+  auto store = open();
+  Status s = store->write([](WriteTxn& t) {
+    t.outbox_put(kChild, record(1, 1));
+    t.put_cursor(kChild, LinkCursor{1, 0, 0});
+    return Status::invalid_argument("caller changed its mind");
+  });
+  EXPECT_FALSE(s.is_ok());
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) {
+    EXPECT_TRUE(t.outbox_seqs(kChild).empty());
+    EXPECT_EQ(t.cursor(kChild), LinkCursor{});
+  }));
+}
+
+TEST_F(StoreTest, CursorsSurviveReopen) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store->write([](WriteTxn& t) {
+      t.put_cursor(kChild, LinkCursor{7, 5, 3});
+      return Status::ok();
+    }));
+  }
+  auto store = open();
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) { EXPECT_EQ(t.cursor(kChild), (LinkCursor{7, 5, 3})); }));
+}
+
+TEST_F(StoreTest, RefusesStoreOfAnotherNode) {
+  { auto store = open(); }
+  auto other = Store::open(StorageOptions{dir_.path(), 1 << 20, true}, kOther);
+  EXPECT_FALSE(other.is_ok());
+}
+
+TEST_F(StoreTest, ApplyDedupesAndTracksContiguousThrough) {
+  auto store = open();
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    EXPECT_EQ(t.apply(record(0, 1), 1), ApplyOutcome::kApplied);
+    EXPECT_EQ(t.apply(record(0, 3), 1), ApplyOutcome::kApplied);  // out of order
+    EXPECT_EQ(t.apply(record(0, 1), 1), ApplyOutcome::kDuplicate);
+    EXPECT_EQ(t.apply(record(0, 3), 1), ApplyOutcome::kDuplicate);
+    EXPECT_EQ(t.apply(record(0, 2), 1), ApplyOutcome::kApplied);  // closes the gap
+    return Status::ok();
+  }));
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) {
+    auto marks = t.stream_marks();
+    ASSERT_EQ(marks.size(), 1u);
+    EXPECT_EQ(marks[0].contiguous_through, 3u);
+    EXPECT_EQ(marks[0].count, 3u);
+    EXPECT_EQ(marks[0].out_of_order, 1u);
+    size_t inbox = 0;
+    t.for_each_inbox([&](const InboxEntry&) { return ++inbox, true; });
+    EXPECT_EQ(inbox, 3u);
+  }));
+}
+
+TEST_F(StoreTest, OriginSequencesArePerDestinationAndDurable) {
+  auto store = open();
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    EXPECT_EQ(t.next_origin_seq(kChild), 1u);
+    EXPECT_EQ(t.next_origin_seq(kChild), 2u);
+    EXPECT_EQ(t.next_origin_seq(kOther), 1u);
+    return Status::ok();
+  }));
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    EXPECT_EQ(t.next_origin_seq(kChild), 3u);
+    return Status::ok();
+  }));
+}
+
+TEST_F(StoreTest, MapGrowsWhenFullWithoutLosingTheTransaction) {
+  auto store = open(size_t{1} << 20);  // 1 MiB to start
+  size_t initial = store->map_bytes();
+  int runs = 0;
+  Status s = store->write([&](WriteTxn& t) {
+    ++runs;
+    for (uint64_t i = 1; i <= 4000; ++i) t.outbox_put(kChild, record(i, i, 1000));  // ~4 MB in one transaction
+    return Status::ok();
+  });
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_GT(runs, 1) << "the first run should have hit MDB_MAP_FULL";
+  EXPECT_GT(store->map_bytes(), initial);
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) { EXPECT_EQ(t.outbox_seqs(kChild).size(), 4000u); }));
+}
+
+TEST_F(StoreTest, CountersAccumulate) {
+  auto store = open();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(store->write([](WriteTxn& t) {
+      t.add_counter("refused:441303001001", 2);
+      return Status::ok();
+    }));
+  }
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) { EXPECT_EQ(t.counters().at("refused:441303001001"), 6u); }));
+}
+
+}  // namespace
+}  // namespace lifeline::storage
