@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "node/core/node_core.h"
 #include "node/runtime/options.h"
@@ -38,7 +39,10 @@ class NodeLock {
   // Ok with the lock held; kUnavailable when another process holds it.
   static Result<NodeLock> acquire(const std::string& data_dir);
   NodeLock(NodeLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  NodeLock& operator=(NodeLock&&) = delete;
+  NodeLock& operator=(NodeLock&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
   NodeLock(const NodeLock&) = delete;
   ~NodeLock();
 

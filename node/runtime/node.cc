@@ -1,6 +1,8 @@
 #include "node/runtime/node.h"
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "node/runtime/keys.h"
 #include "node/runtime/system_clock.h"
@@ -11,6 +13,8 @@ namespace lifeline::runtime {
 using nlohmann::json;
 
 namespace {
+
+constexpr int kStartLockWaitMs = 5000;  // how long a starting node waits for a CLI to release the lock
 
 json error_json(const Status& s) { return json{{"ok", false}, {"error", s.to_string()}}; }
 
@@ -32,9 +36,15 @@ json post_json(const node::PostResult& r, uint32_t count) {
 
 }  // namespace
 
-Result<std::unique_ptr<NodeParts>> open_parts(const NodeOptions& options) {
+Result<std::unique_ptr<NodeParts>> open_parts(const NodeOptions& options, int lock_wait_ms) {
   auto parts = std::make_unique<NodeParts>();
   auto lock = NodeLock::acquire(options.data_dir);
+  // A CLI command working on the stopped node's store holds the lock for
+  // moments only: a starting node waits for it.
+  for (int waited = 0; !lock && lock.status().code() == Status::Code::kUnavailable && waited < lock_wait_ms; waited += 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    lock = NodeLock::acquire(options.data_dir);
+  }
   if (!lock) return lock.status();
   parts->lock.emplace(std::move(*lock));
   auto tree = topology::JurisdictionTree::load_csv_file(options.divisions_path);
@@ -75,7 +85,7 @@ json answer(const NodeOptions& options, NodeParts& parts, const json& request, b
 }
 
 Result<json> offline_request(const NodeOptions& options, const json& request) {
-  auto parts = open_parts(options);
+  auto parts = open_parts(options, 0);
   if (!parts) return parts.status();
   return answer(options, **parts, request, false, 0);
 }
@@ -83,7 +93,7 @@ Result<json> offline_request(const NodeOptions& options, const json& request) {
 // ---------------------------------------------------------------------------
 
 Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
-  auto parts = open_parts(options);
+  auto parts = open_parts(options, kStartLockWaitMs);
   if (!parts) {
     if (parts.status().code() == Status::Code::kUnavailable)
       return Status::unavailable("another process holds the node's lock: " + parts.status().message());

@@ -41,8 +41,8 @@ struct NodeParts {
 };
 
 // Locks, loads the tree, opens the store and starts the core. kUnavailable
-// when the node is running (the lock is held).
-Result<std::unique_ptr<NodeParts>> open_parts(const NodeOptions& options);
+// when another process still holds the lock after lock_wait_ms.
+Result<std::unique_ptr<NodeParts>> open_parts(const NodeOptions& options, int lock_wait_ms);
 
 // Answers a control request on the given parts. Posts are done in full.
 nlohmann::json answer(const NodeOptions& options, NodeParts& parts, const nlohmann::json& request, bool running,

@@ -38,7 +38,7 @@ void post_in_chunks(const LocalNetwork& net, const std::string& at, const std::s
     if (net.post(at, to, std::min(chunk, total - posted.load()))) {
       posted += std::min(chunk, total - posted.load());
     }
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(100ms);  // spread the traffic over the kills and the cut
   }
 }
 
@@ -49,8 +49,8 @@ TEST(ChainTest, TwentyThousandMessagesExactlyOnceThroughKillsAndACutLink) {
   ASSERT_TRUE(testing::wait_until([&] { return all_links_up(net); }, 20s)) << "links did not come up";
 
   std::atomic<int> up_posted{0}, down_posted{0};
-  std::thread up([&] { post_in_chunks(net, kVillage, kProvince, 10000, 500, up_posted); });
-  std::thread down([&] { post_in_chunks(net, kProvince, kVillage, 10000, 500, down_posted); });
+  std::thread up([&] { post_in_chunks(net, kVillage, kProvince, 10000, 200, up_posted); });
+  std::thread down([&] { post_in_chunks(net, kProvince, kVillage, 10000, 200, down_posted); });
 
   for (int round = 0; round < 3; ++round) {
     std::this_thread::sleep_for(300ms);
@@ -68,6 +68,7 @@ TEST(ChainTest, TwentyThousandMessagesExactlyOnceThroughKillsAndACutLink) {
   ASSERT_TRUE(testing::wait_until([&] { return net.link_state(kTownship, kVillage) == "down"; }, 10s));
   std::this_thread::sleep_for(1s);
   net.process(kVillage).signal(SIGCONT);
+  EXPECT_LT(up_posted.load(), 10000) << "traffic should still be flowing when the cut heals";
   up.join();
   down.join();
 

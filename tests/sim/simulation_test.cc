@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "tests/sim/simulation.h"
+#include "topology/logging.h"
 
 namespace {
 
@@ -37,6 +38,7 @@ TEST(SimulationTest, EveryMessageAppliedExactlyOnceInOriginOrderAfterHealing) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  (void)lifeline::set_log_level("error");  // link state changes by the thousand otherwise
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--seed") == 0) g_first = std::strtoull(argv[i + 1], nullptr, 10), g_count = 1;
     if (std::strcmp(argv[i], "--first") == 0) g_first = std::strtoull(argv[i + 1], nullptr, 10);
