@@ -119,7 +119,7 @@ void write_segment_table(size_t segment_words, std::string& out) {
 
 Status refuse(std::string reason) { return Status::invalid_argument(std::move(reason)); }
 
-bool valid_code(uint64_t number) { return topology::DivisionCode::from_number(number).is_ok(); }
+bool valid_code(uint64_t number) { return topology::DivisionCode::or_invalid(number).valid(); }
 
 // Checks one record and copies it into `out`. `previous_seq` is the link
 // sequence of the record before it in the frame (0 for the first).

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <map>
 
 #include "storage/lmdb_env.h"
 #include "storage/tables.h"
@@ -20,15 +21,14 @@ using tables::put_le64;
 constexpr int kMaxGrowRetries = 40;
 constexpr size_t kRecordHeaderBytes = 34;  // origin, origin_seq, destination, hlc, kind
 
-std::string encode_record_value(const protocol::Record& r) {
-  std::string v(kRecordHeaderBytes + r.payload.size(), '\0');
-  put_le64(v.data(), r.origin);
-  put_le64(v.data() + 8, r.origin_seq);
-  put_le64(v.data() + 16, r.destination);
-  put_le64(v.data() + 24, r.hlc);
-  std::memcpy(v.data() + 32, &r.kind, 2);
-  std::memcpy(v.data() + kRecordHeaderBytes, r.payload.data(), r.payload.size());
-  return v;
+// Writes r's outbox value (kRecordHeaderBytes + payload) at out.
+void encode_record_value(const protocol::Record& r, char* out) {
+  put_le64(out, r.origin);
+  put_le64(out + 8, r.origin_seq);
+  put_le64(out + 16, r.destination);
+  put_le64(out + 24, r.hlc);
+  std::memcpy(out + 32, &r.kind, 2);
+  std::memcpy(out + kRecordHeaderBytes, r.payload.data(), r.payload.size());
 }
 
 void decode_record_value(std::string_view v, protocol::Record& r) {
@@ -76,6 +76,8 @@ class Cursor {
   }
   bool next(MDB_val& k, MDB_val& v) { return step(MDB_NEXT, k, v); }
   bool first(MDB_val& k, MDB_val& v) { return step(MDB_FIRST, k, v); }
+  bool last(MDB_val& k, MDB_val& v) { return step(MDB_LAST, k, v); }
+  bool prev(MDB_val& k, MDB_val& v) { return step(MDB_PREV, k, v); }
   void del() { check_lmdb(mdb_cursor_del(cursor_, 0), "mdb_cursor_del"); }
 
  private:
@@ -116,6 +118,13 @@ struct TxnBase {
     MDB_val k = to_val(key), v = to_val(value);
     check_lmdb(mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
   }
+  // Reserves size bytes for key's value inside the map and returns where to
+  // write them (saves building the value elsewhere and copying it).
+  char* put_reserved(MDB_dbi dbi, std::string_view key, size_t size) const {
+    MDB_val k = to_val(key), v{size, nullptr};
+    check_lmdb(mdb_put(txn, dbi, &k, &v, MDB_RESERVE), "mdb_put(MDB_RESERVE)");
+    return static_cast<char*>(v.mv_data);
+  }
   LinkCursor cursor(uint64_t peer) const {
     std::string_view v;
     return get(dbis->cursors, key64(peer), v) ? decode_cursor(v) : LinkCursor{};
@@ -132,7 +141,39 @@ struct TxnBase {
   }
 };
 
-struct WriteTxn::Impl : TxnBase {};
+// A stream's mark as this transaction sees it: loaded once, written once
+// (flush) however many messages of the stream the transaction applies.
+struct CachedMark {
+  StreamMark mark;
+  bool has_ids = false;  // applied_ids may hold entries of this stream
+  bool dirty = false;    // changed since loaded
+};
+
+struct WriteTxn::Impl : TxnBase {
+  std::map<std::pair<uint64_t, uint64_t>, CachedMark> marks;  // streams touched by this transaction
+
+  bool stream_has_ids(uint64_t origin, uint64_t destination) const {
+    Cursor c(txn, dbis->ids);
+    MDB_val k, v;
+    std::string prefix = key64(origin, destination);
+    return c.seek(prefix, k, v) && k.mv_size >= 16 && std::memcmp(k.mv_data, prefix.data(), 16) == 0;
+  }
+  CachedMark& cached_mark(uint64_t origin, uint64_t destination) {
+    auto key = std::make_pair(origin, destination);
+    auto it = marks.find(key);
+    if (it != marks.end()) return it->second;
+    CachedMark& cm = marks[key];
+    cm.mark = mark(origin, destination);
+    cm.has_ids = stream_has_ids(origin, destination);
+    return cm;
+  }
+  void flush() {
+    for (auto& [key, cm] : marks) {
+      if (cm.dirty) put(dbis->marks, key64(key.first, key.second), encode_mark(cm.mark));
+    }
+    marks.clear();
+  }
+};
 struct ReadTxn::Impl : TxnBase {};
 
 LinkCursor WriteTxn::cursor(uint64_t peer) const { return impl_->cursor(peer); }
@@ -142,57 +183,68 @@ void WriteTxn::put_cursor(uint64_t peer, const LinkCursor& c) {
 }
 
 void WriteTxn::outbox_put(uint64_t peer, const protocol::Record& r) {
-  impl_->put(impl_->dbis->outbox, key64(peer, r.link_seq), encode_record_value(r));
+  char* value = impl_->put_reserved(impl_->dbis->outbox, key64(peer, r.link_seq), kRecordHeaderBytes + r.payload.size());
+  encode_record_value(r, value);
 }
 
 uint64_t WriteTxn::outbox_delete_through(uint64_t peer, uint64_t through) {
+  // Newest first: LMDB compacts a page by moving the nodes written after the
+  // one deleted, so deleting in reverse insertion order moves almost nothing.
   Cursor c(impl_->txn, impl_->dbis->outbox);
   MDB_val k, v;
   uint64_t deleted = 0;
-  for (bool ok = c.seek(key64(peer, 0), k, v); ok && starts_with_be64(k, peer); ok = c.seek(key64(peer, 0), k, v)) {
-    if (get_be64(static_cast<const char*>(k.mv_data) + 8) > through) break;
+  bool ok = c.seek(key64(peer, through + 1), k, v) ? c.prev(k, v) : c.last(k, v);
+  while (ok && starts_with_be64(k, peer)) {
+    if (get_be64(static_cast<const char*>(k.mv_data) + 8) > through) {
+      ok = c.prev(k, v);
+      continue;
+    }
     c.del();
     ++deleted;
+    ok = c.prev(k, v);
   }
   return deleted;
 }
 
-uint64_t WriteTxn::next_origin_seq(uint64_t destination) {
+uint64_t WriteTxn::reserve_origin_seqs(uint64_t destination, uint64_t count) {
   std::string key = key64(destination);
   std::string_view v;
   uint64_t last = impl_->get(impl_->dbis->streams, key, v) && v.size() == 8 ? get_le64(v.data()) : 0;
   std::string out(8, '\0');
-  put_le64(out.data(), last + 1);
+  put_le64(out.data(), last + count);
   impl_->put(impl_->dbis->streams, key, out);
   return last + 1;
 }
 
 ApplyOutcome WriteTxn::apply(const protocol::Record& r, uint64_t applied_at_us) {
-  StreamMark m = impl_->mark(r.origin, r.destination);
+  CachedMark& cm = impl_->cached_mark(r.origin, r.destination);
+  StreamMark& m = cm.mark;
   std::string id = key64(r.origin, r.destination, r.origin_seq);
   std::string_view seen;
-  if (r.origin_seq <= m.contiguous_through || impl_->get(impl_->dbis->ids, id, seen)) return ApplyOutcome::kDuplicate;
+  if (r.origin_seq <= m.contiguous_through || (cm.has_ids && impl_->get(impl_->dbis->ids, id, seen)))
+    return ApplyOutcome::kDuplicate;
   if (r.origin_seq == m.contiguous_through + 1) {
     ++m.contiguous_through;
     // Absorb ids applied earlier out of order that are now contiguous.
-    for (std::string next = key64(r.origin, r.destination, m.contiguous_through + 1);
-         impl_->get(impl_->dbis->ids, next, seen);
-         next = key64(r.origin, r.destination, m.contiguous_through + 1)) {
+    while (cm.has_ids) {
+      std::string next = key64(r.origin, r.destination, m.contiguous_through + 1);
+      if (!impl_->get(impl_->dbis->ids, next, seen)) break;
       MDB_val k = to_val(next);
       check_lmdb(mdb_del(impl_->txn, impl_->dbis->ids, &k, nullptr), "mdb_del");
       ++m.contiguous_through;
     }
+    if (cm.has_ids) cm.has_ids = impl_->stream_has_ids(r.origin, r.destination);
   } else {
     ++m.out_of_order;
     impl_->put(impl_->dbis->ids, id, std::string_view());
+    cm.has_ids = true;
   }
   ++m.count;
-  impl_->put(impl_->dbis->marks, key64(r.origin, r.destination), encode_mark(m));
-  std::string value(16 + r.payload.size(), '\0');
-  put_le64(value.data(), r.hlc);
-  put_le64(value.data() + 8, applied_at_us);
-  std::memcpy(value.data() + 16, r.payload.data(), r.payload.size());
-  impl_->put(impl_->dbis->inbox, id, value);
+  cm.dirty = true;
+  char* value = impl_->put_reserved(impl_->dbis->inbox, id, 16 + r.payload.size());
+  put_le64(value, r.hlc);
+  put_le64(value + 8, applied_at_us);
+  std::memcpy(value + 16, r.payload.data(), r.payload.size());
   return ApplyOutcome::kApplied;
 }
 
@@ -419,6 +471,7 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn) {
       try {
         Status s = fn(w);
         if (!s) return s;  // txn aborts in its destructor
+        ti.flush();
         txn.commit();
         return Status::ok();
       } catch (const MapFull&) {

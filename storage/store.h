@@ -82,7 +82,9 @@ class WriteTxn {
   // Deletes outbox entries toward peer with link_seq ≤ through; returns how many.
   uint64_t outbox_delete_through(uint64_t peer, uint64_t through);
   // Allocates the next origin_seq of the stream from this node to destination.
-  uint64_t next_origin_seq(uint64_t destination);
+  uint64_t next_origin_seq(uint64_t destination) { return reserve_origin_seqs(destination, 1); }
+  // Allocates count consecutive origin_seqs; returns the first.
+  uint64_t reserve_origin_seqs(uint64_t destination, uint64_t count);
   // Applies a test message here unless its (origin, destination, origin_seq)
   // was applied before: records the id, the stream mark and the inbox entry.
   ApplyOutcome apply(const protocol::Record& r, uint64_t applied_at_us);

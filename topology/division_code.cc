@@ -30,8 +30,9 @@ int last_nonzero_group(uint64_t value) {
   return -1;
 }
 
-// Empty when `value` has the structure described in the header, else why not.
-std::string structure_error(uint64_t value) {
+// Null when `value` has the structure described in the header, else why not.
+// Runs for every record received: no allocation.
+const char* structure_error(uint64_t value) {
   if (value == 0 || value > kMaxCode) return "not a 12-digit code";
   if (group_of(value, 0) == 0) return "province group is zero";
   for (int group = 1; group < kGroupCount; ++group) {
@@ -41,7 +42,7 @@ std::string structure_error(uint64_t value) {
         group == kTownshipGroup && group_of(value, kCountyGroup) == 0 && group_of(value, kCityGroup) != 0;
     if (!township_under_city) return "non-zero group after a zero group";
   }
-  return {};
+  return nullptr;
 }
 
 }  // namespace
@@ -74,10 +75,21 @@ Result<DivisionCode> DivisionCode::parse(std::string_view text) {
 }
 
 Result<DivisionCode> DivisionCode::from_number(uint64_t value) {
-  std::string error = structure_error(value);
-  if (!error.empty()) {
+  const char* error = structure_error(value);
+  if (error != nullptr) {
     return Status::invalid_argument("division code " + std::to_string(value) + ": " + error);
   }
+  return DivisionCode(value);
+}
+
+DivisionCode DivisionCode::or_invalid(uint64_t value) {
+  // A few codes recur in every frame (origin, destination, peers): remember
+  // recently validated ones per thread instead of re-dividing each time.
+  static thread_local std::array<uint64_t, 64> recent{};
+  uint64_t& slot = recent[(value * 0x9E3779B97F4A7C15ULL) >> 58];
+  if (slot == value && value != 0) return DivisionCode(value);
+  if (structure_error(value) != nullptr) return DivisionCode();
+  slot = value;
   return DivisionCode(value);
 }
 

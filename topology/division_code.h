@@ -34,6 +34,9 @@ class DivisionCode {
   static Result<DivisionCode> parse(std::string_view text);
   // As parse, for a number (e.g. read from a frame). 0 and > 999999999999 fail.
   static Result<DivisionCode> from_number(uint64_t value);
+  // As from_number without the reason: the invalid code when value is not
+  // a valid code. For hot paths (every record received).
+  static DivisionCode or_invalid(uint64_t value);
 
   DivisionCode() = default;  // the invalid code 0; valid() is false
 

@@ -1,6 +1,7 @@
 #include "node/core/node_core.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -21,19 +22,19 @@ std::string code12(uint64_t code) {
   return std::string(s.size() < 12 ? 12 - s.size() : 0, '0') + s;
 }
 
-DivisionCode as_code(uint64_t number) {
-  auto c = DivisionCode::from_number(number);
-  return c ? *c : DivisionCode();
-}
+DivisionCode as_code(uint64_t number) { return DivisionCode::or_invalid(number); }
 
 const char* role_name(LinkRole role) { return role == LinkRole::kParent ? "parent" : "child"; }
 
 std::string refusal_counter(uint64_t peer) { return "refused:" + code12(peer); }
 
-// Test payload: the origin sequence (little-endian) then a fixed filler.
-std::string test_payload(uint64_t origin_seq, uint32_t size) {
+// Test payload: the origin sequence and the wall time of the post in
+// microseconds (both little-endian, as far as size allows; latency
+// measurements read the second), then a fixed filler.
+std::string test_payload(uint64_t origin_seq, uint32_t size, const Instant& now) {
   std::string p(size, 'L');
-  for (uint32_t i = 0; i < std::min<uint32_t>(size, 8); ++i) p[i] = static_cast<char>(origin_seq >> (8 * i));
+  uint64_t words[2] = {origin_seq, static_cast<uint64_t>(now.wall_us)};
+  std::memcpy(p.data(), words, std::min<size_t>(size, sizeof words));
   return p;
 }
 
@@ -175,7 +176,7 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
   return Status::ok();
 }
 
-void NodeCore::handle_frame(Batch& batch, uint64_t peer, const Frame& frame) {
+void NodeCore::handle_frame(Batch& batch, uint64_t peer, Frame& frame) {
   Link& l = *link(peer);
   batch.heard.insert(peer);
   uint64_t& ack = batch.acks[peer];
@@ -183,7 +184,7 @@ void NodeCore::handle_frame(Batch& batch, uint64_t peer, const Frame& frame) {
   if (const auto* hello = std::get_if<protocol::Hello>(&frame.body)) {
     ack = std::max(ack, hello->last_applied);
     batch.hellos.emplace_back(peer, *hello);
-  } else if (const auto* data = std::get_if<protocol::Data>(&frame.body)) {
+  } else if (auto* data = std::get_if<protocol::Data>(&frame.body)) {
     handle_data(batch, l, *data);
   } else if (const auto* hb = std::get_if<protocol::Heartbeat>(&frame.body)) {
     batch.heartbeats.emplace_back(peer, *hb);
@@ -202,20 +203,21 @@ void NodeCore::handle_ack(Batch& batch, Link& l, uint64_t ack) {
   c.acked = ack;
 }
 
-void NodeCore::handle_data(Batch& batch, Link& l, const protocol::Data& data) {
+void NodeCore::handle_data(Batch& batch, Link& l, protocol::Data& data) {
   storage::LinkCursor& c = batch.cursor(l);
-  for (const Record& r : data.records) {
-    if (r.link_seq <= c.applied) continue;  // a duplicate: already committed
-    if (r.link_seq != c.applied + 1) {
+  for (Record& r : data.records) {
+    uint64_t seq = r.link_seq;
+    if (seq <= c.applied) continue;  // a duplicate: already committed
+    if (seq != c.applied + 1) {
       batch.gaps.insert(l.peer);  // lost frames before it: ask for a resend
       return;
     }
     handle_record(batch, l, r);
-    c.applied = r.link_seq;
+    c.applied = seq;
   }
 }
 
-void NodeCore::handle_record(Batch& batch, Link& l, const Record& r) {
+void NodeCore::handle_record(Batch& batch, Link& l, Record& r) {
   std::string reason;
   if (refuse_reason(l, r, reason)) {
     refuse(batch, l.peer, reason);
@@ -246,8 +248,9 @@ void NodeCore::refuse(Batch& batch, uint64_t peer, const std::string& reason) {
 }
 
 // Applies r here or writes it to the outbox of the next hop, in batch's
-// transaction. from_peer is the neighbour it came from (self for a post).
-void NodeCore::route_record(Batch& batch, const Record& r, uint64_t from_peer) {
+// transaction (r.link_seq is overwritten with the outgoing link's sequence).
+// from_peer is the neighbour it came from (self for a post).
+void NodeCore::route_record(Batch& batch, Record& r, uint64_t from_peer) {
   batch.dirty = true;
   topology::Route route = neighbourhood_.route(as_code(r.destination));
   if (route.kind == topology::Route::Kind::kNone) {
@@ -262,9 +265,8 @@ void NodeCore::route_record(Batch& batch, const Record& r, uint64_t from_peer) {
   }
   Link& out = *link(route.next.number());
   storage::LinkCursor& c = batch.cursor(out);
-  Record copy = r;
-  copy.link_seq = ++c.last_assigned;
-  batch.txn->outbox_put(out.peer, copy);
+  r.link_seq = ++c.last_assigned;
+  batch.txn->outbox_put(out.peer, r);
 }
 
 // Writes the batch's changed cursors and counters. A batch that changed
@@ -338,12 +340,13 @@ Result<PostResult> NodeCore::post(uint64_t destination, uint32_t count, uint32_t
       batch = Batch{};
       batch.txn = &txn;
       batch.now = now;
-      for (uint32_t i = 0; i < n; ++i) {
-        uint64_t seq = txn.next_origin_seq(destination);
-        if (i == 0) first = seq;
-        last = seq;
-        Record r{0, self, seq, destination, static_cast<uint16_t>(protocol::MessageKind::kTest), hlc_.now(now),
-                 test_payload(seq, size)};
+      first = txn.reserve_origin_seqs(destination, n);
+      last = first + n - 1;
+      Record r{0, self, 0, destination, static_cast<uint16_t>(protocol::MessageKind::kTest), 0, {}};
+      for (uint64_t seq = first; seq <= last; ++seq) {
+        r.origin_seq = seq;
+        r.hlc = hlc_.now(now);
+        r.payload = test_payload(seq, size, now);
         route_record(batch, r, self);
       }
       return stage_writes(batch);

@@ -113,11 +113,11 @@ class NodeCore {
   struct Batch;
 
   Link* link(uint64_t peer);
-  void handle_frame(Batch& batch, uint64_t peer, const protocol::Frame& frame);
+  void handle_frame(Batch& batch, uint64_t peer, protocol::Frame& frame);
   void handle_ack(Batch& batch, Link& l, uint64_t ack);
-  void handle_data(Batch& batch, Link& l, const protocol::Data& data);
-  void handle_record(Batch& batch, Link& l, const protocol::Record& r);
-  void route_record(Batch& batch, const protocol::Record& r, uint64_t from_peer);
+  void handle_data(Batch& batch, Link& l, protocol::Data& data);
+  void handle_record(Batch& batch, Link& l, protocol::Record& r);
+  void route_record(Batch& batch, protocol::Record& r, uint64_t from_peer);
   bool refuse_reason(const Link& l, const protocol::Record& r, std::string& reason) const;
   void refuse(Batch& batch, uint64_t peer, const std::string& reason);
   Status stage_writes(Batch& batch);
