@@ -1,9 +1,12 @@
 #include "storage/store.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "storage/lmdb_env.h"
@@ -459,7 +462,24 @@ Result<std::unique_ptr<Store>> Store::open(const StorageOptions& options, uint64
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
-Status Store::write(const std::function<Status(WriteTxn&)>& fn) {
+// Turns MDB_NOSYNC on for one deferred commit and off again afterwards.
+class DeferSync {
+ public:
+  DeferSync(MDB_env* env, bool defer) : env_(defer ? env : nullptr) {
+    if (env_ != nullptr) mdb_env_set_flags(env_, MDB_NOSYNC, 1);
+  }
+  ~DeferSync() {
+    if (env_ != nullptr) mdb_env_set_flags(env_, MDB_NOSYNC, 0);
+  }
+  DeferSync(const DeferSync&) = delete;
+  DeferSync& operator=(const DeferSync&) = delete;
+
+ private:
+  MDB_env* env_;  // null when the commit stays durable
+};
+
+Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
+  DeferSync defer(impl_->env, sync == Sync::kDeferred && impl_->options.sync);
   try {
     if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
     for (int attempt = 0;; ++attempt) {
@@ -495,6 +515,22 @@ Status Store::read(const std::function<void(const ReadTxn&)>& fn) const {
     return Status::ok();
   } catch (const std::exception& e) {
     return Status::io_error(std::string("read transaction on ") + impl_->options.path + ": " + e.what());
+  }
+}
+
+// LMDB does not expose where it mapped the file (me_mapaddr is only set with
+// MDB_FIXEDMAP), so the ranges are found in /proc/self/maps. The map is
+// read-only and shared: dropping its pages loses nothing.
+void Store::release_mapped_pages() {
+  std::error_code ec;
+  std::string file = std::filesystem::canonical(impl_->options.path + "/data.mdb", ec).string();
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (!ec && std::getline(maps, line)) {
+    if (line.size() < file.size() || line.compare(line.size() - file.size(), file.size(), file) != 0) continue;
+    uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx", &begin, &end) == 2)
+      ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
   }
 }
 

@@ -132,12 +132,26 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // How a commit reaches the disk.
+  enum class Sync {
+    kDurable,   // on disk when write() returns (fsync), as LMDB does by default
+    kDeferred,  // committed and visible, flushed by the next durable commit; a
+                // power loss (not a process crash) may undo it. Only for
+                // changes that are safe to lose: deleting acknowledged
+                // outbox entries, which the peer's next ack deletes again.
+  };
+
   // Runs fn in one write transaction and commits it when fn returns ok.
   // fn may run more than once (map growth). A non-ok Status from fn, or an
   // LMDB error, aborts: nothing of the transaction remains.
-  Status write(const std::function<Status(WriteTxn&)>& fn);
+  Status write(const std::function<Status(WriteTxn&)>& fn, Sync sync = Sync::kDurable);
   // Runs fn in one read-only transaction.
   Status read(const std::function<void(const ReadTxn&)>& fn) const;
+
+  // Drops this process's resident pages of the map (they stay in the page
+  // cache and fault back in when read). For an idle node; requires that no
+  // transaction of this process is open.
+  void release_mapped_pages();
 
   uint64_t node_code() const;
   size_t map_bytes() const;         // current map size

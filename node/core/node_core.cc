@@ -166,7 +166,7 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
     for (auto& [peer, frame] : decoded) handle_frame(batch, peer, frame);
     for (auto& [peer, ack] : batch.acks) handle_ack(batch, *link(peer), ack);
     return stage_writes(batch);
-  });
+  }, durable_batch(decoded) ? storage::Store::Sync::kDurable : storage::Store::Sync::kDeferred);
   if (s.code() == Status::Code::kNotFound) s = Status::ok();  // nothing changed: aborted, no commit needed
   if (!s) {
     folder_logger("node")->error("batch of {} frames not applied: {}", decoded.size(), s.to_string());
@@ -174,6 +174,17 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
   }
   commit_batch(batch, now);
   return Status::ok();
+}
+
+// A batch that may apply or relay records must be on disk before it is
+// acknowledged; one that only deletes acknowledged outbox entries need not
+// (a lost deletion is redone by the peer's next ack, and a resent record is
+// a duplicate the peer ignores).
+bool NodeCore::durable_batch(const std::vector<std::pair<uint64_t, Frame>>& frames) {
+  for (const auto& [peer, frame] : frames) {
+    if (std::holds_alternative<protocol::Data>(frame.body)) return true;
+  }
+  return false;
 }
 
 void NodeCore::handle_frame(Batch& batch, uint64_t peer, Frame& frame) {

@@ -113,6 +113,7 @@ class NodeCore {
   struct Batch;
 
   Link* link(uint64_t peer);
+  static bool durable_batch(const std::vector<std::pair<uint64_t, protocol::Frame>>& frames);
   void handle_frame(Batch& batch, uint64_t peer, protocol::Frame& frame);
   void handle_ack(Batch& batch, Link& l, uint64_t ack);
   void handle_data(Batch& batch, Link& l, protocol::Data& data);

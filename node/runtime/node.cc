@@ -1,5 +1,7 @@
 #include "node/runtime/node.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -162,11 +164,33 @@ void Node::loop_once(std::vector<zmq::pollitem_t>& items, std::vector<node::InFr
   frames.clear();
   links_->receive(options_.transport.batch_max_frames, frames);
   if (!frames.empty()) (void)core.on_frames(frames, system_now());  // errors logged by the core; peers resend
+  release_memory_when_idle(frames);
   if (!pending_) serve_control();
   advance_post();
   node::Instant now = system_now();
   core.on_tick(now);
   core.flush(*links_, now);
+}
+
+// A burst of traffic leaves the heap large (frame buffers, record vectors)
+// and much of the store's map resident; a village node idles most of the
+// day, so once a quiet window follows real traffic both go back to the
+// system. Heartbeats alone keep a window quiet.
+void Node::release_memory_when_idle(const std::vector<node::InFrame>& frames) {
+  for (const auto& f : frames) window_bytes_ += f.bytes.size();
+  int64_t now = system_now().mono_us;
+  if (now - window_start_us_ < kIdleWindowUs) return;
+  bool quiet = window_bytes_ < kQuietBytes && !pending_;
+  traffic_since_release_ += window_bytes_;
+  if (quiet && traffic_since_release_ >= kReleaseAfterBytes) {
+    ::malloc_trim(0);
+    parts_->store->release_mapped_pages();
+    folder_logger("runtime")->debug("quiet after {} KiB of traffic: released free heap and mapped pages",
+                                    traffic_since_release_ >> 10);
+    traffic_since_release_ = 0;
+  }
+  window_start_us_ = now;
+  window_bytes_ = 0;
 }
 
 void Node::serve_control() {
@@ -192,6 +216,7 @@ void Node::advance_post() {
   if (!pending_) return;
   uint32_t n = std::min<uint32_t>(pending_->remaining, static_cast<uint32_t>(options_.link.post_batch));
   auto r = parts_->core->post(pending_->request.to, n, pending_->request.size, system_now());
+  window_bytes_ += uint64_t{n} * pending_->request.size;
   if (!r) {
     reply(error_json(r.status()));
     pending_.reset();

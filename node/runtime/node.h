@@ -71,6 +71,11 @@ class Node {
   void loop_once(std::vector<zmq::pollitem_t>& items, std::vector<node::InFrame>& frames);
   void serve_control();
   void advance_post();
+  void release_memory_when_idle(const std::vector<node::InFrame>& frames);
+
+  static constexpr int64_t kIdleWindowUs = 2'000'000;        // length of the window judged quiet or busy
+  static constexpr uint64_t kQuietBytes = 64 * 1024;         // at most this received in a quiet window
+  static constexpr uint64_t kReleaseAfterBytes = 1u << 20;   // traffic since the last release worth releasing
   void reply(const nlohmann::json& body);
 
   NodeOptions options_;                     // effective configuration
@@ -79,6 +84,9 @@ class Node {
   std::unique_ptr<ZmqLinks> links_;         // parent/children sockets and ZAP
   std::unique_ptr<zmq::socket_t> control_;  // REP for the local CLI
   std::optional<PendingPost> pending_;      // the post in progress; the control reply waits for it
+  int64_t window_start_us_ = 0;             // start of the current idle-judging window (monotonic)
+  uint64_t window_bytes_ = 0;               // bytes received or posted in the window
+  uint64_t traffic_since_release_ = 0;      // bytes since memory was last released
 };
 
 }  // namespace lifeline::runtime
