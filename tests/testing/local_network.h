@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -32,7 +34,21 @@ class LocalNetwork {
   std::string node_dir(const std::string& code) const { return dir_.sub("net/" + code); }
 
   void start(const std::string& code) {
-    procs_[code] = Process::spawn({lifeline_, "run", "--config", config(code)}, node_dir(code) + "/node.log");
+    std::vector<std::string> argv = prefix_[code];
+    argv.insert(argv.end(), {lifeline_, "run", "--config", config(code)});
+    procs_[code] = Process::spawn(argv, node_dir(code) + "/node.log");
+  }
+  // Runs code's process behind an argv prefix (e.g. `ip netns exec NS`).
+  void set_prefix(const std::string& code, std::vector<std::string> prefix) { prefix_[code] = std::move(prefix); }
+  // Replaces text in code's node.toml (e.g. to move an endpoint off loopback).
+  bool edit_config(const std::string& code, const std::string& from, const std::string& to) const {
+    std::ifstream in(config(code));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto at = text.find(from);
+    if (at == std::string::npos) return false;
+    text.replace(at, from.size(), to);
+    std::ofstream(config(code)) << text;
+    return true;
   }
   void kill9(const std::string& code) { procs_[code].stop(SIGKILL); }
   void stop(const std::string& code) { procs_[code].stop(SIGTERM); }
@@ -83,6 +99,7 @@ class LocalNetwork {
   std::string init_output_;                // what network init printed
   bool ok_ = false;                        // network init succeeded
   std::map<std::string, Process> procs_;   // running nodes by code
+  std::map<std::string, std::vector<std::string>> prefix_;  // argv prefixes by code
 };
 
 // A base port unlikely to collide with other tests running at the same time.
