@@ -124,6 +124,15 @@ bool ZmqLinks::zap_answer(zmq::socket_t& socket) {
   return true;
 }
 
+void ZmqLinks::drain_extra_parts(zmq::socket_t& socket, std::string_view from) {
+  zmq::message_t extra;
+  do {
+    if (!socket.recv(extra, zmq::recv_flags::dontwait)) break;
+  } while (extra.more());
+  ++multipart_refusals_;
+  folder_logger("runtime")->warn("message from {} refused: more than one part", std::string(from.substr(0, 16)));
+}
+
 void ZmqLinks::add_poll_items(std::vector<zmq::pollitem_t>& items) {
   if (router_) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
   if (dealer_) items.push_back({dealer_->handle(), 0, ZMQ_POLLIN, 0});
@@ -139,10 +148,9 @@ void ZmqLinks::receive_router(size_t max, std::vector<node::InFrame>& out) {
     zmq::message_t id, frame;
     if (!router_->recv(id, zmq::recv_flags::dontwait)) return;
     if (!id.more() || !router_->recv(frame, zmq::recv_flags::dontwait)) continue;
-    while (frame.more()) {  // a peer sending extra parts: drain and refuse
-      zmq::message_t extra;
-      if (!router_->recv(extra, zmq::recv_flags::dontwait)) break;
-      frame = std::move(extra);
+    if (frame.more()) {  // one frame per message: drain the extra parts and refuse it all
+      drain_extra_parts(*router_, id.to_string_view());
+      continue;
     }
     const char* user = frame.gets("User-Id");
     auto code = topology::DivisionCode::parse(id.to_string_view());
@@ -160,6 +168,10 @@ void ZmqLinks::receive_dealer(size_t max, std::vector<node::InFrame>& out) {
   for (size_t n = 0; n < max; ++n) {
     zmq::message_t frame;
     if (!dealer_->recv(frame, zmq::recv_flags::dontwait)) return;
+    if (frame.more()) {
+      drain_extra_parts(*dealer_, "parent");
+      continue;
+    }
     out.push_back(node::InFrame{options_.parent->code.number(), std::string(frame.to_string_view())});
   }
 }

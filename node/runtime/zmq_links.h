@@ -56,13 +56,16 @@ class ZmqLinks : public node::FrameSink {
 
   bool send(uint64_t peer, std::string&& bytes) override;
 
-  uint64_t auth_refusals() const { return zap_refusals_.load() + impostor_frames_; }
+  // Handshakes refused by ZAP, frames whose routing id is not their key's
+  // code, and messages of more than one part.
+  uint64_t auth_refusals() const { return zap_refusals_.load() + impostor_frames_ + multipart_refusals_; }
 
  private:
   void zap_loop();
   bool zap_answer(zmq::socket_t& socket);
   void receive_router(size_t max, std::vector<node::InFrame>& out);
   void receive_dealer(size_t max, std::vector<node::InFrame>& out);
+  void drain_extra_parts(zmq::socket_t& socket, std::string_view from);
 
   zmq::context_t& context_;            // not owned; outlives this
   const NodeOptions& options_;         // not owned; outlives this
@@ -75,6 +78,7 @@ class ZmqLinks : public node::FrameSink {
   std::atomic<bool> zap_stop_{false};        // asks zap_loop to return
   std::atomic<uint64_t> zap_refusals_{0};    // handshakes refused by ZAP (unknown key)
   uint64_t impostor_frames_ = 0;             // frames whose routing id is not their key's code (loop thread)
+  uint64_t multipart_refusals_ = 0;          // messages of more than one part (loop thread)
 };
 
 }  // namespace lifeline::runtime
