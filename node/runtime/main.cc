@@ -101,72 +101,99 @@ void print_inbox(const json& inbox) {
     std::printf("%-12s %10s %18s\n", origin.c_str(), cell(e["count"]).c_str(), cell(e["contiguous_through"]).c_str());
 }
 
+// Every flag of every command; one instance, filled by CLI11.
+struct Args {
+  std::string out, config, divisions, root, codes, to;
+  int base_port = 17000;
+  int timeout_ms = 0;
+  uint32_t count = 1;
+  uint32_t size = 256;
+  bool as_json = false;
+};
+
+struct Commands {
+  CLI::App* keygen;
+  CLI::App* init;
+  CLI::App* run;
+  CLI::App* status;
+  CLI::App* post;
+  CLI::App* inbox;
+};
+
+Commands add_commands(CLI::App& app, Args& a) {
+  Commands c{};
+  c.keygen = app.add_subcommand("keygen", "write a new CURVE keypair: DIR/node.pub and DIR/node.key (mode 0600)");
+  c.keygen->add_option("--out", a.out, "folder for the key files (created)")->required();
+  auto* network = app.add_subcommand("network", "lay out a local network of nodes");
+  network->require_subcommand(1);
+  c.init = network->add_subcommand("init", "one folder DIR/<code>/ per node: node.toml, keys, allowlist, divisions.csv");
+  c.init->add_option("--divisions", a.divisions, "divisions CSV (code12,name,level,parent_code12)")->required();
+  c.init->add_option("--root", a.root, "code of the top node")->required();
+  c.init->add_option("--out", a.out, "output folder DIR")->required();
+  c.init->add_option("--codes", a.codes, "comma-separated nodes to include (ancestors up to the root implied); default: the whole tree under the root");
+  c.init->add_option("--base-port", a.base_port, "first loopback TCP port; each node with children listens on the next one")->capture_default_str();
+  c.run = app.add_subcommand("run", "run one node in the foreground until SIGINT/SIGTERM");
+  c.status = app.add_subcommand("status", "the node's code, level and links: state and since, rtt, sent/acked/applied, outbox, refusals");
+  c.status->add_flag("--json", a.as_json, "print JSON");
+  c.post = app.add_subcommand("post", "durably enqueue test messages for node CODE; returns once committed");
+  c.post->add_option("--to", a.to, "destination node code (12 digits), anywhere in the tree")->required();
+  c.post->add_option("--count", a.count, "number of messages")->capture_default_str()->check(CLI::Range(1u, 100000000u));
+  c.post->add_option("--size", a.size, "payload bytes per message")->capture_default_str()->check(CLI::Range(0u, 1u << 20));
+  c.inbox = app.add_subcommand("inbox", "test messages applied at this node, per origin: count and contiguous_through");
+  c.inbox->add_flag("--json", a.as_json, "print JSON");
+  for (auto* sub : {c.run, c.status, c.post, c.inbox}) sub->add_option("--config", a.config, "the node's node.toml")->required();
+  for (auto* sub : {c.status, c.post, c.inbox})
+    sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer (default 30000; post: longer for large counts)");
+  return c;
+}
+
+int cmd_network_init(const Args& a) {
+  rt::NetworkInitOptions o{a.divisions, a.root, a.out, {}, a.base_port};
+  for (size_t b = 0, e; b < a.codes.size(); b = e + 1) {
+    e = a.codes.find(',', b);
+    if (e == std::string::npos) e = a.codes.size();
+    if (e > b) o.codes.push_back(a.codes.substr(b, e - b));
+  }
+  auto n = rt::network_init(o);
+  if (!n) return fail(n.status());
+  std::printf("%zu nodes laid out under %s (index: %s/nodes.tsv)\n", *n, a.out.c_str(), a.out.c_str());
+  return 0;
+}
+
+int dispatch(const Commands& c, const Args& a) {
+  if (*c.keygen) return cmd_keygen(a.out);
+  if (*c.init) return cmd_network_init(a);
+  if (*c.run) return cmd_run(a.config);
+  int wait_ms = a.timeout_ms > 0 ? a.timeout_ms : 30000;
+  if (*c.status) return show(request(a.config, json{{"cmd", "status"}}, wait_ms), a.as_json, print_status);
+  if (*c.inbox) return show(request(a.config, json{{"cmd", "inbox"}}, wait_ms), a.as_json, print_inbox);
+  int post_wait = a.timeout_ms > 0 ? a.timeout_ms : static_cast<int>(std::min<uint64_t>(30000 + a.count / 10, 3'600'000));
+  return show(request(a.config, json{{"cmd", "post"}, {"to", a.to}, {"count", a.count}, {"size", a.size}}, post_wait),
+              true, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"lifeline — one node of the low-income population dynamic monitoring network (低收入人口动态监测)"};
   app.require_subcommand(1);
+  app.footer(
+      "Synopsis (details: lifeline <command> --help; README.md):\n"
+      "  lifeline keygen --out DIR\n"
+      "  lifeline network init --divisions FILE --root CODE --out DIR [--codes C1,C2,...] [--base-port P]\n"
+      "  lifeline run --config FILE\n"
+      "  lifeline status --config FILE [--json] [--timeout-ms N]\n"
+      "  lifeline post --config FILE --to CODE [--count N] [--size BYTES] [--timeout-ms N]\n"
+      "  lifeline inbox --config FILE [--json] [--timeout-ms N]\n"
+      "status, post and inbox reach the running node over its control socket, or work on its store when it is\n"
+      "not running. Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage.");
   (void)lifeline::set_log_level("warn");
-
-  std::string out, config, divisions, root, codes, to;
-  int base_port = 17000, timeout_ms = 0;
-  uint32_t count = 1, size = 256;
-  bool as_json = false;
-
-  auto* keygen = app.add_subcommand("keygen", "write a new CURVE keypair: DIR/node.pub and DIR/node.key (mode 0600)");
-  keygen->add_option("--out", out, "folder for the key files (created)")->required();
-
-  auto* network = app.add_subcommand("network", "lay out a local network of nodes");
-  network->require_subcommand(1);
-  auto* init = network->add_subcommand("init", "one folder DIR/<code>/ per node: node.toml, keys, allowlist, divisions.csv");
-  init->add_option("--divisions", divisions, "divisions CSV (code12,name,level,parent_code12)")->required();
-  init->add_option("--root", root, "code of the top node")->required();
-  init->add_option("--out", out, "output folder DIR")->required();
-  init->add_option("--codes", codes, "comma-separated nodes to include (ancestors up to the root implied); default: the whole tree under the root");
-  init->add_option("--base-port", base_port, "first loopback TCP port; each node with children listens on the next one")->capture_default_str();
-
-  auto* run = app.add_subcommand("run", "run one node in the foreground until SIGINT/SIGTERM");
-  run->add_option("--config", config, "the node's node.toml")->required();
-
-  auto* status = app.add_subcommand("status", "the node's code, level and links: state and since, rtt, sent/acked/applied, outbox, refusals");
-  status->add_option("--config", config, "the node's node.toml")->required();
-  status->add_flag("--json", as_json, "print JSON");
-
-  auto* post = app.add_subcommand("post", "durably enqueue test messages for node CODE; returns once committed");
-  post->add_option("--config", config, "the node's node.toml")->required();
-  post->add_option("--to", to, "destination node code (12 digits), anywhere in the tree")->required();
-  post->add_option("--count", count, "number of messages")->capture_default_str()->check(CLI::Range(1u, 100000000u));
-  post->add_option("--size", size, "payload bytes per message")->capture_default_str()->check(CLI::Range(0u, 1u << 20));
-
-  auto* inbox = app.add_subcommand("inbox", "test messages applied at this node, per origin: count and contiguous_through");
-  inbox->add_option("--config", config, "the node's node.toml")->required();
-  inbox->add_flag("--json", as_json, "print JSON");
-
-  for (auto* sub : {status, post, inbox})
-    sub->add_option("--timeout-ms", timeout_ms, "how long to wait for a running node's answer (default 30000; post: longer for large counts)");
-
-  CLI11_PARSE(app, argc, argv);
-
-  if (*keygen) return cmd_keygen(out);
-  if (*init) {
-    rt::NetworkInitOptions o{divisions, root, out, {}, base_port};
-    for (size_t b = 0, e; b < codes.size(); b = e + 1) {
-      e = codes.find(',', b);
-      if (e == std::string::npos) e = codes.size();
-      if (e > b) o.codes.push_back(codes.substr(b, e - b));
-    }
-    auto n = rt::network_init(o);
-    if (!n) return fail(n.status());
-    std::printf("%zu nodes laid out under %s (index: %s/nodes.tsv)\n", *n, out.c_str(), out.c_str());
-    return 0;
+  Args args;
+  Commands commands = add_commands(app, args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help is a ParseError that exits 0
   }
-  if (*run) return cmd_run(config);
-  int wait_ms = timeout_ms > 0 ? timeout_ms : 30000;
-  if (*status) return show(request(config, json{{"cmd", "status"}}, wait_ms), as_json, print_status);
-  if (*inbox) return show(request(config, json{{"cmd", "inbox"}}, wait_ms), as_json, print_inbox);
-  if (*post) {
-    int post_wait = timeout_ms > 0 ? timeout_ms : static_cast<int>(std::min<uint64_t>(30000 + count / 10, 3'600'000));
-    return show(request(config, json{{"cmd", "post"}, {"to", to}, {"count", count}, {"size", size}}, post_wait), true, nullptr);
-  }
-  return 0;
+  return dispatch(commands, args);
 }
