@@ -432,7 +432,11 @@ Status Store::Impl::open_env() {
   check_lmdb(mdb_env_create(&env), "mdb_env_create");
   check_lmdb(mdb_env_set_maxdbs(env, 16), "mdb_env_set_maxdbs");
   check_lmdb(mdb_env_set_mapsize(env, options.initial_map_bytes), "mdb_env_set_mapsize");
-  unsigned flags = MDB_NOTLS | (options.sync ? 0 : MDB_NOSYNC);
+  // MDB_NOMETASYNC writes the meta page through the ordinary descriptor
+  // instead of LMDB's O_DSYNC one; Store::write then makes the commit
+  // durable with one fdatasync (mdb_env_sync). Same guarantee, and on this
+  // project's machines the O_DSYNC meta write alone cost ~4 ms per commit.
+  unsigned flags = MDB_NOTLS | MDB_NOMETASYNC | (options.sync ? 0 : MDB_NOSYNC);
   check_lmdb(mdb_env_open(env, options.path.c_str(), flags, 0600), "mdb_env_open");
   int dead = 0;
   mdb_reader_check(env, &dead);  // clear reader slots of killed processes
@@ -493,6 +497,9 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
         if (!s) return s;  // txn aborts in its destructor
         ti.flush();
         txn.commit();
+        // Data pages were synced before the meta page was written (LMDB's
+        // order); this sync makes the meta page, hence the commit, durable.
+        if (impl_->options.sync && sync == Sync::kDurable) check_lmdb(mdb_env_sync(impl_->env, 1), "mdb_env_sync");
         return Status::ok();
       } catch (const MapFull&) {
         txn.abort();
