@@ -62,6 +62,15 @@ Result<std::unique_ptr<NodeParts>> open_parts(const NodeOptions& options, int lo
   return parts;
 }
 
+// A post request that parses and names a division of the tree.
+static Result<PostRequest> valid_post(const NodeParts& parts, const json& request) {
+  auto req = parse_post(request);
+  if (!req) return req.status();
+  topology::DivisionCode to = topology::DivisionCode::or_invalid(req->to);
+  if (!parts.tree.has(to)) return Status::invalid_argument(to.to_string() + " is not in the divisions tree");
+  return req;
+}
+
 json answer(const NodeOptions& options, NodeParts& parts, const json& request, bool running, uint64_t auth_refusals) {
   std::string cmd = request.is_object() && request.contains("cmd") && request["cmd"].is_string() ? request["cmd"].get<std::string>() : "";
   if (cmd == "status") {
@@ -76,10 +85,8 @@ json answer(const NodeOptions& options, NodeParts& parts, const json& request, b
     return *inbox;
   }
   if (cmd == "post") {
-    auto req = parse_post(request);
+    auto req = valid_post(parts, request);
     if (!req) return error_json(req.status());
-    if (!parts.tree.has(*topology::DivisionCode::from_number(req->to)))
-      return error_json(Status::invalid_argument(topology::DivisionCode::from_number(req->to)->to_string() + " is not in the divisions tree"));
     auto r = parts.core->post(req->to, req->count, req->size, system_now());
     return r ? post_json(*r, req->count) : error_json(r.status());
   }
@@ -202,9 +209,8 @@ void Node::serve_control() {
   }
   json request = json::parse(msg.to_string_view(), nullptr, false);
   if (request.is_object() && request.value("cmd", "") == "post") {
-    auto req = parse_post(request);
-    bool known = req && parts_->tree.has(*topology::DivisionCode::from_number(req->to));
-    if (req && known) {
+    auto req = valid_post(*parts_, request);
+    if (req) {
       pending_ = PendingPost{*req, req->count, node::PostResult{req->to, 0, 0}};
       return;  // replied when the last chunk commits
     }

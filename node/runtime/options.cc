@@ -82,7 +82,7 @@ Status load_allowlist(NodeOptions& o) {
     auto code = topology::DivisionCode::parse(*code_text);
     if (!code) return Status::invalid_argument(o.allowlist_path + ": " + code.status().message());
     if (!valid_z85_key(*key)) return Status::invalid_argument(o.allowlist_path + ": bad public_key for " + *code_text);
-    if (code->parent() != o.code && !(o.code.contains(*code) && *code != o.code))
+    if (*code == o.code || !o.code.contains(*code))
       return Status::invalid_argument(o.allowlist_path + ": " + *code_text + " is not within " + o.code.to_string());
     if (!o.children.emplace(*code, *key).second)
       return Status::invalid_argument(o.allowlist_path + ": " + *code_text + " listed twice");

@@ -185,7 +185,7 @@ bool ZmqLinks::send(uint64_t peer, std::string&& bytes) {
     std::string id = topology::DivisionCode::from_number(peer)->to_string();
     if (!router_->send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return router_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
-  } catch (const zmq::error_t& e) {
+  } catch (const zmq::error_t&) {
     return false;  // EHOSTUNREACH: the child is not connected; the outbox keeps the records
   }
 }
