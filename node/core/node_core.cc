@@ -310,7 +310,14 @@ void NodeCore::commit_batch(Batch& batch, const Instant& now) {
   }
   for (auto& [peer, hello] : batch.hellos) {
     Link& l = *link(peer);
-    l.next_send = std::max(hello.last_applied, l.cursor.acked) + 1;
+    if (hello.last_applied > l.cursor.last_assigned) {
+      // Only a store that lost commits (restored from a backup) gets here;
+      // records assigned from now on up to that sequence would look like
+      // duplicates to the peer. Needs an operator: say so loudly.
+      log->error("link {}: peer says it applied link seq {} but only {} were ever assigned here; the stores disagree",
+                 code12(peer), hello.last_applied, l.cursor.last_assigned);
+    }
+    l.next_send = std::min(std::max(hello.last_applied, l.cursor.acked), l.cursor.last_assigned) + 1;
     l.hello_reply_owed = l.hello_reply_owed || hello.want_reply;
     log->debug("link {}: peer applied through {}, resending from {}", code12(peer), hello.last_applied, l.next_send);
   }
