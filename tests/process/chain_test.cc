@@ -65,8 +65,8 @@ TEST(ChainTest, TwentyThousandMessagesExactlyOnceThroughKillsAndACutLink) {
   ASSERT_TRUE(testing::wait_until([&] { return all_links_up(net); }, 20s)) << "links did not come up";
 
   std::atomic<int> up_posted{0}, down_posted{0};
-  std::thread up([&] { post_in_chunks(net, kVillage, kProvince, 10000, 200, up_posted); });
-  std::thread down([&] { post_in_chunks(net, kProvince, kVillage, 10000, 200, down_posted); });
+  std::thread up([&] { post_in_chunks(net, kVillage, kProvince, 10000, 100, up_posted); });
+  std::thread down([&] { post_in_chunks(net, kProvince, kVillage, 10000, 100, down_posted); });
 
   for (int round = 0; round < 3; ++round) {
     std::this_thread::sleep_for(300ms);
