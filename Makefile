@@ -32,7 +32,8 @@ sim-long: build
 	$(BUILD)/tests/sim/simulation_test --first 1 --count 100000
 
 # libFuzzer target for frame decoding (clang); runs 60 s on the corpus.
-fuzz: deps
+fuzz:
+	@bash .ci/deps.sh clang libclang-rt-14-dev
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DLIFELINE_FUZZ=ON -DLIFELINE_BUILD_TESTS=OFF
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target frame_decode_fuzz
 	$(BUILD)-fuzz/tests/fuzz/frame_decode_fuzz tests/fuzz/corpus -max_total_time=60

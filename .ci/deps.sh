@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages listed in .ci/packages.txt that are missing.
+# Installs the Debian packages listed in .ci/packages.txt, plus any named as
+# arguments (e.g. the fuzzing toolchain), that are missing.
 # As root: apt-get installs them. Otherwise: prints the exact command and fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mapfile -t wanted < <(grep -v '^\s*#' "$here/packages.txt" | grep -v '^\s*$')
+wanted+=("$@")
 missing=()
 for p in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
