@@ -93,9 +93,11 @@ DivisionCode DivisionCode::or_invalid(uint64_t value) {
   return DivisionCode(value);
 }
 
-std::string DivisionCode::to_string() const {
-  char buffer[kCodeDigits + 1];
-  std::snprintf(buffer, sizeof buffer, "%012llu", static_cast<unsigned long long>(value_));
+std::string DivisionCode::to_string() const { return format(value_); }
+
+std::string DivisionCode::format(uint64_t number) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%012llu", static_cast<unsigned long long>(number));
   return buffer;
 }
 

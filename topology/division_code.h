@@ -43,6 +43,9 @@ class DivisionCode {
   bool valid() const { return value_ != 0; }
   uint64_t number() const { return value_; }
   std::string to_string() const;  // always 12 digits
+  // Any number as 12 digits (zero-padded), valid code or not: for logs and
+  // output of codes read from frames and stores.
+  static std::string format(uint64_t number);
   Level level() const;
   // The code with its last non-zero group zeroed (a township directly under a
   // city yields the city). A province has no parent: returns the invalid code.

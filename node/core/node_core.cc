@@ -17,16 +17,11 @@ using topology::DivisionCode;
 
 constexpr int64_t kNever = std::numeric_limits<int64_t>::min() / 2;
 
-std::string code12(uint64_t code) {
-  std::string s = std::to_string(code);
-  return std::string(s.size() < 12 ? 12 - s.size() : 0, '0') + s;
-}
-
 DivisionCode as_code(uint64_t number) { return DivisionCode::or_invalid(number); }
 
 const char* role_name(LinkRole role) { return role == LinkRole::kParent ? "parent" : "child"; }
 
-std::string refusal_counter(uint64_t peer) { return "refused:" + code12(peer); }
+std::string refusal_counter(uint64_t peer) { return "refused:" + DivisionCode::format(peer); }
 
 // Test payload: the origin sequence and the wall time of the post in
 // microseconds (both little-endian, as far as size allows; latency
@@ -120,7 +115,7 @@ Status NodeCore::start(const Instant& now) {
     Link* l = link(peer);
     if (l == nullptr) {
       folder_logger("node")->warn("store holds a cursor for {} which is no longer a neighbour; its {} outbox records wait",
-                                  code12(peer), cursor.last_assigned - cursor.acked);
+                                  DivisionCode::format(peer), cursor.last_assigned - cursor.acked);
       continue;
     }
     l->cursor = cursor;
@@ -144,14 +139,14 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
   for (const InFrame& in : frames) {
     Link* l = link(in.peer);
     if (l == nullptr) {
-      folder_logger("node")->warn("frame from {} refused: not a neighbour", code12(in.peer));
+      folder_logger("node")->warn("frame from {} refused: not a neighbour", DivisionCode::format(in.peer));
       continue;
     }
     auto frame = protocol::decode_frame(std::as_bytes(std::span(in.bytes.data(), in.bytes.size())));
     if (!frame || frame->sender != in.peer) {
       ++l->malformed;
-      folder_logger("protocol")->warn("frame from {} refused: {}", code12(in.peer),
-                                      frame ? "sender field " + code12(frame->sender) + " is not the peer"
+      folder_logger("protocol")->warn("frame from {} refused: {}", DivisionCode::format(in.peer),
+                                      frame ? "sender field " + DivisionCode::format(frame->sender) + " is not the peer"
                                             : frame.status().message());
       continue;
     }
@@ -206,7 +201,7 @@ void NodeCore::handle_ack(Batch& batch, Link& l, uint64_t ack) {
   storage::LinkCursor& c = batch.cursor(l);
   if (ack <= c.acked) return;
   if (ack > c.last_assigned) {
-    batch.warnings.push_back(code12(l.peer) + " acknowledged link seq " + std::to_string(ack) +
+    batch.warnings.push_back(DivisionCode::format(l.peer) + " acknowledged link seq " + std::to_string(ack) +
                              " beyond the last assigned " + std::to_string(c.last_assigned) + "; ignored");
     return;
   }
@@ -241,15 +236,15 @@ void NodeCore::handle_record(Batch& batch, Link& l, Record& r) {
 bool NodeCore::refuse_reason(const Link& l, const Record& r, std::string& reason) const {
   DivisionCode peer = as_code(l.peer);
   if (l.role == LinkRole::kChild && !peer.contains(as_code(r.origin))) {
-    reason = "origin " + code12(r.origin) + " is outside the child's jurisdiction";
+    reason = "origin " + DivisionCode::format(r.origin) + " is outside the child's jurisdiction";
   } else if (l.role == LinkRole::kParent && !neighbourhood_.self().contains(as_code(r.destination))) {
-    reason = "destination " + code12(r.destination) + " is outside this node's jurisdiction";
+    reason = "destination " + DivisionCode::format(r.destination) + " is outside this node's jurisdiction";
   } else if (r.kind != static_cast<uint16_t>(protocol::MessageKind::kTest)) {
     reason = "unknown message kind " + std::to_string(r.kind);
   } else {
     return false;
   }
-  reason = "record " + code12(r.origin) + "/" + std::to_string(r.origin_seq) + " refused: " + reason;
+  reason = "record " + DivisionCode::format(r.origin) + "/" + std::to_string(r.origin_seq) + " refused: " + reason;
   return true;
 }
 
@@ -265,8 +260,8 @@ void NodeCore::route_record(Batch& batch, Record& r, uint64_t from_peer) {
   batch.dirty = true;
   topology::Route route = neighbourhood_.route(as_code(r.destination));
   if (route.kind == topology::Route::Kind::kNone) {
-    refuse(batch, from_peer, "record " + code12(r.origin) + "/" + std::to_string(r.origin_seq) +
-                                 " refused: no route to " + code12(r.destination));
+    refuse(batch, from_peer, "record " + DivisionCode::format(r.origin) + "/" + std::to_string(r.origin_seq) +
+                                 " refused: no route to " + DivisionCode::format(r.destination));
     return;
   }
   if (route.kind == topology::Route::Kind::kLocal) {
@@ -315,11 +310,11 @@ void NodeCore::commit_batch(Batch& batch, const Instant& now) {
       // records assigned from now on up to that sequence would look like
       // duplicates to the peer. Needs an operator: say so loudly.
       log->error("link {}: peer says it applied link seq {} but only {} were ever assigned here; the stores disagree",
-                 code12(peer), hello.last_applied, l.cursor.last_assigned);
+                 DivisionCode::format(peer), hello.last_applied, l.cursor.last_assigned);
     }
     l.next_send = std::min(std::max(hello.last_applied, l.cursor.acked), l.cursor.last_assigned) + 1;
     l.hello_reply_owed = l.hello_reply_owed || hello.want_reply;
-    log->debug("link {}: peer applied through {}, resending from {}", code12(peer), hello.last_applied, l.next_send);
+    log->debug("link {}: peer applied through {}, resending from {}", DivisionCode::format(peer), hello.last_applied, l.next_send);
   }
   for (auto& [peer, hb] : batch.heartbeats) {
     Link& l = *link(peer);
@@ -334,7 +329,7 @@ void NodeCore::commit_batch(Batch& batch, const Instant& now) {
     if (l.cursor.applied != l.gap_hello_applied || now.mono_us - l.gap_hello_at_us >= options_.resend_after_us)
       l.gap_hello_owed = true;
   }
-  for (auto& [peer, reason] : batch.refusals) log->warn("link {}: {}", code12(peer), reason);
+  for (auto& [peer, reason] : batch.refusals) log->warn("link {}: {}", DivisionCode::format(peer), reason);
   for (auto& w : batch.warnings) log->warn("{}", w);
 }
 
@@ -397,7 +392,7 @@ void NodeCore::on_tick(const Instant& now) {
 }
 
 void NodeCore::set_state(Link& l, LinkState state, const Instant& now, const std::string& cause) {
-  folder_logger("node")->info("link {} ({}) {} -> {}: {}", code12(l.peer), role_name(l.role),
+  folder_logger("node")->info("link {} ({}) {} -> {}: {}", DivisionCode::format(l.peer), role_name(l.role),
                               link_state_name(l.state), link_state_name(state), cause);
   l.state = state;
   l.since_wall_us = now.wall_us;
@@ -451,7 +446,7 @@ void NodeCore::send_data(FrameSink& sink, Link& l, const Instant& now) {
                       options_.frame_max_bytes, data.records);
     });
     LIFELINE_CHECK(s.is_ok() && !data.records.empty() && data.records.front().link_seq == l.next_send,
-                   "outbox toward " + code12(l.peer) + " is missing link seq " + std::to_string(l.next_send) +
+                   "outbox toward " + DivisionCode::format(l.peer) + " is missing link seq " + std::to_string(l.next_send) +
                        (s ? "" : ": " + s.to_string()));
     uint64_t last = data.records.back().link_seq;
     if (l.next_send == l.cursor.acked + 1) l.ack_progress_us = now.mono_us;  // a flight begins

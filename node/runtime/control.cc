@@ -29,13 +29,8 @@ std::string iso_time(int64_t wall_us) {
   return out;
 }
 
-std::string code12(uint64_t code) {
-  auto c = topology::DivisionCode::from_number(code);
-  return c ? c->to_string() : std::to_string(code);
-}
-
 json link_json(const node::LinkStatus& l) {
-  return json{{"peer", code12(l.peer)},
+  return json{{"peer", topology::DivisionCode::format(l.peer)},
               {"role", l.role == node::LinkRole::kParent ? "parent" : "child"},
               {"state", node::link_state_name(l.state)},
               {"since", iso_time(l.since_wall_us)},
@@ -72,9 +67,9 @@ Result<json> inbox_json(const storage::Store& store, uint64_t self) {
     for (const storage::StreamMark& m : txn.stream_marks()) {
       json entry{{"count", m.count}, {"contiguous_through", m.contiguous_through}, {"out_of_order", m.out_of_order}};
       if (m.destination == self) {
-        applied[code12(m.origin)] = entry;
+        applied[topology::DivisionCode::format(m.origin)] = entry;
       } else {
-        others[code12(m.destination)][code12(m.origin)] = entry;
+        others[topology::DivisionCode::format(m.destination)][topology::DivisionCode::format(m.origin)] = entry;
       }
     }
   });

@@ -30,7 +30,7 @@ topology::Neighbourhood neighbourhood_of(const NodeOptions& o) {
 
 json post_json(const node::PostResult& r, uint32_t count) {
   return json{{"ok", true},
-              {"destination", topology::DivisionCode::from_number(r.destination)->to_string()},
+              {"destination", topology::DivisionCode::format(r.destination)},
               {"count", count},
               {"first_origin_seq", r.first_origin_seq},
               {"last_origin_seq", r.last_origin_seq}};

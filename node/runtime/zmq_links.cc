@@ -107,7 +107,7 @@ bool ZmqLinks::zap_answer(zmq::socket_t& socket) {
   std::string mechanism = parts[5].to_string(), key = parts[6].to_string();
   auto it = mechanism == "CURVE" ? allowed_.find(key) : allowed_.end();
   bool ok = it != allowed_.end();
-  std::string user_id = ok ? topology::DivisionCode::from_number(it->second)->to_string() : "";
+  std::string user_id = ok ? topology::DivisionCode::format(it->second) : "";
   if (!ok) {
     zap_refusals_.fetch_add(1);
     folder_logger("runtime")->warn("refused a connection from {}: public key {} is not on the allowlist", address,
@@ -182,7 +182,7 @@ bool ZmqLinks::send(uint64_t peer, std::string&& bytes) {
       return dealer_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
     }
     if (!router_) return false;
-    std::string id = topology::DivisionCode::from_number(peer)->to_string();
+    std::string id = topology::DivisionCode::format(peer);
     if (!router_->send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return router_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {

@@ -211,3 +211,15 @@ TEST(DivisionCodeTest, ParseLevelRejectsUnknownName) {
 
 }  // namespace
 }  // namespace lifeline::topology
+
+namespace lifeline::topology {
+namespace {
+
+TEST(DivisionCodeFormatTest, PadsAnyNumberToTwelveDigits) {
+  EXPECT_EQ(DivisionCode::format(441303001001), "441303001001");
+  EXPECT_EQ(DivisionCode::format(5), "000000000005");
+  EXPECT_EQ(DivisionCode::parse("440000000000")->to_string(), DivisionCode::format(440000000000));
+}
+
+}  // namespace
+}  // namespace lifeline::topology
