@@ -1,0 +1,31 @@
+// Resident identity numbers (GB 11643-1999) and the masking of personal
+// data in lists (DESIGN §4). Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "node/core/civil_date.h"
+#include "topology/status.h"
+
+namespace lifeline::node {
+
+struct IdNumberInfo {
+  std::string number;       // 18 characters, upper-case X
+  uint32_t address = 0;     // the 6-digit address code
+  Date birth_date = 0;
+  bool male = false;        // the sequence's last digit is odd
+};
+
+// Checks length, digits, a real birth date (not after `today` when given,
+// not before 1900) and the ISO 7064 MOD 11-2 check character. A lower-case
+// x is accepted and upper-cased. The error message says which rule failed.
+Result<IdNumberInfo> parse_id_number(std::string_view text, Date today = 0);
+// The check character for the first 17 digits.
+char id_check_char(std::string_view first17);
+// "44130319850312123X" -> "4413**********123X" (first 4, last 4).
+std::string mask_id_number(std::string_view number);
+// "张三明" -> "张*明", "张三" -> "张*", "欧阳小明" -> "欧**明"; UTF-8 aware.
+std::string mask_name(std::string_view name);
+
+}  // namespace lifeline::node
