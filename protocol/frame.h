@@ -15,7 +15,13 @@ namespace lifeline::protocol {
 
 // What a record's payload means. Values are stored and sent: never reuse one.
 enum class MessageKind : uint16_t {
-  kTest = 1,  // a generic test message (lifeline post / inbox)
+  kTest = 1,               // a generic test message (lifeline post / inbox)
+  kHouseholdSync = 2,      // HouseholdSync (domain.capnp): one household's state along its holder path
+  kPolicy = 3,             // a policy document (JSON), flowing down
+  kStandards = 4,          // county 低保 standards set by a province or city (JSON), flowing down and up
+  kAggregate = 5,          // an aggregate snapshot (JSON), child to parent
+  kApplication = 6,        // a cross-location application (JSON), to the household's home node
+  kApplicationStatus = 7,  // an application's status (JSON), back to the township that took it
 };
 
 // One message travelling one link.

@@ -102,7 +102,16 @@ bool starts_with_be64(const MDB_val& k, uint64_t prefix) {
 // Table handles shared by both transaction kinds.
 struct Dbis {
   MDB_dbi meta = 0, outbox = 0, cursors = 0, streams = 0, marks = 0, ids = 0, inbox = 0, counters = 0;
+  MDB_dbi domain[static_cast<size_t>(Table::kCount)] = {};
 };
+
+const char* table_name(Table table) {
+  static constexpr const char* kNames[] = {"households", "persons", "events", "household_events", "alerts",
+                                           "household_alerts", "aliases", "open_alerts", "history", "moved",
+                                           "applications", "domain"};
+  static_assert(std::size(kNames) == static_cast<size_t>(Table::kCount));
+  return kNames[static_cast<size_t>(table)];
+}
 
 // Lookups shared by WriteTxn::Impl and ReadTxn::Impl.
 struct TxnBase {
@@ -127,6 +136,22 @@ struct TxnBase {
     MDB_val k = to_val(key), v{size, nullptr};
     check_lmdb(mdb_put(txn, dbi, &k, &v, MDB_RESERVE), "mdb_put(MDB_RESERVE)");
     return static_cast<char*>(v.mv_data);
+  }
+  MDB_dbi dbi(Table t) const { return dbis->domain[static_cast<size_t>(t)]; }
+  void scan(Table t, std::string_view start, std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    Cursor c(txn, dbi(t));
+    MDB_val k, v;
+    // LMDB refuses an empty key to MDB_SET_RANGE: start at the first.
+    for (bool ok = start.empty() ? c.first(k, v) : c.seek(start, k, v); ok; ok = c.next(k, v)) {
+      std::string_view key = to_view(k);
+      if (key.substr(0, prefix.size()) != prefix || !fn(key, to_view(v))) break;
+    }
+  }
+  uint64_t entries(Table t) const {
+    MDB_stat st;
+    check_lmdb(mdb_stat(txn, dbi(t), &st), "mdb_stat");
+    return st.ms_entries;
   }
   LinkCursor cursor(uint64_t peer) const {
     std::string_view v;
@@ -220,6 +245,16 @@ uint64_t WriteTxn::reserve_origin_seqs(uint64_t destination, uint64_t count) {
 }
 
 ApplyOutcome WriteTxn::apply(const protocol::Record& r, uint64_t applied_at_us) {
+  if (mark_applied(r) == ApplyOutcome::kDuplicate) return ApplyOutcome::kDuplicate;
+  std::string id = key64(r.origin, r.destination, r.origin_seq);
+  char* value = impl_->put_reserved(impl_->dbis->inbox, id, 16 + r.payload.size());
+  put_le64(value, r.hlc);
+  put_le64(value + 8, applied_at_us);
+  std::memcpy(value + 16, r.payload.data(), r.payload.size());
+  return ApplyOutcome::kApplied;
+}
+
+ApplyOutcome WriteTxn::mark_applied(const protocol::Record& r) {
   CachedMark& cm = impl_->cached_mark(r.origin, r.destination);
   StreamMark& m = cm.mark;
   std::string id = key64(r.origin, r.destination, r.origin_seq);
@@ -244,12 +279,42 @@ ApplyOutcome WriteTxn::apply(const protocol::Record& r, uint64_t applied_at_us) 
   }
   ++m.count;
   cm.dirty = true;
-  char* value = impl_->put_reserved(impl_->dbis->inbox, id, 16 + r.payload.size());
-  put_le64(value, r.hlc);
-  put_le64(value + 8, applied_at_us);
-  std::memcpy(value + 16, r.payload.data(), r.payload.size());
   return ApplyOutcome::kApplied;
 }
+
+bool WriteTxn::get(Table t, std::string_view key, std::string_view& value) const {
+  return impl_->get(impl_->dbi(t), key, value);
+}
+void WriteTxn::put(Table t, std::string_view key, std::string_view value) { impl_->put(impl_->dbi(t), key, value); }
+bool WriteTxn::del(Table t, std::string_view key) {
+  MDB_val k = to_val(key);
+  int rc = mdb_del(impl_->txn, impl_->dbi(t), &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  check_lmdb(rc, "mdb_del");
+  return true;
+}
+void WriteTxn::scan(Table t, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  impl_->scan(t, prefix, prefix, fn);
+}
+void WriteTxn::scan_from(Table t, std::string_view from,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  impl_->scan(t, from, {}, fn);
+}
+uint64_t WriteTxn::entries(Table t) const { return impl_->entries(t); }
+
+bool ReadTxn::get(Table t, std::string_view key, std::string_view& value) const {
+  return impl_->get(impl_->dbi(t), key, value);
+}
+void ReadTxn::scan(Table t, std::string_view prefix,
+                   const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  impl_->scan(t, prefix, prefix, fn);
+}
+void ReadTxn::scan_from(Table t, std::string_view from,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  impl_->scan(t, from, {}, fn);
+}
+uint64_t ReadTxn::entries(Table t) const { return impl_->entries(t); }
 
 void WriteTxn::add_counter(std::string_view name, uint64_t delta) {
   std::string_view v;
@@ -399,6 +464,7 @@ struct Store::Impl {
     open(tables::kAppliedIds, dbis.ids);
     open(tables::kInbox, dbis.inbox);
     open(tables::kCounters, dbis.counters);
+    for (size_t i = 0; i < static_cast<size_t>(Table::kCount); ++i) open(table_name(static_cast<Table>(i)), dbis.domain[i]);
   }
   Status check_meta(MDB_txn* txn);
   Status open_env();
@@ -430,7 +496,7 @@ Status Store::Impl::open_env() {
   if (ec) return Status::io_error("cannot create " + options.path + ": " + ec.message());
   ::chmod(options.path.c_str(), 0700);
   check_lmdb(mdb_env_create(&env), "mdb_env_create");
-  check_lmdb(mdb_env_set_maxdbs(env, 16), "mdb_env_set_maxdbs");
+  check_lmdb(mdb_env_set_maxdbs(env, 32), "mdb_env_set_maxdbs");
   check_lmdb(mdb_env_set_mapsize(env, options.initial_map_bytes), "mdb_env_set_mapsize");
   // MDB_NOMETASYNC writes the meta page through the ordinary descriptor
   // instead of LMDB's O_DSYNC one; Store::write then makes the commit

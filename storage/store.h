@@ -72,6 +72,25 @@ struct InboxEntry {
 
 enum class ApplyOutcome { kApplied, kDuplicate };
 
+// The monitoring domain's tables (DESIGN §2): opaque keys and values to the
+// store; node/core/monitor_tables.h gives each one's key encoding and value.
+enum class Table : uint8_t {
+  kHouseholds,       // household id -> Household
+  kPersons,          // ID number -> household id
+  kEvents,           // department \0 record id -> household id (dedupe, kept forever)
+  kHouseholdEvents,  // household id ++ department \0 record id -> DeptEvent
+  kAlerts,           // alert id -> Alert
+  kHouseholdAlerts,  // household id ++ generation -> alert id
+  kAliases,          // merged-away alert id -> surviving alert id
+  kOpenAlerts,       // due date ++ alert id -> bucket code (open alerts only)
+  kHistory,          // household id ++ entry id -> HistoryEntry
+  kMoved,            // household id -> new village ++ stamp (tombstone)
+  kApplications,     // application id -> JSON
+  kDomain,           // ASCII name -> value (policy, id sequences, aggregate counts, children's snapshots)
+  kCount
+};
+const char* table_name(Table table);
+
 // The write side of one transaction; valid only inside Store::write's callback.
 class WriteTxn {
  public:
@@ -88,7 +107,24 @@ class WriteTxn {
   // Applies a test message here unless its (origin, destination, origin_seq)
   // was applied before: records the id, the stream mark and the inbox entry.
   ApplyOutcome apply(const protocol::Record& r, uint64_t applied_at_us);
+  // Records r's id as applied (the dedupe set and stream mark) without
+  // keeping its payload; kDuplicate when it was applied before.
+  ApplyOutcome mark_applied(const protocol::Record& r);
   void add_counter(std::string_view name, uint64_t delta);
+
+  // Domain tables. A returned view is valid until the next write in this
+  // transaction.
+  bool get(Table table, std::string_view key, std::string_view& value) const;
+  void put(Table table, std::string_view key, std::string_view value);
+  bool del(Table table, std::string_view key);  // false when absent
+  // Calls fn for each entry whose key starts with prefix, in key order,
+  // until fn returns false. fn must not write to this transaction.
+  void scan(Table table, std::string_view prefix,
+            const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // Like scan, over keys ≥ from (no prefix restriction).
+  void scan_from(Table table, std::string_view from,
+                 const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  uint64_t entries(Table table) const;
 
  private:
   friend class Store;
@@ -115,6 +151,14 @@ class ReadTxn {
   std::map<std::string, uint64_t> counters() const;
   // Calls fn for each inbox entry in key order; stops when fn returns false.
   void for_each_inbox(const std::function<bool(const InboxEntry&)>& fn) const;
+
+  // Domain tables, as in WriteTxn.
+  bool get(Table table, std::string_view key, std::string_view& value) const;
+  void scan(Table table, std::string_view prefix,
+            const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  void scan_from(Table table, std::string_view from,
+                 const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  uint64_t entries(Table table) const;
 
  private:
   friend class Store;

@@ -85,6 +85,24 @@ struct NodeCore::Batch {
   }
 };
 
+// The domain's messages of one batch: each gets the next origin sequence of
+// its stream and goes to the outbox of its next hop in the batch's transaction.
+class NodeCore::BatchOutbound : public Outbound {
+ public:
+  BatchOutbound(NodeCore& core, Batch& batch) : core_(core), batch_(batch) {}
+  void send(uint64_t destination, protocol::MessageKind kind, std::string payload) override {
+    uint64_t self = core_.neighbourhood_.self().number();
+    Record r{0, self, batch_.txn->next_origin_seq(destination), destination, static_cast<uint16_t>(kind),
+             core_.hlc_.now(batch_.now), std::move(payload)};
+    core_.route_record(batch_, r, self);
+  }
+  uint64_t hlc() override { return core_.hlc_.now(batch_.now); }
+
+ private:
+  NodeCore& core_;  // outlives this
+  Batch& batch_;    // the batch being written
+};
+
 NodeCore::NodeCore(topology::Neighbourhood neighbourhood, storage::Store* store, LinkOptions options)
     : neighbourhood_(std::move(neighbourhood)), store_(store), options_(options) {
   auto add = [&](DivisionCode code, LinkRole role) {
@@ -158,6 +176,7 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
     batch = Batch{};
     batch.txn = &txn;
     batch.now = now;
+    if (domain_ != nullptr) domain_->begin();
     for (auto& [peer, frame] : decoded) handle_frame(batch, peer, frame);
     for (auto& [peer, ack] : batch.acks) handle_ack(batch, *link(peer), ack);
     return stage_writes(batch);
@@ -167,6 +186,26 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
     folder_logger("node")->error("batch of {} frames not applied: {}", decoded.size(), s.to_string());
     return s;
   }
+  if (domain_ != nullptr) domain_->committed();
+  commit_batch(batch, now);
+  return Status::ok();
+}
+
+Status NodeCore::execute(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now) {
+  Batch batch;
+  Status s = store_->write([&](storage::WriteTxn& txn) {
+    batch = Batch{};
+    batch.txn = &txn;
+    batch.now = now;
+    batch.dirty = true;
+    if (domain_ != nullptr) domain_->begin();
+    BatchOutbound out(*this, batch);
+    Status r = fn(txn, out);
+    if (!r) return r;
+    return stage_writes(batch);
+  });
+  if (!s) return s;
+  if (domain_ != nullptr) domain_->committed();
   commit_batch(batch, now);
   return Status::ok();
 }
@@ -239,7 +278,8 @@ bool NodeCore::refuse_reason(const Link& l, const Record& r, std::string& reason
     reason = "origin " + DivisionCode::format(r.origin) + " is outside the child's jurisdiction";
   } else if (l.role == LinkRole::kParent && !neighbourhood_.self().contains(as_code(r.destination))) {
     reason = "destination " + DivisionCode::format(r.destination) + " is outside this node's jurisdiction";
-  } else if (r.kind != static_cast<uint16_t>(protocol::MessageKind::kTest)) {
+  } else if (r.kind != static_cast<uint16_t>(protocol::MessageKind::kTest) &&
+             (domain_ == nullptr || !domain_->handles(r.kind))) {
     reason = "unknown message kind " + std::to_string(r.kind);
   } else {
     return false;
@@ -265,14 +305,33 @@ void NodeCore::route_record(Batch& batch, Record& r, uint64_t from_peer) {
     return;
   }
   if (route.kind == topology::Route::Kind::kLocal) {
-    if (batch.txn->apply(r, static_cast<uint64_t>(batch.now.wall_us)) == storage::ApplyOutcome::kDuplicate)
+    if (r.kind != static_cast<uint16_t>(protocol::MessageKind::kTest) && domain_ != nullptr) {
+      apply_domain(batch, r, from_peer);
+    } else if (batch.txn->apply(r, static_cast<uint64_t>(batch.now.wall_us)) == storage::ApplyOutcome::kDuplicate) {
       ++batch.counter_deltas["duplicates"];
+    }
     return;
   }
   Link& out = *link(route.next.number());
   storage::LinkCursor& c = batch.cursor(out);
   r.link_seq = ++c.last_assigned;
   batch.txn->outbox_put(out.peer, r);
+}
+
+// A domain record applies once (the applied-id set); a refusal by the
+// domain is counted like a link refusal and leaves the record marked
+// applied, so a resend is not retried.
+void NodeCore::apply_domain(Batch& batch, Record& r, uint64_t from_peer) {
+  if (batch.txn->mark_applied(r) == storage::ApplyOutcome::kDuplicate) {
+    ++batch.counter_deltas["duplicates"];
+    return;
+  }
+  BatchOutbound out(*this, batch);
+  Status s = domain_->on_record(*batch.txn, r, from_peer, out, batch.now);
+  if (!s) {
+    refuse(batch, from_peer, "record " + DivisionCode::format(r.origin) + "/" + std::to_string(r.origin_seq) +
+                                 " (kind " + std::to_string(r.kind) + ") refused: " + s.message());
+  }
 }
 
 // Writes the batch's changed cursors and counters. A batch that changed

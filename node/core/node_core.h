@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "node/core/clock.h"
+#include "node/core/domain_handler.h"
 #include "node/core/frame_sink.h"
 #include "node/core/link_options.h"
 #include "protocol/frame.h"
@@ -96,6 +98,14 @@ class NodeCore {
   // node `destination`, committed before returning.
   Result<PostResult> post(uint64_t destination, uint32_t count, uint32_t size, const Instant& now);
 
+  // Installs the domain (not owned; must outlive the core). Without one,
+  // records of domain kinds are refused.
+  void set_domain(DomainHandler* domain) { domain_ = domain; }
+
+  // Runs fn in one durable write transaction together with the messages it
+  // sends; nothing is written when fn fails.
+  Status execute(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now);
+
   // Timers: liveness, hello retries, stalled-ack resume requests.
   void on_tick(const Instant& now);
 
@@ -111,6 +121,7 @@ class NodeCore {
  private:
   struct Link;
   struct Batch;
+  class BatchOutbound;
 
   Link* link(uint64_t peer);
   static bool durable_batch(const std::vector<std::pair<uint64_t, protocol::Frame>>& frames);
@@ -119,6 +130,7 @@ class NodeCore {
   void handle_data(Batch& batch, Link& l, protocol::Data& data);
   void handle_record(Batch& batch, Link& l, protocol::Record& r);
   void route_record(Batch& batch, protocol::Record& r, uint64_t from_peer);
+  void apply_domain(Batch& batch, protocol::Record& r, uint64_t from_peer);
   bool refuse_reason(const Link& l, const protocol::Record& r, std::string& reason) const;
   void refuse(Batch& batch, uint64_t peer, const std::string& reason);
   Status stage_writes(Batch& batch);
@@ -134,6 +146,7 @@ class NodeCore {
   Hlc hlc_;                                // timestamps of created messages
   std::map<uint64_t, std::unique_ptr<Link>> links_;  // one per neighbour, by peer code
   std::map<std::string, uint64_t> counters_;         // committed durable counters
+  DomainHandler* domain_ = nullptr;                  // not owned; the monitoring domain, if any
 };
 
 }  // namespace lifeline::node

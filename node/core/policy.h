@@ -56,6 +56,7 @@ struct Policy {
   uint64_t version = 0;                     // applied only if newer than the running one
   uint64_t issued_by = 0;                   // code of the issuing node (the province for the default)
   std::string note;                         // what changed, for operators
+  std::vector<std::string> sources;         // citations of the documents the figures come from
   std::vector<Indicator> indicators;        // distinct codes
   std::vector<LevelRule> levels;            // levels 1..5, min_score strictly decreasing, level 5 min_score ≥ 1
   uint32_t window_months = 12;              // the scoring window

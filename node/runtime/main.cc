@@ -6,6 +6,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include <fstream>
+#include <sstream>
+
+#include "node/core/policy.h"
 #include "node/runtime/control.h"
 #include "node/runtime/keys.h"
 #include "node/runtime/network_init.h"
@@ -109,6 +113,15 @@ struct Args {
   uint32_t count = 1;
   uint32_t size = 256;
   bool as_json = false;
+  // monitoring
+  std::string file, format, id, by, state, village, category, phone, address, source, name, id_number, reason,
+      needs, decision, referral, visit_date, method, visitor, findings, truthful, note, from, decide, standards;
+  uint32_t level = 0;
+  uint32_t limit = 1000;
+  int days = 0;
+  double income_yuan = 0;
+  bool overdue = false, open = false, list = false;
+  std::vector<std::string> members;
 };
 
 struct Commands {
@@ -118,7 +131,22 @@ struct Commands {
   CLI::App* status;
   CLI::App* post;
   CLI::App* inbox;
+  CLI::App* import;
+  CLI::App* alerts;
+  CLI::App* accept;
+  CLI::App* feedback;
+  CLI::App* close;
+  CLI::App* hh_add;
+  CLI::App* hh_show;
+  CLI::App* hh_move;
+  CLI::App* apply;
+  CLI::App* aggregates;
+  CLI::App* policy_show;
+  CLI::App* policy_set;
+  CLI::App* calendar_due;
 };
+
+void add_monitor_commands(CLI::App& app, Args& a, Commands& c);
 
 Commands add_commands(CLI::App& app, Args& a) {
   Commands c{};
@@ -144,6 +172,7 @@ Commands add_commands(CLI::App& app, Args& a) {
   for (auto* sub : {c.run, c.status, c.post, c.inbox}) sub->add_option("--config", a.config, "the node's node.toml")->required();
   for (auto* sub : {c.status, c.post, c.inbox})
     sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer (default 30000; post: longer for large counts)");
+  add_monitor_commands(app, a, c);
   return c;
 }
 
@@ -160,7 +189,10 @@ int cmd_network_init(const Args& a) {
   return 0;
 }
 
+int dispatch_monitor(const Commands& c, const Args& a);
+
 int dispatch(const Commands& c, const Args& a) {
+  if (int r = dispatch_monitor(c, a); r >= 0) return r;
   if (*c.keygen) return cmd_keygen(a.out);
   if (*c.init) return cmd_network_init(a);
   if (*c.run) return cmd_run(a.config);
@@ -170,6 +202,227 @@ int dispatch(const Commands& c, const Args& a) {
   int post_wait = a.timeout_ms > 0 ? a.timeout_ms : static_cast<int>(std::min<uint64_t>(30000 + a.count / 10, 3'600'000));
   return show(request(a.config, json{{"cmd", "post"}, {"to", a.to}, {"count", a.count}, {"size", a.size}}, post_wait),
               true, nullptr);
+}
+
+}  // namespace
+
+namespace {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::invalid_argument("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
+  c.import = app.add_subcommand("import", "import department events (CSV or JSON Lines) and score them; prints the import report");
+  c.import->add_option("FILE", a.file, "events file (.csv with a header row, or .jsonl)")->required();
+  c.import->add_option("--format", a.format, "csv | jsonl (default: from the file name)")->check(CLI::IsMember({"csv", "jsonl"}));
+  c.alerts = app.add_subcommand("alerts", "alerts held at this node (ID numbers and names never shown)");
+  c.alerts->add_option("--level", a.level, "1 red, 2 orange, 3 yellow, 4 blue, 5 green")->check(CLI::Range(1u, 5u));
+  c.alerts->add_option("--state", a.state, "issued | delivered | accepted | verified | closed")
+      ->check(CLI::IsMember({"issued", "delivered", "accepted", "verified", "closed"}));
+  c.alerts->add_flag("--overdue", a.overdue, "only alerts past their deadline and not verified");
+  c.alerts->add_flag("--open", a.open, "only alerts not yet verified");
+  c.alerts->add_option("--limit", a.limit, "at most this many")->capture_default_str();
+  c.accept = app.add_subcommand("accept", "an operator takes an alert (accepted)");
+  c.accept->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
+  c.accept->add_option("--by", a.by, "the operator's name")->required();
+  c.feedback = app.add_subcommand("feedback", "record verification feedback for an alert (township or village node)");
+  c.feedback->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
+  c.feedback->add_option("--visit-date", a.visit_date, "YYYY-MM-DD")->required();
+  c.feedback->add_option("--method", a.method, "home_visit | phone")->required();
+  c.feedback->add_option("--visitor", a.visitor, "who visited")->required();
+  c.feedback->add_option("--truthful", a.truthful, "yes (情况属实) | no")->required()->check(CLI::IsMember({"yes", "no"}));
+  c.feedback->add_option("--findings", a.findings, "what was found");
+  c.feedback->add_option("--needs", a.needs, "comma-separated: basic_living,rehabilitation,care,nursing,psychological,health,financial_aid");
+  c.feedback->add_option("--decision", a.decision,
+                         "include_minimum_living | include_destitute | include_single_person | temporary_assistance | referral | none_needed | keep_monitoring")->required();
+  c.feedback->add_option("--referral", a.referral, "medical | education | housing | employment (with --decision referral)");
+  c.close = app.add_subcommand("close", "close a verified alert (county node or above)");
+  c.close->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
+  auto* household = app.add_subcommand("household", "the household registry");
+  household->require_subcommand(1);
+  c.hh_add = household->add_subcommand("add", "register a household found on a visit or applying");
+  c.hh_add->add_option("--village", a.village, "its village code (12 digits, in this node's jurisdiction)")->required();
+  c.hh_add->add_option("--category", a.category, "minimum_living | destitute | marginal | expenditure_hardship | other")->required();
+  c.hh_add->add_option("--income-yuan", a.income_yuan, "per-capita monthly income, yuan");
+  c.hh_add->add_option("--phone", a.phone, "contact phone");
+  c.hh_add->add_option("--address", a.address, "address");
+  c.hh_add->add_option("--source", a.source, "active_discovery | application");
+  c.hh_add->add_option("--member", a.members,
+                       "ID,NAME,RELATION[,DISABILITY_GRADE[,DISABILITY_KIND[,MAJOR_ILLNESS yes|no[,SINGLE_PERSON yes|no]]]] (repeat; one relation head)")->required();
+  c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (the view is logged)");
+  c.hh_show->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1");
+  c.hh_show->add_option("--id-number", a.id_number, "find the household of this person instead");
+  c.hh_move = household->add_subcommand("move", "move a household to another village of this node's jurisdiction");
+  c.hh_move->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1")->required();
+  c.hh_move->add_option("--to", a.village, "the new village code")->required();
+  c.apply = app.add_subcommand("apply", "cross-location applications (异地受理): take one, list them, or decide one at the home node");
+  c.apply->add_option("--village", a.village, "the applicant's home village (hukou), outside this node");
+  c.apply->add_option("--name", a.name, "applicant's name");
+  c.apply->add_option("--id-number", a.id_number, "applicant's ID number");
+  c.apply->add_option("--phone", a.phone, "contact phone");
+  c.apply->add_option("--reason", a.reason, "why assistance is sought");
+  c.apply->add_option("--needs", a.needs, "comma-separated needs");
+  c.apply->add_flag("--list", a.list, "list applications taken or received here");
+  c.apply->add_option("--decide", a.decide, "application id to decide (home node)");
+  c.apply->add_option("--status", a.state, "accepted | declined (with --decide)");
+  c.apply->add_option("--note", a.note, "note for the applying township");
+  c.aggregates = app.add_subcommand("aggregates", "this node's aggregate figures and, per child, reported beside computed");
+  auto* policy = app.add_subcommand("policy", "the running policy");
+  policy->require_subcommand(1);
+  c.policy_show = policy->add_subcommand("show", "the running policy document and the standards set");
+  c.policy_set = policy->add_subcommand("set", "a new policy document (province) or county standards (province or city)");
+  c.policy_set->add_option("--file", a.file, "policy document (JSON, node/policy/README.md); version must be newer");
+  c.policy_set->add_option("--standards", a.standards, "standards JSON {\"<county>\": {\"urban_yuan\": N, \"rural_yuan\": N}}");
+  auto* calendar = app.add_subcommand("calendar", "the working-day calendar");
+  calendar->require_subcommand(1);
+  c.calendar_due = calendar->add_subcommand("due", "the deadline date: the N-th working day after --from");
+  c.calendar_due->add_option("--from", a.from, "YYYY-MM-DD (the day of issue)")->required();
+  c.calendar_due->add_option("--days", a.days, "working days")->required()->check(CLI::Range(0, 3650));
+  c.calendar_due->add_option("--config", a.config, "use this node's running calendar (default: the compiled-in policy)");
+  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_show, c.hh_move, c.apply,
+                    c.aggregates, c.policy_show, c.policy_set}) {
+    sub->add_option("--config", a.config, "the node's node.toml")->required();
+    sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer");
+  }
+  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_show, c.hh_move, c.apply,
+                    c.aggregates, c.policy_show, c.policy_set, c.calendar_due})
+    sub->add_flag("--json", a.as_json, "print JSON");
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t b = 0, e; b < s.size(); b = e + 1) {
+    e = s.find(',', b);
+    if (e == std::string::npos) e = s.size();
+    out.push_back(s.substr(b, e - b));
+  }
+  return out;
+}
+
+Result<json> member_from_flag(const std::string& text) {
+  auto f = split_commas(text);
+  if (f.size() < 3 || f.size() > 7) return Status::invalid_argument("--member '" + text + "': expected ID,NAME,RELATION[,...]");
+  json m{{"id_number", f[0]}, {"name", f[1]}, {"relation", f[2]}};
+  if (f.size() > 3) {
+    if (f[3].size() != 1 || f[3][0] < '0' || f[3][0] > '4') return Status::invalid_argument("--member: disability grade must be 0..4");
+    m["disability_grade"] = f[3][0] - '0';
+  }
+  if (f.size() > 4) m["disability_kind"] = f[4];
+  if (f.size() > 5) m["major_illness"] = f[5] == "yes";
+  if (f.size() > 6) m["single_person_coverage"] = f[6] == "yes";
+  return m;
+}
+
+void print_alerts(const json& r) {
+  std::printf("%-22s %-22s %-12s %5s %5s %-9s %-10s %-10s %s\n", "alert", "household", "village", "level", "score",
+              "state", "issued", "due", "overdue");
+  for (const json& a : r["alerts"])
+    std::printf("%-22s %-22s %-12s %5s %5s %-9s %-10s %-10s %s\n", cell(a["id"]).c_str(), cell(a["household"]).c_str(),
+                cell(a["village"]).c_str(), cell(a["level"]).c_str(), cell(a["score"]).c_str(), cell(a["state"]).c_str(),
+                cell(a["issued_date"]).c_str(), cell(a["due_date"]).c_str(), a["overdue"].get<bool>() ? "yes" : "");
+  std::printf("%s alerts\n", cell(r["count"]).c_str());
+}
+
+void print_report(const json& r) {
+  std::printf("lines read %s, applied %s, duplicates %s, not monitored %s, rejected %zu; alerts issued %s, updated %s\n",
+              cell(r["lines_read"]).c_str(), cell(r["applied"]).c_str(), cell(r["duplicates"]).c_str(),
+              cell(r["not_monitored"]).c_str(), r["rejected"].size(), cell(r["alerts_issued"]).c_str(),
+              cell(r["alerts_updated"]).c_str());
+  for (const json& l : r["rejected"])
+    std::printf("  line %s: %s (%s)\n", cell(l["line"]).c_str(), cell(l["reason"]).c_str(), cell(l["reason_en"]).c_str());
+}
+
+int cmd_calendar_due(const Args& a) {
+  auto from = lifeline::node::parse_date(a.from);
+  if (!from) return fail(Status::invalid_argument("--from must be a date YYYY-MM-DD"));
+  lifeline::node::Policy policy = lifeline::node::default_policy();
+  if (!a.config.empty()) {
+    auto r = request(a.config, json{{"cmd", "policy"}, {"action", "show"}}, 30000);
+    if (!r) return fail(r.status());
+    if (!r->value("ok", false)) return fail(Status::invalid_argument(r->value("error", "request failed")));
+    auto p = lifeline::node::parse_policy((*r)["policy"].dump());
+    if (!p) return fail(p.status());
+    policy = *p;
+  }
+  lifeline::node::Date due = policy.calendar.add_working_days(*from, a.days);
+  bool covered = policy.calendar.covers(*from, due);
+  if (a.as_json) {
+    std::printf("%s\n", json{{"from", a.from}, {"days", a.days}, {"due", lifeline::node::format_date(due)},
+                              {"deadline", lifeline::node::format_date(due) + "T23:59:59+08:00"},
+                              {"calendar_covers", covered}, {"policy_version", policy.version}}.dump().c_str());
+  } else {
+    std::printf("%s\n", lifeline::node::format_date(due).c_str());
+    if (!covered) std::fprintf(stderr, "warning: the calendar has no notice for part of this span; weekends only were skipped there\n");
+  }
+  return 0;
+}
+
+// -1 when the command is not a monitoring one.
+int dispatch_monitor(const Commands& c, const Args& a) {
+  int wait_ms = a.timeout_ms > 0 ? a.timeout_ms : 30000;
+  auto ask = [&](json req, void (*print)(const json&)) { return show(request(a.config, req, wait_ms), a.as_json, print); };
+  if (*c.calendar_due) return cmd_calendar_due(a);
+  if (*c.import) {
+    auto text = read_file(a.file);
+    if (!text) return fail(text.status());
+    int import_wait = a.timeout_ms > 0 ? a.timeout_ms : 600000;
+    return show(request(a.config, json{{"cmd", "import"}, {"text", *text}, {"format", a.format}, {"file_name", a.file}}, import_wait),
+                a.as_json, print_report);
+  }
+  if (*c.alerts) {
+    json req{{"cmd", "alerts"}, {"overdue", a.overdue}, {"open", a.open}, {"limit", a.limit}};
+    if (a.level) req["level"] = a.level;
+    if (!a.state.empty()) req["state"] = a.state;
+    return ask(req, print_alerts);
+  }
+  if (*c.accept) return ask(json{{"cmd", "accept"}, {"alert", a.id}, {"by", a.by}}, nullptr);
+  if (*c.close) return ask(json{{"cmd", "close"}, {"alert", a.id}}, nullptr);
+  if (*c.feedback) {
+    return ask(json{{"cmd", "feedback"}, {"alert", a.id}, {"visit_date", a.visit_date}, {"method", a.method},
+                    {"visitor", a.visitor}, {"truthful", a.truthful == "yes"}, {"findings", a.findings},
+                    {"needs", a.needs.empty() ? std::vector<std::string>{} : split_commas(a.needs)},
+                    {"decision", a.decision}, {"referral", a.referral}},
+               nullptr);
+  }
+  if (*c.hh_add) {
+    json members = json::array();
+    for (const auto& m : a.members) {
+      auto j = member_from_flag(m);
+      if (!j) return fail(j.status());
+      members.push_back(*j);
+    }
+    json req{{"cmd", "household"}, {"action", "add"}, {"village", a.village}, {"category", a.category},
+             {"income_yuan", a.income_yuan}, {"phone", a.phone}, {"address", a.address}, {"members", members}};
+    if (!a.source.empty()) req["source"] = a.source;
+    return ask(req, nullptr);
+  }
+  if (*c.hh_show) {
+    if (a.id.empty() == a.id_number.empty()) return fail(Status::invalid_argument("give HOUSEHOLD_ID or --id-number"));
+    return ask(json{{"cmd", "household"}, {"action", "show"}, {"household", a.id}, {"id_number", a.id_number}}, nullptr);
+  }
+  if (*c.hh_move) return ask(json{{"cmd", "household"}, {"action", "move"}, {"household", a.id}, {"to", a.village}}, nullptr);
+  if (*c.apply) {
+    if (a.list) return ask(json{{"cmd", "apply"}, {"action", "list"}}, nullptr);
+    if (!a.decide.empty())
+      return ask(json{{"cmd", "apply"}, {"action", "decide"}, {"id", a.decide}, {"status", a.state}, {"note", a.note}}, nullptr);
+    json app{{"village", a.village}, {"name", a.name}, {"id_number", a.id_number}, {"phone", a.phone}, {"reason", a.reason},
+             {"needs", a.needs.empty() ? std::vector<std::string>{} : split_commas(a.needs)}};
+    return ask(json{{"cmd", "apply"}, {"action", "submit"}, {"application", app}}, nullptr);
+  }
+  if (*c.aggregates) return ask(json{{"cmd", "aggregates"}}, nullptr);
+  if (*c.policy_show) return ask(json{{"cmd", "policy"}, {"action", "show"}}, nullptr);
+  if (*c.policy_set) {
+    if (a.file.empty() == a.standards.empty()) return fail(Status::invalid_argument("give --file or --standards"));
+    auto text = read_file(a.file.empty() ? a.standards : a.file);
+    if (!text) return fail(text.status());
+    return ask(json{{"cmd", "policy"}, {"action", a.file.empty() ? "set_standards" : "set"}, {"text", *text}}, nullptr);
+  }
+  return -1;
 }
 
 }  // namespace
@@ -188,6 +441,18 @@ int main(int argc, char** argv) {
       "status, post and inbox reach the running node over its control socket, or work on its store when it is\n"
       "not running. Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage.");
   (void)lifeline::set_log_level("warn");
+  app.footer(app.get_footer() +
+             "\nMonitoring (each with --json; codes outside the node's jurisdiction are refused):\n"
+             "  lifeline import --config FILE EVENTS.csv|EVENTS.jsonl\n"
+             "  lifeline alerts --config FILE [--level L] [--state S] [--overdue] [--open]\n"
+             "  lifeline accept --config FILE ALERT_ID --by NAME\n"
+             "  lifeline feedback --config FILE ALERT_ID --visit-date D --method M --visitor V --truthful yes|no --decision D ...\n"
+             "  lifeline close --config FILE ALERT_ID\n"
+             "  lifeline household add|show|move --config FILE ...\n"
+             "  lifeline apply --config FILE --village V --name N --id-number X [--reason R] | --list | --decide ID --status S\n"
+             "  lifeline aggregates --config FILE\n"
+             "  lifeline policy show|set --config FILE [--file POLICY.json | --standards STANDARDS.json]\n"
+             "  lifeline calendar due --from YYYY-MM-DD --days N [--config FILE]");
   Args args;
   Commands commands = add_commands(app, args);
   try {

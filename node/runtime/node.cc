@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "node/runtime/keys.h"
+#include "node/runtime/monitor_commands.h"
 #include "node/runtime/system_clock.h"
 #include "topology/logging.h"
 
@@ -59,6 +60,13 @@ Result<std::unique_ptr<NodeParts>> open_parts(const NodeOptions& options, int lo
   parts->core = std::make_unique<node::NodeCore>(neighbourhood_of(options), parts->store.get(), options.link);
   Status s = parts->core->start(system_now());
   if (!s) return s;
+  node::MonitorOptions mo = options.monitor;
+  const topology::JurisdictionTree* divisions = &parts->tree;  // lives as long as the parts
+  mo.known_division = [divisions](topology::DivisionCode c) { return divisions->has(c); };
+  parts->monitor = std::make_unique<node::Monitor>(parts->core.get(), parts->store.get(), mo);
+  parts->core->set_domain(parts->monitor.get());
+  s = parts->monitor->start();
+  if (!s) return s;
   return parts;
 }
 
@@ -84,6 +92,7 @@ json answer(const NodeOptions& options, NodeParts& parts, const json& request, b
     (*inbox)["ok"] = true;
     return *inbox;
   }
+  if (is_monitor_command(cmd)) return answer_monitor(*parts.monitor, request, system_now());
   if (cmd == "post") {
     auto req = valid_post(parts, request);
     if (!req) return error_json(req.status());
@@ -135,7 +144,7 @@ Status Node::open_sockets() {
     if (!path.empty()) std::filesystem::remove(path);  // a stale socket file from a killed run
     control_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::rep);
     control_->set(zmq::sockopt::linger, 0);
-    control_->set(zmq::sockopt::maxmsgsize, int64_t{1} << 20);
+    control_->set(zmq::sockopt::maxmsgsize, int64_t{512} << 20);  // imports carry their file
     control_->bind(options_.control_endpoint);
   } catch (const zmq::error_t& e) {
     return Status::io_error("control socket " + options_.control_endpoint + ": " + e.what());
@@ -176,6 +185,7 @@ void Node::loop_once(std::vector<zmq::pollitem_t>& items, std::vector<node::InFr
   advance_post();
   node::Instant now = system_now();
   core.on_tick(now);
+  parts_->monitor->on_tick(now);
   core.flush(*links_, now);
 }
 

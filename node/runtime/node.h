@@ -35,9 +35,13 @@ struct NodeParts {
   std::optional<NodeLock> lock;             // held for the parts' lifetime
   topology::JurisdictionTree tree;          // the divisions known to the node
   std::unique_ptr<storage::Store> store;    // the node's LMDB environment
-  std::unique_ptr<node::NodeCore> core;     // uses *store; destroyed first
+  std::unique_ptr<node::NodeCore> core;     // uses *store
+  std::unique_ptr<node::Monitor> monitor;   // the core's domain; uses *core and *store; destroyed first
 
-  ~NodeParts() { core.reset(); }
+  ~NodeParts() {
+    monitor.reset();
+    core.reset();
+  }
 };
 
 // Locks, loads the tree, opens the store and starts the core. kUnavailable

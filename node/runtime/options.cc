@@ -140,6 +140,8 @@ Status read_sections(Reader& r, const fs::path& base, NodeOptions& o) {
   o.storage.initial_map_bytes = static_cast<size_t>(map_mb) << 20;
   o.storage.path = o.data_dir;
   read_link(r, o);
+  r.number("monitor", "aggregate_interval_s", o.monitor.aggregate_interval_us, 1, 86400, 1'000'000);
+  r.number("monitor", "aggregate_min_interval_ms", o.monitor.aggregate_min_interval_us, 10, 3'600'000, 1000);
   return r.error().empty() ? Status::ok() : Status::invalid_argument(r.error());
 }
 
@@ -175,7 +177,8 @@ std::string describe(const NodeOptions& o) {
      << " control=" << o.control_endpoint << " heartbeat_ms=" << o.link.heartbeat_interval_us / 1000
      << " down_after_ms=" << o.link.down_after_us / 1000 << " resend_after_ms=" << o.link.resend_after_us / 1000
      << " window=" << o.link.window_max_records << " frame_max_records=" << o.link.frame_max_records
-     << " batch_max_frames=" << o.transport.batch_max_frames << " initial_map_mb=" << (o.storage.initial_map_bytes >> 20);
+     << " batch_max_frames=" << o.transport.batch_max_frames
+     << " aggregate_interval_s=" << o.monitor.aggregate_interval_us / 1'000'000 << " initial_map_mb=" << (o.storage.initial_map_bytes >> 20);
   return os.str();
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "node/core/link_options.h"
+#include "node/core/monitor.h"
 #include "storage/store.h"
 #include "topology/division_code.h"
 #include "topology/status.h"
@@ -47,6 +48,7 @@ struct NodeOptions {
   std::string control_endpoint;         // local control socket (ipc://…/control.sock)
   node::LinkOptions link;
   TransportOptions transport;
+  node::MonitorOptions monitor;         // aggregates' intervals (known_division is set from the tree)
   storage::StorageOptions storage;
 };
 

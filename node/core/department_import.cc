@@ -1,0 +1,488 @@
+#include "node/core/department_import.h"
+
+#include <array>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "node/core/civil_date.h"
+#include "node/core/id_number.h"
+
+namespace lifeline::node {
+namespace {
+
+// The five fields of an event, in the order of the header comment; the CSV
+// header may list them in any order.
+enum Field : size_t { kDepartment, kRecordId, kIdNumber, kIndicator, kEventDate, kFieldCount };
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
+    "source_department", "source_record_id", "id_number", "indicator", "event_date"};
+using Fields = std::array<std::string_view, kFieldCount>;
+
+// Messages quote at most this much of an offending value, so a report stays
+// readable whatever the file holds.
+constexpr size_t kMaxQuotedBytes = 64;
+
+std::optional<Field> field_of(std::string_view name) {
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    if (kFieldNames[i] == name) return static_cast<Field>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_blank(std::string_view line) { return trim(line).empty(); }
+
+// Length of the UTF-8 sequence starting at s[i], or 0 when it is malformed
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b = byte(i);
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b >= 0xC2 && b <= 0xDF) n = 2;
+  else if (b == 0xE0) n = 3, lo = 0xA0;
+  else if (b == 0xED) n = 3, hi = 0x9F;
+  else if (b >= 0xE1 && b <= 0xEF) n = 3;
+  else if (b == 0xF0) n = 4, lo = 0x90;
+  else if (b >= 0xF1 && b <= 0xF3) n = 4;
+  else if (b == 0xF4) n = 4, hi = 0x8F;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    // Department files are almost all ASCII: step over it byte by byte
+    // without the multi-byte decoding.
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = utf8_sequence_length(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// A value as it may appear inside a message: control characters replaced
+// and cut at a character boundary. Requires valid UTF-8.
+std::string in_quotes(std::string_view value) {
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < value.size() && i < kMaxQuotedBytes) {
+    const auto b = static_cast<unsigned char>(value[i]);
+    const size_t n = b < 0x80 ? 1 : utf8_sequence_length(value, i);
+    if (n == 0) break;
+    if (b < 0x20 || b == 0x7F) out += '?';
+    else out.append(value.substr(i, n));
+    i += n;
+  }
+  if (i < value.size()) out += "…";
+  out += '"';
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+// Physical lines of the file, numbered from 1, without their LF or CRLF.
+class LineCursor {
+ public:
+  explicit LineCursor(std::string_view text) : rest_(text) {}
+
+  bool next(std::string_view& line) {
+    if (done_) return false;
+    const size_t end = rest_.find('\n');
+    if (end == std::string_view::npos) {
+      line = rest_;
+      done_ = true;
+      // Text ending in a line end has no further (empty) line.
+      if (line.empty()) return false;
+    } else {
+      line = rest_.substr(0, end);
+      rest_.remove_prefix(end + 1);
+    }
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++number_;
+    return true;
+  }
+  // Skips blank lines, which are not data (and not counted as read).
+  bool next_non_blank(std::string_view& line) {
+    while (next(line)) {
+      if (!is_blank(line)) return true;
+    }
+    return false;
+  }
+  uint64_t number() const { return number_; }
+
+ private:
+  std::string_view rest_;  // the text after the current line
+  uint64_t number_ = 0;    // of the line last returned
+  bool done_ = false;      // the last line has been returned
+};
+
+// Checks one line's fields against the policy and records the event or the
+// rejection in the import.
+class LineChecker {
+ public:
+  LineChecker(const Policy& policy, Date today, ParsedImport& out) : policy_(policy), today_(today), out_(out) {}
+
+  void reject(uint64_t line, std::string_view code, std::string zh, std::string en) {
+    out_.rejected.push_back(RejectedLine{line, std::string(code), std::move(zh), std::move(en)});
+  }
+
+  // Fields are untrimmed and may be empty (a JSON key that was absent).
+  void check(uint64_t line, Fields fields) {
+    for (auto& field : fields) field = trim(field);
+    if (!check_present(line, fields)) return;
+    const Indicator* indicator = check_sources(line, fields);
+    if (indicator == nullptr) return;
+    auto id = parse_id_number(fields[kIdNumber], today_);
+    if (!id.is_ok()) {
+      // The message names the failed rule and shows the number masked.
+      reject(line, "bad_id_number", "身份证号码无效：" + id.status().message(), id.status().message());
+      return;
+    }
+    const std::optional<Date> date = check_date(line, fields[kEventDate]);
+    if (!date) return;
+    ParsedEvent& parsed = out_.events.emplace_back();
+    parsed.line = line;
+    parsed.event.department.assign(fields[kDepartment]);
+    parsed.event.record_id.assign(fields[kRecordId]);
+    parsed.event.id_number = std::move(id->number);
+    parsed.event.indicator.assign(fields[kIndicator]);
+    parsed.event.event_date = *date;
+  }
+
+ private:
+  bool check_present(uint64_t line, const Fields& fields) {
+    for (size_t i = 0; i < kFieldCount; ++i) {
+      if (fields[i].size() > kImportMaxFieldBytes) {
+        const std::string name(kFieldNames[i]);
+        const std::string size = std::to_string(fields[i].size());
+        const std::string limit = std::to_string(kImportMaxFieldBytes);
+        reject(line, "field_too_long", "字段 " + name + " 长 " + size + " 字节，超过上限 " + limit + " 字节",
+               "field " + name + " is " + size + " bytes, over the " + limit + "-byte limit");
+        return false;
+      }
+      if (fields[i].empty()) {
+        const std::string name(kFieldNames[i]);
+        reject(line, "missing_field", "字段 " + name + " 缺失或为空", "field " + name + " is missing or empty");
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The indicator when the department and indicator are known and the
+  // department is one of the indicator's sources; else rejects the line.
+  const Indicator* check_sources(uint64_t line, const Fields& fields) {
+    const std::string_view department = fields[kDepartment];
+    if (!policy_.department_known(department)) {
+      reject(line, "unknown_department", "未知的来源部门 " + in_quotes(department),
+             "unknown source department " + in_quotes(department));
+      return nullptr;
+    }
+    const Indicator* indicator = policy_.indicator(fields[kIndicator]);
+    if (indicator == nullptr) {
+      reject(line, "unknown_indicator", "未知的预警指标 " + in_quotes(fields[kIndicator]),
+             "unknown indicator " + in_quotes(fields[kIndicator]));
+      return nullptr;
+    }
+    for (const auto& source : indicator->departments) {
+      if (source == department) return indicator;
+    }
+    reject(line, "department_not_source",
+           "部门 " + in_quotes(department) + " 不是指标 " + indicator->code + " 的数据来源（来源：" +
+               join(indicator->departments, "、") + "）",
+           "department " + in_quotes(department) + " is not a source of indicator " + indicator->code +
+               " (sources: " + join(indicator->departments, ", ") + ")");
+    return nullptr;
+  }
+
+  std::optional<Date> check_date(uint64_t line, std::string_view text) {
+    const std::optional<Date> date = parse_date(text);
+    if (!date) {
+      reject(line, "bad_date", "事件日期 " + in_quotes(text) + " 不是有效日期（应为 YYYY-MM-DD）",
+             "event_date " + in_quotes(text) + " is not a real date (expected YYYY-MM-DD)");
+      return std::nullopt;
+    }
+    if (*date > today_) {
+      reject(line, "future_date", "事件日期 " + format_date(*date) + " 晚于今天 " + format_date(today_),
+             "event_date " + format_date(*date) + " is after today, " + format_date(today_));
+      return std::nullopt;
+    }
+    return date;
+  }
+
+  const Policy& policy_;  // outlives the parse
+  Date today_;            // event dates after it are rejected
+  ParsedImport& out_;     // receives events and rejections
+};
+
+// The checks every data line gets before its format is looked at; false
+// when the line was rejected.
+bool check_line_bytes(LineChecker& checker, uint64_t line, std::string_view text) {
+  if (text.size() > kImportMaxLineBytes) {
+    const std::string size = std::to_string(text.size());
+    const std::string limit = std::to_string(kImportMaxLineBytes);
+    checker.reject(line, "line_too_long", "行长 " + size + " 字节，超过上限 " + limit + " 字节",
+                   "line is " + size + " bytes, over the " + limit + "-byte limit");
+    return false;
+  }
+  if (!valid_utf8(text)) {
+    checker.reject(line, "not_utf8", "不是有效的 UTF-8 编码", "not valid UTF-8");
+    return false;
+  }
+  return true;
+}
+
+// ---- CSV ----
+
+// Reads the CSV field starting at *pos (RFC 4180 quoting, "" inside
+// quotes) and moves *pos past it and its comma. *more says whether a comma
+// followed. A field with an escaped quote is unescaped into scratch, whose
+// capacity must cover the line so earlier views into it stay valid. False
+// when the quoting is malformed.
+bool next_csv_field(std::string_view line, size_t* pos, std::string* scratch, std::string_view* field, bool* more) {
+  size_t i = *pos;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  if (i == line.size() || line[i] != '"') {
+    const size_t comma = line.find(',', *pos);
+    *field = line.substr(*pos, comma == std::string_view::npos ? std::string_view::npos : comma - *pos);
+    if (field->find('"') != std::string_view::npos) return false;  // a quote inside an unquoted field
+    *more = comma != std::string_view::npos;
+    *pos = *more ? comma + 1 : line.size();
+    return true;
+  }
+  const size_t open = ++i;
+  size_t scratch_start = std::string::npos;  // set once an escaped quote forces a copy
+  while (true) {
+    const size_t quote = line.find('"', i);
+    if (quote == std::string_view::npos) return false;  // unterminated
+    if (quote + 1 < line.size() && line[quote + 1] == '"') {
+      if (scratch_start == std::string::npos) scratch_start = scratch->size();
+      scratch->append(line.substr(i, quote + 1 - i));  // the text and one quote
+      i = quote + 2;
+      continue;
+    }
+    if (scratch_start == std::string::npos) {
+      *field = line.substr(open, quote - open);  // no escapes: view the line itself
+    } else {
+      scratch->append(line.substr(i, quote - i));
+      *field = std::string_view(*scratch).substr(scratch_start);
+    }
+    i = quote + 1;
+    break;
+  }
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  if (i < line.size() && line[i] != ',') return false;  // text after the closing quote
+  *more = i < line.size();
+  *pos = *more ? i + 1 : i;
+  return true;
+}
+
+// Calls fn(index, field) for each field of a CSV line; false when the
+// quoting is malformed.
+template <typename Fn>
+bool for_each_csv_field(std::string_view line, std::string* scratch, Fn&& fn) {
+  LIFELINE_CHECK(scratch->capacity() >= line.size(), "CSV scratch buffer smaller than the line");
+  scratch->clear();
+  size_t pos = 0;
+  size_t index = 0;
+  bool more = true;
+  while (more) {
+    std::string_view field;
+    if (!next_csv_field(line, &pos, scratch, &field, &more)) return false;
+    fn(index++, field);
+  }
+  return true;
+}
+
+class CsvReader {
+ public:
+  CsvReader(const Policy& policy, Date today, ParsedImport& out) : checker_(policy, today, out), out_(out) {
+    // Every line is at most kImportMaxLineBytes by the time it is split, so
+    // the scratch buffer never reallocates under the views into it.
+    scratch_.reserve(kImportMaxLineBytes);
+  }
+
+  Status read(std::string_view text) {
+    LineCursor lines(text);
+    std::string_view line;
+    if (!lines.next_non_blank(line)) {
+      return Status::invalid_argument("the CSV file has no header row; expected the columns " + expected_columns());
+    }
+    if (Status s = read_header(lines.number(), line); !s) return s;
+    while (lines.next_non_blank(line)) {
+      ++out_.lines_read;
+      read_line(lines.number(), line);
+    }
+    return Status::ok();
+  }
+
+ private:
+  static std::string expected_columns() {
+    std::string out;
+    for (const auto name : kFieldNames) out += (out.empty() ? "" : ", ") + std::string(name);
+    return out;
+  }
+
+  Status read_header(uint64_t number, std::string_view line) {
+    const std::string where = "CSV header (line " + std::to_string(number) + ")";
+    if (line.size() > kImportMaxLineBytes) return Status::invalid_argument(where + " is longer than the line limit");
+    if (!valid_utf8(line)) return Status::invalid_argument(where + " is not valid UTF-8");
+    std::vector<std::string> names;
+    if (!for_each_csv_field(line, &scratch_, [&](size_t, std::string_view name) { names.emplace_back(trim(name)); })) {
+      return Status::invalid_argument(where + " has malformed quoting");
+    }
+    std::array<bool, kFieldCount> seen{};
+    for (size_t column = 0; column < names.size(); ++column) {
+      const std::optional<Field> field = field_of(names[column]);
+      const std::string named = "column " + std::to_string(column + 1) + " " + in_quotes(names[column]);
+      if (!field) return Status::invalid_argument(where + ": unknown " + named + "; expected " + expected_columns());
+      if (seen[*field]) return Status::invalid_argument(where + ": duplicate " + named);
+      seen[*field] = true;
+      column_field_[column] = *field;
+    }
+    for (size_t i = 0; i < kFieldCount; ++i) {
+      if (!seen[i]) {
+        return Status::invalid_argument(where + ": missing required column " + std::string(kFieldNames[i]));
+      }
+    }
+    return Status::ok();
+  }
+
+  void read_line(uint64_t number, std::string_view line) {
+    if (!check_line_bytes(checker_, number, line)) return;
+    Fields fields{};
+    size_t count = 0;
+    const bool ok = for_each_csv_field(line, &scratch_, [&](size_t column, std::string_view value) {
+      if (column < kFieldCount) fields[column_field_[column]] = value;
+      count = column + 1;
+    });
+    if (!ok) {
+      checker_.reject(number, "wrong_field_count", "引号不成对或位置不对，无法拆分字段",
+                      "malformed quoting: the line cannot be split into fields");
+      return;
+    }
+    if (count != kFieldCount) {
+      const std::string n = std::to_string(count);
+      const std::string want = std::to_string(kFieldCount);
+      checker_.reject(number, "wrong_field_count", "有 " + n + " 个字段，应为 " + want + " 个",
+                      n + " fields, expected " + want);
+      return;
+    }
+    checker_.check(number, fields);
+  }
+
+  LineChecker checker_;
+  ParsedImport& out_;                           // lines_read is counted here
+  std::array<Field, kFieldCount> column_field_{};  // the field each CSV column holds
+  std::string scratch_;                         // unescaped quoted fields of the current line
+};
+
+// ---- JSON Lines ----
+
+void read_json_line(LineChecker& checker, uint64_t number, std::string_view line) {
+  if (!check_line_bytes(checker, number, line)) return;
+  const nlohmann::json doc = nlohmann::json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    checker.reject(number, "bad_json", "不是有效的 JSON", "not valid JSON");
+    return;
+  }
+  if (!doc.is_object()) {
+    checker.reject(number, "not_object", "不是 JSON 对象", "not a JSON object");
+    return;
+  }
+  Fields fields{};
+  for (const auto& [key, value] : doc.items()) {
+    const std::optional<Field> field = field_of(key);
+    if (!field) {
+      checker.reject(number, "unknown_field", "未知字段 " + in_quotes(key), "unknown field " + in_quotes(key));
+      return;
+    }
+    if (!value.is_string()) {
+      const std::string name(kFieldNames[*field]);
+      checker.reject(number, "wrong_type", "字段 " + name + " 应为字符串", "field " + name + " must be a string");
+      return;
+    }
+    fields[*field] = value.get_ref<const std::string&>();
+  }
+  checker.check(number, fields);
+}
+
+void read_json_lines(std::string_view text, const Policy& policy, Date today, ParsedImport& out) {
+  LineChecker checker(policy, today, out);
+  LineCursor lines(text);
+  std::string_view line;
+  while (lines.next_non_blank(line)) {
+    ++out.lines_read;
+    read_json_line(checker, lines.number(), line);
+  }
+}
+
+std::string_view skip_bom(std::string_view text) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (text.starts_with(kBom)) text.remove_prefix(kBom.size());
+  return text;
+}
+
+bool ends_with_ignoring_case(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  s = s.substr(s.size() - suffix.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != suffix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ImportFormat detect_format(std::string_view file_name, std::string_view text) {
+  if (ends_with_ignoring_case(file_name, ".csv")) return ImportFormat::kCsv;
+  if (ends_with_ignoring_case(file_name, ".jsonl") || ends_with_ignoring_case(file_name, ".ndjson")) {
+    return ImportFormat::kJsonLines;
+  }
+  text = skip_bom(text);
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{' ? ImportFormat::kJsonLines : ImportFormat::kCsv;
+}
+
+Result<ParsedImport> parse_events(std::string_view text, ImportFormat format, const Policy& policy, Date today) {
+  if (text.size() > kImportMaxBytes) {
+    return Status::invalid_argument("the import file is " + std::to_string(text.size()) + " bytes, over the " +
+                                    std::to_string(kImportMaxBytes) + "-byte limit");
+  }
+  text = skip_bom(text);
+  ParsedImport out;
+  if (format == ImportFormat::kCsv) {
+    CsvReader reader(policy, today, out);
+    if (Status s = reader.read(text); !s) return s;
+  } else {
+    read_json_lines(text, policy, today, out);
+  }
+  return out;
+}
+
+}  // namespace lifeline::node

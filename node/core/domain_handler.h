@@ -1,0 +1,48 @@
+// The seam between the link core (NodeCore) and the monitoring domain
+// (Monitor): NodeCore hands every record of a domain kind that is applied
+// here to the handler, inside the write transaction that applies it, and the
+// handler sends what follows from it through an Outbound in that same
+// transaction. So a change and the messages it causes commit together
+// (DESIGN §3.3).
+//
+// Threading: called on the node loop only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "node/core/clock.h"
+#include "protocol/frame.h"
+#include "storage/store.h"
+#include "topology/status.h"
+
+namespace lifeline::node {
+
+// Messages created by the domain, written to the outbox of the next hop in
+// the current transaction.
+class Outbound {
+ public:
+  virtual ~Outbound() = default;
+  // destination: a neighbour, or any node (routed like a post).
+  virtual void send(uint64_t destination, protocol::MessageKind kind, std::string payload) = 0;
+  // A hybrid logical clock timestamp for a change made now.
+  virtual uint64_t hlc() = 0;
+};
+
+class DomainHandler {
+ public:
+  virtual ~DomainHandler() = default;
+  virtual bool handles(uint16_t kind) const = 0;
+  // Start of a write attempt (Store::write may run its callback again after
+  // growing the map): drop whatever the previous attempt staged.
+  virtual void begin() = 0;
+  // Applies one record received from the neighbour from_peer. A non-ok
+  // Status refuses it (counted and logged as a refusal); the handler must
+  // then have written nothing.
+  virtual Status on_record(storage::WriteTxn& txn, const protocol::Record& record, uint64_t from_peer,
+                           Outbound& out, const Instant& now) = 0;
+  // The attempt committed: publish what was staged.
+  virtual void committed() = 0;
+};
+
+}  // namespace lifeline::node

@@ -1,0 +1,102 @@
+#include "node/core/id_number.h"
+
+#include <array>
+#include <optional>
+#include <vector>
+
+namespace lifeline::node {
+namespace {
+
+constexpr size_t kIdLength = 18;
+constexpr size_t kBodyLength = 17;  // address 6 + birth date 8 + sequence 3
+constexpr Date kEarliestBirth = 19000101;
+constexpr std::array<int, kBodyLength> kWeights = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+constexpr std::string_view kCheckChars = "10X98765432";  // indexed by the weighted sum mod 11
+constexpr size_t kMaskKeep = 4;                         // characters shown at each end
+constexpr size_t kMaskStars = 10;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+uint32_t digits_value(std::string_view digits) {
+  uint32_t value = 0;
+  for (char c : digits) value = value * 10 + static_cast<uint32_t>(c - '0');
+  return value;
+}
+
+Status invalid(std::string_view text, const std::string& why) {
+  return Status::invalid_argument("ID number '" + mask_id_number(text) + "': " + why);
+}
+
+// Null when the 17-character body is made of digits and carries a real
+// birth date in [1900-01-01, today], else why not.
+std::optional<std::string> body_error(std::string_view body, Date today) {
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (!is_digit(body[i])) return "character " + std::to_string(i + 1) + " is not a digit";
+  }
+  const std::string_view birth = body.substr(6, 8);
+  const std::optional<Date> date = parse_date(birth);
+  const uint32_t raw = digits_value(birth);
+  if (raw < kEarliestBirth) return "birth date " + std::string(birth) + " is before 1900-01-01";
+  if (!date) return "birth date " + std::string(birth) + " is not a real date";
+  if (today != 0 && *date > today) return "birth date " + format_date(*date) + " is after today";
+  return std::nullopt;
+}
+
+}  // namespace
+
+char id_check_char(std::string_view first17) {
+  // Not 17 digits: a character no ID number ends with, so it never matches.
+  if (first17.size() != kBodyLength) return '?';
+  int sum = 0;
+  for (size_t i = 0; i < kBodyLength; ++i) {
+    if (!is_digit(first17[i])) return '?';
+    sum += (first17[i] - '0') * kWeights[i];
+  }
+  return kCheckChars[sum % 11];
+}
+
+Result<IdNumberInfo> parse_id_number(std::string_view text, Date today) {
+  if (text.size() != kIdLength) {
+    return invalid(text, "must be 18 characters, got " + std::to_string(text.size()));
+  }
+  const std::string_view body = text.substr(0, kBodyLength);
+  if (auto error = body_error(body, today)) return invalid(text, *error);
+  const char last = text[kBodyLength] == 'x' ? 'X' : text[kBodyLength];
+  if (!is_digit(last) && last != 'X') return invalid(text, "the check character must be a digit or X");
+  const char expected = id_check_char(body);
+  if (last != expected) {
+    return invalid(text, std::string("wrong check character ") + last + ", expected " + expected);
+  }
+  IdNumberInfo info;
+  info.number = std::string(body) + last;
+  info.address = digits_value(body.substr(0, 6));
+  info.birth_date = digits_value(body.substr(6, 8));
+  info.male = (body[16] - '0') % 2 == 1;
+  return info;
+}
+
+std::string mask_id_number(std::string_view number) {
+  // Anything too short to keep both ends is hidden whole.
+  if (number.size() < 2 * kMaskKeep) return std::string(number.size(), '*');
+  return std::string(number.substr(0, kMaskKeep)) + std::string(kMaskStars, '*') +
+         std::string(number.substr(number.size() - kMaskKeep));
+}
+
+std::string mask_name(std::string_view name) {
+  // Split into UTF-8 code points: a byte that is not a continuation byte
+  // starts a new one, so malformed bytes still yield whole characters.
+  std::vector<std::string_view> chars;
+  for (size_t i = 0; i < name.size();) {
+    size_t j = i + 1;
+    while (j < name.size() && (static_cast<unsigned char>(name[j]) & 0xC0) == 0x80) ++j;
+    chars.push_back(name.substr(i, j - i));
+    i = j;
+  }
+  if (chars.size() <= 1) return std::string(chars.size(), '*');
+  std::string masked(chars.front());
+  masked.append(chars.size() == 2 ? 1 : chars.size() - 2, '*');
+  if (chars.size() > 2) masked.append(chars.back());
+  return masked;
+}
+
+}  // namespace lifeline::node

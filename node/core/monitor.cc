@@ -1,0 +1,429 @@
+#include "node/core/monitor.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "node/core/alert_merge.h"
+#include "node/core/id_number.h"
+#include "node/core/monitor_txn.h"
+#include "topology/logging.h"
+
+namespace lifeline::node {
+
+using protocol::Alert;
+using protocol::AlertId;
+using protocol::AlertState;
+using protocol::HistoryEntry;
+using protocol::Household;
+using protocol::HouseholdId;
+using protocol::HouseholdSync;
+using protocol::MessageKind;
+using storage::Table;
+using topology::DivisionCode;
+
+namespace {
+
+DivisionCode as_code(uint64_t n) { return DivisionCode::or_invalid(n); }
+
+const std::set<std::string>& categories() {
+  static const std::set<std::string> k = {"minimum_living", "destitute", "marginal", "expenditure_hardship", "other"};
+  return k;
+}
+const std::set<std::string>& relations() {
+  static const std::set<std::string> k = {"head", "spouse", "child", "parent", "grandparent", "grandchild", "sibling", "other"};
+  return k;
+}
+
+}  // namespace
+
+Monitor::Monitor(NodeCore* core, storage::Store* store, MonitorOptions options)
+    : self_(core->neighbourhood().self()), core_(core), store_(store), options_(std::move(options)) {}
+
+Status Monitor::start() {
+  std::string text;
+  Status s = store_->read([&](const storage::ReadTxn& txn) {
+    std::string_view v;
+    if (txn.get(Table::kDomain, "policy", v)) text.assign(v);
+  });
+  if (!s) return s;
+  if (text.empty()) {
+    policy_ = default_policy();
+    return Status::ok();
+  }
+  auto p = parse_policy(text);
+  if (!p) return Status::corruption("stored policy does not parse: " + p.status().message());
+  policy_ = std::move(*p);
+  return Status::ok();
+}
+
+bool Monitor::handles(uint16_t kind) const {
+  return kind >= static_cast<uint16_t>(MessageKind::kHouseholdSync) &&
+         kind <= static_cast<uint16_t>(MessageKind::kApplicationStatus);
+}
+
+void Monitor::begin() {
+  staged_policy_.reset();
+  staged_dirty_ = false;
+}
+
+void Monitor::committed() {
+  if (staged_policy_) {
+    folder_logger("node")->info("policy version {} now running (was {})", staged_policy_->version, policy_.version);
+    policy_ = std::move(*staged_policy_);
+    staged_policy_.reset();
+  }
+  figures_dirty_ = figures_dirty_ || staged_dirty_;
+  staged_dirty_ = false;
+}
+
+Status Monitor::on_record(storage::WriteTxn& txn, const protocol::Record& r, uint64_t from_peer, Outbound& out,
+                          const Instant& now) {
+  Txn t(*this, txn, out, now);
+  switch (static_cast<MessageKind>(r.kind)) {
+    case MessageKind::kHouseholdSync: {
+      auto sync = protocol::decode_sync(r.payload);
+      if (!sync) return sync.status();
+      Status s = t.check_sync(*sync, from_peer);
+      if (!s) return s;
+      t.apply_sync(*sync, from_peer);
+      return Status::ok();
+    }
+    case MessageKind::kPolicy: return receive_policy(t, r.payload, from_peer);
+    case MessageKind::kStandards: return receive_standards(t, r.payload, from_peer);
+    case MessageKind::kAggregate: return receive_aggregate(t, r.payload, from_peer);
+    case MessageKind::kApplication: return receive_application(t, r);
+    case MessageKind::kApplicationStatus: return receive_application_status(t, r);
+    default: return Status::invalid_argument("unknown domain kind " + std::to_string(r.kind));
+  }
+}
+
+Status Monitor::run(const Instant& now, const std::function<Status(Txn&)>& fn) {
+  return core_->execute([&](storage::WriteTxn& txn, Outbound& out) {
+    Txn t(*this, txn, out, now);
+    return fn(t);
+  }, now);
+}
+
+// ---------------------------------------------------------------------------
+// Registry
+
+Status Monitor::check_village(uint64_t village) const {
+  auto v = DivisionCode::from_number(village);
+  if (!v) return Status::invalid_argument("village code: " + v.status().message());
+  if (v->level() != topology::Level::village)
+    return Status::invalid_argument(v->to_string() + " is not a village-level code");
+  if (options_.known_division && !options_.known_division(*v))
+    return Status::invalid_argument(v->to_string() + " is not in the divisions tree");
+  if (!self_.contains(*v))
+    return Status::refused(v->to_string() + " is outside this node's jurisdiction (" + self_.to_string() + ")");
+  return Status::ok();
+}
+
+Status Monitor::check_members(const std::vector<protocol::Member>& members, Date today) const {
+  if (members.empty()) return Status::invalid_argument("a household needs at least one member");
+  if (members.size() > protocol::kMaxMembers) return Status::invalid_argument("too many members");
+  int heads = 0;
+  std::set<std::string> seen;
+  for (const auto& mem : members) {
+    auto id = parse_id_number(mem.id_number, today);
+    if (!id) return Status::invalid_argument("member id_number: " + id.status().message());
+    if (!seen.insert(id->number).second) return Status::invalid_argument("ID number listed twice: " + mask_id_number(id->number));
+    if (mem.name.empty() || mem.name.size() > 64) return Status::invalid_argument("member name must be 1..64 bytes");
+    if (!relations().count(mem.relation)) return Status::invalid_argument("unknown relation '" + mem.relation + "'");
+    if (mem.disability_grade > 4) return Status::invalid_argument("disability_grade must be 0..4");
+    heads += mem.relation == "head";
+  }
+  if (heads != 1) return Status::invalid_argument("a household has exactly one head");
+  return Status::ok();
+}
+
+Result<HouseholdId> Monitor::add_household(const NewHousehold& in, const Instant& now) {
+  Status s = check_village(in.village);
+  if (!s) return s;
+  if (!categories().count(in.category)) return Status::invalid_argument("unknown category '" + in.category + "'");
+  if (in.source != "active_discovery" && in.source != "application")
+    return Status::invalid_argument("source must be active_discovery or application");
+  if (in.income_fen < 0) return Status::invalid_argument("income must not be negative");
+  std::vector<protocol::Member> members = in.members;
+  for (auto& mem : members) {
+    if (!mem.id_number.empty() && mem.id_number.back() == 'x') mem.id_number.back() = 'X';
+  }
+  s = check_members(members, shanghai_date(now.wall_us));
+  if (!s) return s;
+  HouseholdId id;
+  s = run(now, [&](Txn& t) {
+    for (const auto& mem : members) {
+      if (auto other = t.person(mem.id_number))
+        return Status::invalid_argument("person " + mask_id_number(mem.id_number) + " is already in household " +
+                                        protocol::format_id('H', *other));
+    }
+    id = t.next_id('H');
+    protocol::Stamp st = t.stamp();
+    Household h;
+    h.id = id;
+    h.village = {in.village, st};
+    h.category = {in.category, st};
+    h.income_fen = {in.income_fen, st};
+    h.phone = {in.phone, st};
+    h.address = {in.address, st};
+    h.source = {in.source, st};
+    h.members = {members, st};
+    HistoryEntry e = t.history(id, "registered", {}, "registered at " + self_.to_string() + " (" + in.source + ")");
+    t.apply_sync(HouseholdSync{h, {}, {e}, {}}, self());
+    return Status::ok();
+  });
+  if (!s) return s;
+  return id;
+}
+
+Status Monitor::move_household(const HouseholdId& id, uint64_t village, const Instant& now) {
+  Status s = check_village(village);
+  if (!s) return s;
+  return run(now, [&](Txn& t) {
+    auto h = t.household(id);
+    if (!h) return Status::not_found("household " + protocol::format_id('H', id) + " is not held here");
+    if (h->village.value == village) return Status::invalid_argument("the household already lives in " + DivisionCode::format(village));
+    uint64_t from = h->village.value;
+    h->village = {village, t.stamp()};
+    HistoryEntry e = t.history(id, "moved", {}, "moved from " + DivisionCode::format(from) + " to " + DivisionCode::format(village));
+    t.apply_sync(HouseholdSync{*h, {}, {e}, {}}, self());
+    return Status::ok();
+  });
+}
+
+Result<CaseFile> Monitor::show_household(const HouseholdId& id) const {
+  CaseFile cf;
+  bool found = false;
+  Status s = read([&](const ReadView& v) {
+    if (auto h = v.household(id)) {
+      cf.household = std::move(*h);
+      cf.alerts = v.alerts_of(id);
+      cf.history = v.history_of(id);
+      cf.events = v.events_of(id);
+      found = true;
+    } else if (uint64_t moved = v.moved_to(id)) {
+      cf.household.id = id;
+      cf.moved_to = moved;
+      found = true;
+    }
+  });
+  if (!s) return s;
+  if (!found) return Status::not_found("household " + protocol::format_id('H', id) + " is not held here");
+  return cf;
+}
+
+Result<HouseholdId> Monitor::find_person(std::string_view id_number) const {
+  std::optional<HouseholdId> h;
+  Status s = read([&](const ReadView& v) { h = v.person(id_number); });
+  if (!s) return s;
+  if (!h) return Status::not_found("person " + mask_id_number(id_number) + " is in no household held here");
+  return *h;
+}
+
+// ---------------------------------------------------------------------------
+// Department events and scoring
+
+Result<ImportReport> Monitor::import_events(std::string_view text, ImportFormat format, const Instant& now) {
+  Date today = shanghai_date(now.wall_us);
+  auto parsed = parse_events(text, format, policy_, today);
+  if (!parsed) return parsed.status();
+  ImportReport report;
+  Status s = run(now, [&](Txn& t) {
+    report = ImportReport{};
+    report.lines_read = parsed->lines_read;
+    report.rejected = parsed->rejected;
+    return apply_events(t, parsed->events, report);
+  });
+  if (!s) return s;
+  folder_logger("node")->info("import: {} lines, {} applied, {} duplicates, {} not monitored, {} rejected, {} alerts issued, {} updated",
+                              report.lines_read, report.applied, report.duplicates, report.not_monitored,
+                              report.rejected.size(), report.alerts_issued, report.alerts_updated);
+  return report;
+}
+
+Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report) {
+  std::set<std::string> in_file;
+  std::map<HouseholdId, std::vector<protocol::DeptEvent>> by_household;
+  for (const ParsedEvent& pe : events) {
+    protocol::DeptEvent e = pe.event;
+    if (!in_file.insert(keys::event(e.department, e.record_id)).second || t.has_event(e)) {
+      ++report.duplicates;
+      continue;
+    }
+    auto h = t.person(e.id_number);
+    if (!h) {
+      ++report.not_monitored;
+      continue;
+    }
+    e.imported_at = self();
+    e.hlc = t.out.hlc();
+    by_household[*h].push_back(std::move(e));
+    ++report.applied;
+  }
+  for (auto& [id, evs] : by_household) score_household_events(t, id, std::move(evs), report);
+  return Status::ok();
+}
+
+// Scores one household with its new events and issues or updates its alert.
+void Monitor::score_household_events(Txn& t, const HouseholdId& id, std::vector<protocol::DeptEvent> events,
+                                     ImportReport& report) {
+  auto h = t.household(id);
+  LIFELINE_CHECK(h.has_value(), "persons index names a household that is not held");
+  std::map<std::string, Date> latest;
+  for (const auto* list : {&events}) {
+    for (const auto& e : *list) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
+  }
+  for (const auto& e : t.events_of(id)) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
+  Date today = t.today();
+  ScoreResult sr = score_household(t.policy, latest, today);
+  HouseholdSync sync{*h, {}, {}, std::move(events)};
+  std::optional<Alert> open = t.open_alert(id);
+  if (sr.score == 0 && !open) {
+    t.apply_sync(sync, self());
+    return;
+  }
+  Alert a;
+  if (open) {
+    a = *open;
+  } else {
+    a.id = t.next_id('A');
+    a.household = id;
+    a.generation = t.max_generation(id) + 1;
+    a.issued_date = today;
+    a.issued_hlc = t.out.hlc();
+    a.level = 5;
+  }
+  for (const std::string& code : sr.counted) {
+    const Indicator* ind = t.policy.indicator(code);
+    auto it = std::find_if(a.indicators.begin(), a.indicators.end(), [&](auto& i) { return i.code == code; });
+    if (it == a.indicators.end()) {
+      a.indicators.push_back({code, ind->points, latest[code]});
+    } else {
+      it->event_date = std::max(it->event_date, latest[code]);
+    }
+  }
+  std::sort(a.indicators.begin(), a.indicators.end(), [](auto& x, auto& y) { return x.code < y.code; });
+  a.score = 0;
+  for (auto& i : a.indicators) a.score += i.points;
+  const LevelRule* rule = t.policy.level_for(a.score);
+  uint32_t level = rule ? rule->level : 5;
+  // The deadline only shortens: a level that rose brings a nearer deadline.
+  if (!open || level < a.level) {
+    Date due = due_date(t.policy, level, today);
+    a.due_date = a.due_date == 0 ? due : std::min(a.due_date, due);
+    a.level = std::min(a.level, level);
+  }
+  if (open && a == *open) {
+    t.apply_sync(sync, self());
+    return;
+  }
+  std::string what = (open ? "level " : "issued level ") + std::to_string(a.level) + ", score " + std::to_string(a.score) +
+                     ", due " + format_date(a.due_date);
+  sync.history.push_back(t.history(id, open ? "alert_updated" : "alert_issued", a.id, what));
+  sync.alerts.push_back(a);
+  ++(open ? report.alerts_updated : report.alerts_issued);
+  t.apply_sync(sync, self());
+}
+
+// ---------------------------------------------------------------------------
+// Alerts
+
+Status Monitor::change_alert(const AlertId& id, const Instant& now, const std::function<Status(Txn&, Alert&, HistoryEntry&)>& fn) {
+  return run(now, [&](Txn& t) {
+    auto a = t.alert(id);
+    if (!a) return Status::not_found("alert " + protocol::format_id('A', id) + " is not held here");
+    auto h = t.household(a->household);
+    if (!h) return Status::not_found("the alert's household is not held here");
+    HistoryEntry e = t.history(a->household, "", a->id, "");
+    Status s = fn(t, *a, e);
+    if (!s) return s;
+    t.apply_sync(HouseholdSync{*h, {*a}, {e}, {}}, self());
+    return Status::ok();
+  });
+}
+
+Status Monitor::accept_alert(const AlertId& id, const std::string& by, const Instant& now) {
+  if (by.empty() || by.size() > 64) return Status::invalid_argument("--by names the operator (1..64 bytes)");
+  return change_alert(id, now, [&](Txn&, Alert& a, HistoryEntry& e) {
+    if (a.state >= AlertState::kAccepted) return Status::invalid_argument("alert is already " + std::string(alert_state_name(a.state)));
+    a.state = AlertState::kAccepted;
+    a.accepted_at_us = now.wall_us;
+    a.accepted_by = by;
+    e.kind = "accepted";
+    e.text = "accepted by " + by;
+    return Status::ok();
+  });
+}
+
+Status Monitor::record_feedback(const protocol::Feedback& fb, const Instant& now) {
+  if (self_.level() != topology::Level::township && self_.level() != topology::Level::village)
+    return Status::refused("verification feedback is recorded at a township or village node");
+  Status s = check_feedback(fb, shanghai_date(now.wall_us));
+  if (!s) return s;
+  return change_alert(fb.alert, now, [&](Txn&, Alert& a, HistoryEntry& e) {
+    if (!alert_open(a)) return Status::invalid_argument("alert is already " + std::string(alert_state_name(a.state)));
+    a.state = AlertState::kVerified;
+    a.verified_at_us = now.wall_us;
+    e.kind = "feedback";
+    e.text = "verified: " + fb.decision;
+    e.has_feedback = true;
+    e.feedback = fb;
+    e.feedback.alert = a.id;
+    return Status::ok();
+  });
+}
+
+Status Monitor::check_feedback(const protocol::Feedback& fb, Date today) const {
+  static const std::set<std::string> methods = {"home_visit", "phone"};
+  static const std::set<std::string> needs = {"basic_living", "rehabilitation", "care", "nursing",
+                                              "psychological", "health", "financial_aid"};
+  static const std::set<std::string> decisions = {"include_minimum_living", "include_destitute", "include_single_person",
+                                                  "temporary_assistance", "referral", "none_needed", "keep_monitoring"};
+  static const std::set<std::string> referrals = {"medical", "education", "housing", "employment"};
+  if (fb.visit_date == 0 || fb.visit_date > today) return Status::invalid_argument("visit_date must be a date not after today");
+  if (!methods.count(fb.method)) return Status::invalid_argument("method must be home_visit or phone");
+  if (fb.visitor.empty() || fb.visitor.size() > 64) return Status::invalid_argument("visitor must be 1..64 bytes");
+  if (fb.findings.size() > 2000) return Status::invalid_argument("findings must be at most 2000 bytes");
+  for (auto& n : fb.needs) {
+    if (!needs.count(n)) return Status::invalid_argument("unknown need '" + n + "'");
+  }
+  if (!decisions.count(fb.decision)) return Status::invalid_argument("unknown decision '" + fb.decision + "'");
+  if ((fb.decision == "referral") != !fb.referral.empty() || (!fb.referral.empty() && !referrals.count(fb.referral)))
+    return Status::invalid_argument("a referral decision names one of medical, education, housing, employment (and only then)");
+  return Status::ok();
+}
+
+Status Monitor::close_alert(const AlertId& id, const Instant& now) {
+  if (self_.level() > topology::Level::county) return Status::refused("alerts are closed at a county node or above");
+  return change_alert(id, now, [&](Txn&, Alert& a, HistoryEntry& e) {
+    if (a.state != AlertState::kVerified) return Status::invalid_argument("only a verified alert can be closed");
+    a.state = AlertState::kClosed;
+    a.closed_at_us = now.wall_us;
+    e.kind = "closed";
+    e.text = "closed at " + self_.to_string();
+    return Status::ok();
+  });
+}
+
+Result<std::vector<AlertView>> Monitor::list_alerts(const AlertFilter& f, const Instant& now) const {
+  std::vector<AlertView> out;
+  Date today = shanghai_date(now.wall_us);
+  Status s = read([&](const ReadView& v) {
+    v.txn.scan(Table::kAlerts, {}, [&](std::string_view, std::string_view bytes) {
+      auto a = protocol::decode_alert(bytes);
+      if (!a) return true;
+      bool overdue = alert_open(*a) && a->due_date < today;
+      if ((f.level && a->level != f.level) || (f.state && static_cast<int>(a->state) != f.state) ||
+          (f.open_only && !alert_open(*a)) || (f.overdue_only && !overdue))
+        return true;
+      auto h = v.household(a->household);
+      out.push_back(AlertView{std::move(*a), h ? h->village.value : 0, overdue});
+      return out.size() < f.limit;
+    });
+  });
+  if (!s) return s;
+  return out;
+}
+
+}  // namespace lifeline::node

@@ -1,0 +1,180 @@
+// Monitor: the monitoring domain of one node (DESIGN §2, §3.4; seed 004):
+// the household registry, department events and scoring, alerts with their
+// working-day deadlines, verification feedback, policy, aggregates and
+// cross-location applications. It plugs into NodeCore as its DomainHandler:
+// every change is made in one write transaction together with the messages
+// it causes, so links carry it durably.
+//
+// Replication (the holder path): a household's holders are its home node
+// (the lowest running node containing its village) and every ancestor. A
+// change made at a holder is applied there and sent as a HouseholdSync to
+// the next holders both ways (parent; the child toward the village); each
+// hop merges it (fields last-writer-wins by Stamp, alerts by their join,
+// history and events as grow-only sets) and passes on what changed, and
+// answers the sender when the sender's copy was behind. A node that finds
+// the household's village outside its jurisdiction after a merge (a move)
+// keeps only a tombstone pointing to the new village.
+//
+// Alerts: issued where scoring happens, one generation at a time per
+// household; two alerts of the same household and generation (raised
+// concurrently at two nodes) merge at every holder into the one with the
+// smaller id, the other id kept as an alias.
+//
+// Threading: single-threaded, on the node loop (or the simulation). Reads
+// go through short read transactions; writes through NodeCore::execute or
+// the DomainHandler calls. Not copyable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "node/core/department_import.h"
+#include "node/core/domain_handler.h"
+#include "node/core/node_core.h"
+#include "node/core/policy.h"
+#include "protocol/domain.h"
+
+namespace lifeline::node {
+
+template <class T>
+struct DomainReads;
+using ReadView = DomainReads<storage::ReadTxn>;
+
+struct MonitorOptions {
+  int64_t aggregate_interval_us = 60'000'000;     // a snapshot goes up at least this often
+  int64_t aggregate_min_interval_us = 1'000'000;  // and at most this often when figures change
+  // True when a code names a division this node knows (the divisions tree);
+  // unset: every well-formed code is accepted.
+  std::function<bool(topology::DivisionCode)> known_division;
+};
+
+// What an import did (node/import/README.md, the report JSON).
+struct ImportReport {
+  uint64_t lines_read = 0;
+  uint64_t applied = 0;        // events stored for a monitored person
+  uint64_t duplicates = 0;     // (department, record id) seen before, here or earlier in the file
+  uint64_t not_monitored = 0;  // persons in no household of this node's jurisdiction (not stored)
+  uint64_t alerts_issued = 0;
+  uint64_t alerts_updated = 0;
+  std::vector<RejectedLine> rejected;
+};
+
+struct NewHousehold {
+  uint64_t village = 0;
+  std::string category;
+  int64_t income_fen = 0;
+  std::string phone;
+  std::string address;
+  std::string source = "active_discovery";
+  std::vector<protocol::Member> members;
+};
+
+struct AlertFilter {
+  uint32_t level = 0;         // 0 = any
+  int state = 0;              // 0 = any, else an AlertState
+  bool open_only = false;     // state before verified
+  bool overdue_only = false;
+  size_t limit = 1000;
+};
+
+struct AlertView {
+  protocol::Alert alert;
+  uint64_t village = 0;       // the household's village
+  bool overdue = false;
+};
+
+// One household as a case page shows it.
+struct CaseFile {
+  protocol::Household household;
+  std::vector<protocol::Alert> alerts;
+  std::vector<protocol::HistoryEntry> history;
+  std::vector<protocol::DeptEvent> events;
+  uint64_t moved_to = 0;  // non-zero: only a tombstone is held here
+};
+
+class Monitor : public DomainHandler {
+ public:
+  Monitor(NodeCore* core, storage::Store* store, MonitorOptions options);
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // Loads the running policy (the compiled-in default on a new store).
+  Status start();
+
+  // DomainHandler
+  bool handles(uint16_t kind) const override;
+  void begin() override;
+  Status on_record(storage::WriteTxn& txn, const protocol::Record& record, uint64_t from_peer, Outbound& out,
+                   const Instant& now) override;
+  void committed() override;
+
+  // Commands (operators and scripts). Each is one transaction: all or nothing.
+  Result<ImportReport> import_events(std::string_view text, ImportFormat format, const Instant& now);
+  Result<protocol::HouseholdId> add_household(const NewHousehold& input, const Instant& now);
+  Status move_household(const protocol::HouseholdId& id, uint64_t village, const Instant& now);
+  Result<CaseFile> show_household(const protocol::HouseholdId& id) const;
+  Result<protocol::HouseholdId> find_person(std::string_view id_number) const;
+  Result<std::vector<AlertView>> list_alerts(const AlertFilter& filter, const Instant& now) const;
+  Status accept_alert(const protocol::AlertId& id, const std::string& by, const Instant& now);
+  Status record_feedback(const protocol::Feedback& feedback, const Instant& now);
+  Status close_alert(const protocol::AlertId& id, const Instant& now);
+  // Policy: a new document (province only); standards (province or city).
+  Status set_policy(std::string_view json_text, const Instant& now);
+  Status set_standards(std::string_view json_text, const Instant& now);
+  nlohmann::json policy_json() const;
+  // Cross-location applications (异地受理).
+  Result<std::string> submit_application(const nlohmann::json& application, const Instant& now);
+  Status decide_application(const std::string& id, const std::string& status, const std::string& note,
+                            const Instant& now);
+  Result<nlohmann::json> applications() const;
+  // Aggregates: this node's snapshot and, per child, its report beside the
+  // figures computed here.
+  Result<nlohmann::json> aggregates(const Instant& now) const;
+  // Sends the aggregate snapshot up when due.
+  void on_tick(const Instant& now);
+
+  const Policy& policy() const { return policy_; }
+  uint64_t self() const { return self_.number(); }
+
+ private:
+  struct Txn;  // the state of one write transaction (node/core/monitor_txn.h)
+  friend struct Txn;
+
+  Status run(const Instant& now, const std::function<Status(Txn&)>& fn);
+  Status read(const std::function<void(const ReadView&)>& fn) const;
+  Status check_village(uint64_t village) const;
+  Status check_members(const std::vector<protocol::Member>& members, Date today) const;
+  Status check_feedback(const protocol::Feedback& feedback, Date today) const;
+  Status apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report);
+  void score_household_events(Txn& t, const protocol::HouseholdId& id, std::vector<protocol::DeptEvent> events,
+                              ImportReport& report);
+  Status change_alert(const protocol::AlertId& id, const Instant& now,
+                      const std::function<Status(Txn&, protocol::Alert&, protocol::HistoryEntry&)>& fn);
+  Status receive_policy(Txn& t, std::string_view payload, uint64_t from_peer);
+  Status receive_standards(Txn& t, std::string_view payload, uint64_t from_peer);
+  Status receive_aggregate(Txn& t, std::string_view payload, uint64_t from_peer);
+  Status receive_application(Txn& t, const protocol::Record& r);
+  Status receive_application_status(Txn& t, const protocol::Record& r);
+  Status store_standards(Txn& t, const nlohmann::json& entries, uint64_t from_peer, bool& changed);
+  nlohmann::json snapshot(const ReadView& v, const Instant& now) const;
+  nlohmann::json figures(const ReadView& v, uint64_t bucket, Date today) const;
+
+  topology::DivisionCode self_;
+  NodeCore* core_;            // not owned; outlives the monitor
+  storage::Store* store_;     // not owned; outlives the monitor
+  MonitorOptions options_;
+  Policy policy_;             // the running policy (committed)
+  std::optional<Policy> staged_policy_;  // written by the current attempt, published on commit
+  bool figures_dirty_ = true;            // something counted in the aggregates changed since the last snapshot
+  bool staged_dirty_ = false;
+  int64_t last_snapshot_us_ = 0;         // monotonic time the last snapshot was sent
+  std::string last_snapshot_;            // its figures, to see whether they changed
+};
+
+}  // namespace lifeline::node

@@ -1,0 +1,420 @@
+// The Monitor's policy, standards, aggregates and cross-location
+// applications: the low-volume messages, carried as JSON.
+#include <algorithm>
+#include <set>
+
+#include "node/core/id_number.h"
+#include "node/core/monitor.h"
+#include "node/core/monitor_txn.h"
+#include "topology/logging.h"
+
+namespace lifeline::node {
+
+using nlohmann::json;
+using protocol::MessageKind;
+using storage::Table;
+using topology::DivisionCode;
+
+namespace {
+
+DivisionCode as_code(uint64_t n) { return DivisionCode::or_invalid(n); }
+
+// A 12-digit code string of a valid division, 0 otherwise.
+uint64_t code_of(const json& j) {
+  if (!j.is_string()) return 0;
+  auto c = DivisionCode::parse(j.get<std::string>());
+  return c ? c->number() : 0;
+}
+
+std::optional<json> parse_object(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+int status_rank(const std::string& s) {
+  if (s == "transferred") return 1;
+  if (s == "received") return 2;
+  if (s == "accepted" || s == "declined") return 3;
+  return 0;
+}
+
+}  // namespace
+
+Status Monitor::read(const std::function<void(const ReadView&)>& fn) const {
+  return store_->read([&](const storage::ReadTxn& txn) { fn(ReadView{txn}); });
+}
+
+// ---------------------------------------------------------------------------
+// Policy
+
+Status Monitor::set_policy(std::string_view text, const Instant& now) {
+  if (self_.level() != topology::Level::province) return Status::refused("policy documents are set at the province");
+  auto p = parse_policy(text);
+  if (!p) return p.status();
+  if (p->version <= policy_.version)
+    return Status::invalid_argument("version " + std::to_string(p->version) + " is not newer than the running " +
+                                    std::to_string(policy_.version));
+  p->issued_by = self();
+  return run(now, [&](Txn& t) {
+    std::string doc = policy_to_json(*p);
+    t.txn.put(Table::kDomain, "policy", doc);
+    staged_policy_ = *p;
+    for (auto c : core_->neighbourhood().children()) t.out.send(c.number(), MessageKind::kPolicy, doc);
+    return Status::ok();
+  });
+}
+
+Status Monitor::receive_policy(Txn& t, std::string_view payload, uint64_t from_peer) {
+  auto parent = core_->neighbourhood().parent();
+  if (!parent || parent->number() != from_peer) return Status::refused("policy comes only from the parent");
+  auto p = parse_policy(payload);
+  if (!p) return Status::invalid_argument("policy: " + p.status().message());
+  if (p->version <= t.policy.version) return Status::ok();  // an older or repeated version: nothing to do
+  std::string doc = policy_to_json(*p);
+  t.txn.put(Table::kDomain, "policy", doc);
+  staged_policy_ = std::move(*p);
+  for (auto c : core_->neighbourhood().children()) t.out.send(c.number(), MessageKind::kPolicy, doc);
+  return Status::ok();
+}
+
+// {"<county>": {"urban_yuan": 1000.0, "rural_yuan": 800.0, "illustrative": true}, ...}
+Status Monitor::set_standards(std::string_view text, const Instant& now) {
+  if (self_.level() != topology::Level::province && self_.level() != topology::Level::city)
+    return Status::refused("低保 standards are set at the province or a city");
+  auto doc = parse_object(text);
+  if (!doc || doc->empty()) return Status::invalid_argument("standards: expected a non-empty JSON object of county codes");
+  json entries = json::object();
+  for (auto& [key, v] : doc->items()) {
+    auto county = DivisionCode::parse(key);
+    if (!county || county->level() != topology::Level::county)
+      return Status::invalid_argument("standards: '" + key + "' is not a county-level code");
+    if (!self_.contains(*county)) return Status::refused("standards: " + key + " is outside this node's jurisdiction");
+    if (options_.known_division && !options_.known_division(*county))
+      return Status::invalid_argument("standards: " + key + " is not in the divisions tree");
+    if (!v.is_object() || !v.contains("urban_yuan") || !v.contains("rural_yuan") || !v["urban_yuan"].is_number() ||
+        !v["rural_yuan"].is_number() || v["urban_yuan"].get<double>() <= 0 || v["rural_yuan"].get<double>() <= 0 ||
+        v["urban_yuan"].get<double>() > 100000 || v["rural_yuan"].get<double>() > 100000)
+      return Status::invalid_argument("standards: " + key + " needs positive urban_yuan and rural_yuan");
+    for (auto& [k, x] : v.items()) {
+      if (k != "urban_yuan" && k != "rural_yuan" && k != "illustrative")
+        return Status::invalid_argument("standards: unknown key '" + k + "' for " + key);
+    }
+    entries[key] = json{{"urban_fen", static_cast<int64_t>(v["urban_yuan"].get<double>() * 100 + 0.5)},
+                        {"rural_fen", static_cast<int64_t>(v["rural_yuan"].get<double>() * 100 + 0.5)},
+                        {"illustrative", v.value("illustrative", false)},
+                        {"set_by", self_.to_string()}};
+  }
+  return run(now, [&](Txn& t) {
+    json stamped = entries;
+    uint64_t hlc = t.out.hlc();
+    for (auto& [k, v] : stamped.items()) v["hlc"] = hlc;
+    bool changed = false;
+    return store_standards(t, stamped, self(), changed);
+  });
+}
+
+Status Monitor::receive_standards(Txn& t, std::string_view payload, uint64_t from_peer) {
+  auto doc = parse_object(payload);
+  if (!doc) return Status::invalid_argument("standards: not a JSON object");
+  bool changed = false;
+  return store_standards(t, *doc, from_peer, changed);
+}
+
+// Keeps each county's newer entry (by hlc, then setter) and passes the
+// entries on: up to the parent, down to children that hold the county.
+Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer, bool& changed) {
+  const auto& nb = core_->neighbourhood();
+  bool from_child = from_peer != self() && nb.is_child(as_code(from_peer));
+  json fresh = json::object();
+  for (auto& [key, v] : entries.items()) {
+    uint64_t county = code_of(json(key));
+    if (county == 0 || !v.is_object() || !v.contains("hlc") || !v["hlc"].is_number_unsigned() ||
+        !v.contains("urban_fen") || !v["urban_fen"].is_number_integer() || !v.contains("rural_fen") ||
+        !v["rural_fen"].is_number_integer())
+      return Status::invalid_argument("standards: malformed entry '" + key + "'");
+    if (from_child && !as_code(from_peer).contains(as_code(county)))
+      return Status::refused("standards for " + key + " from a child outside it");
+    std::string_view old;
+    if (t.txn.get(Table::kDomain, keys::standard(county), old)) {
+      auto o = parse_object(old);
+      if (o && o->value("hlc", uint64_t{0}) >= v["hlc"].get<uint64_t>()) continue;
+    }
+    t.txn.put(Table::kDomain, keys::standard(county), v.dump());
+    fresh[key] = v;
+  }
+  changed = !fresh.empty();
+  if (!changed) return Status::ok();
+  std::string text = fresh.dump();
+  if (nb.parent() && nb.parent()->number() != from_peer) t.out.send(nb.parent()->number(), MessageKind::kStandards, text);
+  for (DivisionCode c : nb.children()) {
+    if (c.number() == from_peer) continue;
+    bool wanted = false;
+    for (auto& [key, v] : fresh.items()) {
+      DivisionCode county = as_code(code_of(json(key)));
+      wanted = wanted || c.contains(county) || county.contains(c);
+    }
+    if (wanted) t.out.send(c.number(), MessageKind::kStandards, text);
+  }
+  return Status::ok();
+}
+
+json Monitor::policy_json() const {
+  json out = json::parse(policy_to_json(policy_));
+  json standards = json::object();
+  (void)read([&](const ReadView& v) {
+    v.txn.scan(Table::kDomain, "std:", [&](std::string_view k, std::string_view val) {
+      if (k.size() != 12) return true;
+      standards[DivisionCode::format(storage::tables::get_be64(k.data() + 4))] = json::parse(val, nullptr, false);
+      return true;
+    });
+  });
+  out["standards_set"] = standards;
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Aggregates
+
+json Monitor::figures(const ReadView& v, uint64_t bucket, Date today) const {
+  json f{{"households", 0}, {"persons", 0}, {"by_category", json::object()}, {"alerts_by_state", json::object()},
+         {"open_by_level", json::object()}, {"open", 0}, {"verified", 0}, {"verified_on_time", 0}, {"overdue", 0}};
+  std::string prefix = bucket == 0 ? std::string("agg:") : keys::agg(bucket, "");
+  v.txn.scan(Table::kDomain, prefix, [&](std::string_view k, std::string_view val) {
+    std::string metric(k.substr(12));
+    int64_t n = static_cast<int64_t>(keys::get_u64(val));
+    auto add = [&](json& slot) { slot = slot.is_number() ? slot.get<int64_t>() + n : n; };
+    if (metric == "households" || metric == "persons" || metric == "verified") {
+      add(f[metric]);
+    } else if (metric == "on_time") {
+      add(f["verified_on_time"]);
+    } else if (metric.rfind("category:", 0) == 0) {
+      add(f["by_category"][metric.substr(9)]);
+    } else if (metric.rfind("state:", 0) == 0) {
+      add(f["alerts_by_state"][metric.substr(6)]);
+    } else if (metric.rfind("open:", 0) == 0) {
+      size_t colon = metric.find(':', 5);
+      add(f["open_by_level"][metric.substr(5, colon - 5)][metric.substr(colon + 1)]);
+      add(f["open"]);
+    }
+    return true;
+  });
+  int64_t overdue = 0;
+  v.txn.scan(Table::kOpenAlerts, {}, [&](std::string_view k, std::string_view val) {
+    if (k.size() < 4 || keys::get_be32(k.data()) >= today) return false;
+    overdue += bucket == 0 || (val.size() == 8 && storage::tables::get_be64(val.data()) == bucket);
+    return true;
+  });
+  f["overdue"] = overdue;
+  int64_t verified = f["verified"].get<int64_t>();
+  f["on_time_rate"] = verified == 0 ? json(nullptr) : json(double(f["verified_on_time"].get<int64_t>()) / verified);
+  return f;
+}
+
+json Monitor::snapshot(const ReadView& v, const Instant& now) const {
+  json links = json::array();
+  uint64_t depth = 0;
+  for (const LinkStatus& l : core_->status().links) {
+    links.push_back(json{{"peer", DivisionCode::format(l.peer)}, {"state", link_state_name(l.state)},
+                         {"rtt_ms", l.rtt_us < 0 ? json(nullptr) : json(l.rtt_us / 1000.0)},
+                         {"outbox_depth", l.outbox_depth}});
+    depth += l.outbox_depth;
+  }
+  return json{{"node", self_.to_string()},
+              {"as_of_us", now.wall_us},
+              {"policy_version", policy_.version},
+              {"figures", figures(v, 0, shanghai_date(now.wall_us))},
+              {"links", links},
+              {"outbox_depth", depth}};
+}
+
+Status Monitor::receive_aggregate(Txn& t, std::string_view payload, uint64_t from_peer) {
+  if (!core_->neighbourhood().is_child(as_code(from_peer))) return Status::refused("aggregates come only from children");
+  auto snap = parse_object(payload);
+  if (!snap || code_of((*snap)["node"]) != from_peer || !(*snap)["as_of_us"].is_number_integer() ||
+      !(*snap)["figures"].is_object())
+    return Status::invalid_argument("aggregate snapshot malformed or not the sender's");
+  std::string_view old;
+  if (t.txn.get(Table::kDomain, keys::child(from_peer), old)) {
+    auto o = parse_object(old);
+    if (o && (*o)["snapshot"].value("as_of_us", int64_t{0}) >= (*snap)["as_of_us"].get<int64_t>()) return Status::ok();
+  }
+  t.txn.put(Table::kDomain, keys::child(from_peer), json{{"received_at_us", t.now.wall_us}, {"snapshot", *snap}}.dump());
+  return Status::ok();
+}
+
+Result<json> Monitor::aggregates(const Instant& now) const {
+  json out;
+  Status s = read([&](const ReadView& v) {
+    Date today = shanghai_date(now.wall_us);
+    out = json{{"own", snapshot(v, now)}, {"children", json::array()}};
+    for (DivisionCode c : core_->neighbourhood().children()) {
+      json computed = figures(v, c.number(), today);
+      json row{{"code", c.to_string()}, {"computed", computed}, {"reported", nullptr}, {"age_s", nullptr},
+               {"stale", true}, {"mismatch", nullptr}};
+      std::string_view stored;
+      if (v.txn.get(Table::kDomain, keys::child(c.number()), stored)) {
+        json rec = json::parse(stored, nullptr, false);
+        json rep = rec["snapshot"];
+        double age = (now.wall_us - rep.value("as_of_us", int64_t{0})) / 1e6;
+        json mismatched = json::array();
+        for (const char* k : {"households", "persons", "by_category", "alerts_by_state", "open_by_level", "verified"}) {
+          if (rep["figures"][k] != computed[k]) mismatched.push_back(k);
+        }
+        row["reported"] = rep;
+        row["age_s"] = age;
+        row["stale"] = age * 1e6 > 3.0 * options_.aggregate_interval_us;
+        row["mismatch"] = !mismatched.empty();
+        row["mismatched"] = mismatched;
+      }
+      out["children"].push_back(row);
+    }
+  });
+  if (!s) return s;
+  return out;
+}
+
+void Monitor::on_tick(const Instant& now) {
+  auto parent = core_->neighbourhood().parent();
+  if (!parent) return;
+  int64_t elapsed = now.mono_us - last_snapshot_us_;
+  bool due = last_snapshot_.empty() || elapsed >= options_.aggregate_interval_us;
+  if (!due && !(figures_dirty_ && elapsed >= options_.aggregate_min_interval_us)) return;
+  json snap;
+  if (!read([&](const ReadView& v) { snap = snapshot(v, now); })) return;
+  std::string key = snap["figures"].dump() + std::to_string(policy_.version);
+  figures_dirty_ = false;
+  if (!due && key == last_snapshot_) return;
+  Status s = run(now, [&](Txn& t) {
+    t.out.send(parent->number(), MessageKind::kAggregate, snap.dump());
+    return Status::ok();
+  });
+  if (!s) {
+    folder_logger("node")->warn("aggregate snapshot not sent: {}", s.to_string());
+    return;
+  }
+  last_snapshot_ = key;
+  last_snapshot_us_ = now.mono_us;
+}
+
+// ---------------------------------------------------------------------------
+// Cross-location applications (异地受理)
+
+Result<std::string> Monitor::submit_application(const json& in, const Instant& now) {
+  if (self_.level() != topology::Level::township && self_.level() != topology::Level::village)
+    return Status::refused("applications are taken at a township or village node");
+  if (!in.is_object()) return Status::invalid_argument("application: expected an object");
+  static const std::set<std::string> allowed = {"village", "name", "id_number", "phone", "reason", "needs"};
+  for (auto& [k, v] : in.items()) {
+    if (!allowed.count(k)) return Status::invalid_argument("application: unknown field '" + k + "'");
+  }
+  uint64_t village = code_of(in.value("village", json()));
+  if (village == 0 || as_code(village).level() != topology::Level::village)
+    return Status::invalid_argument("application: village must be a 12-digit village code");
+  if (options_.known_division && !options_.known_division(as_code(village)))
+    return Status::invalid_argument("application: village " + DivisionCode::format(village) + " is not in the divisions tree");
+  if (self_.contains(as_code(village)))
+    return Status::invalid_argument("application: the village is in this node's jurisdiction; register the household here");
+  std::string name = in.value("name", ""), reason = in.value("reason", ""), phone = in.value("phone", "");
+  if (name.empty() || name.size() > 64) return Status::invalid_argument("application: name must be 1..64 bytes");
+  if (reason.size() > 2000 || phone.size() > 32) return Status::invalid_argument("application: reason or phone too long");
+  auto id = parse_id_number(in.value("id_number", ""), shanghai_date(now.wall_us));
+  if (!id) return Status::invalid_argument("application: id_number: " + id.status().message());
+  std::string text_id;
+  Status s = run(now, [&](Txn& t) {
+    protocol::RecordId pid = t.next_id('P');
+    text_id = protocol::format_id('P', pid);
+    json app{{"id", text_id}, {"village", DivisionCode::format(village)}, {"name", name}, {"id_number", id->number},
+             {"phone", phone}, {"reason", reason}, {"needs", in.value("needs", json::array())},
+             {"taken_at", self_.to_string()}, {"taken_at_us", now.wall_us}, {"status", "transferred"},
+             {"home", nullptr}, {"household", nullptr}, {"note", ""}, {"updated_us", now.wall_us}};
+    t.txn.put(Table::kApplications, keys::id(pid), app.dump());
+    t.out.send(village, MessageKind::kApplication, app.dump());
+    return Status::ok();
+  });
+  if (!s) return s;
+  return text_id;
+}
+
+Status Monitor::receive_application(Txn& t, const protocol::Record& r) {
+  auto app = parse_object(r.payload);
+  protocol::RecordId pid;
+  if (!app || !protocol::parse_id(app->value("id", ""), 'P', pid) || pid.origin != r.origin ||
+      code_of((*app)["village"]) == 0 || !as_code(r.destination).contains(as_code(code_of((*app)["village"]))) ||
+      !parse_id_number(app->value("id_number", "")))
+    return Status::invalid_argument("application malformed");
+  (*app)["status"] = "received";
+  (*app)["home"] = self_.to_string();
+  (*app)["updated_us"] = t.now.wall_us;
+  if (auto h = t.person((*app)["id_number"].get<std::string>())) {
+    (*app)["household"] = protocol::format_id('H', *h);
+    if (auto hh = t.household(*h)) {
+      protocol::HistoryEntry e = t.history(*h, "application", {}, "application " + app->value("id", "") + " taken at " +
+                                                                      app->value("taken_at", ""));
+      t.apply_sync(protocol::HouseholdSync{*hh, {}, {e}, {}}, self());
+    }
+  }
+  t.txn.put(Table::kApplications, keys::id(pid), app->dump());
+  json status{{"id", (*app)["id"]}, {"status", "received"}, {"home", self_.to_string()},
+              {"household", (*app)["household"]}, {"note", ""}, {"updated_us", t.now.wall_us}};
+  t.out.send(r.origin, MessageKind::kApplicationStatus, status.dump());
+  return Status::ok();
+}
+
+Status Monitor::decide_application(const std::string& id, const std::string& status, const std::string& note,
+                                   const Instant& now) {
+  protocol::RecordId pid;
+  if (!protocol::parse_id(id, 'P', pid)) return Status::invalid_argument("'" + id + "' is not an application id");
+  if (status != "accepted" && status != "declined") return Status::invalid_argument("status must be accepted or declined");
+  if (note.size() > 2000) return Status::invalid_argument("note too long");
+  return run(now, [&](Txn& t) {
+    std::string_view v;
+    if (!t.txn.get(Table::kApplications, keys::id(pid), v)) return Status::not_found("application " + id + " is not held here");
+    json app = json::parse(v);
+    if (app.value("home", json()) != json(self_.to_string()))
+      return Status::refused("only the household's home node decides an application");
+    if (status_rank(app.value("status", "")) >= 3) return Status::invalid_argument("application already " + app.value("status", ""));
+    app["status"] = status;
+    app["note"] = note;
+    app["updated_us"] = now.wall_us;
+    t.txn.put(Table::kApplications, keys::id(pid), app.dump());
+    json msg{{"id", id}, {"status", status}, {"home", self_.to_string()}, {"household", app["household"]},
+             {"note", note}, {"updated_us", now.wall_us}};
+    t.out.send(pid.origin, MessageKind::kApplicationStatus, msg.dump());
+    return Status::ok();
+  });
+}
+
+Status Monitor::receive_application_status(Txn& t, const protocol::Record& r) {
+  auto st = parse_object(r.payload);
+  protocol::RecordId pid;
+  if (!st || !protocol::parse_id(st->value("id", ""), 'P', pid) || pid.origin != self() ||
+      status_rank(st->value("status", "")) < 2)
+    return Status::invalid_argument("application status malformed or not for an application taken here");
+  std::string_view v;
+  if (!t.txn.get(Table::kApplications, keys::id(pid), v)) return Status::invalid_argument("unknown application");
+  json app = json::parse(v);
+  if (status_rank(app.value("status", "")) >= status_rank((*st)["status"])) return Status::ok();
+  for (const char* k : {"status", "home", "household", "note", "updated_us"}) app[k] = (*st)[k];
+  t.txn.put(Table::kApplications, keys::id(pid), app.dump());
+  return Status::ok();
+}
+
+Result<json> Monitor::applications() const {
+  json out = json::array();
+  Status s = read([&](const ReadView& v) {
+    v.txn.scan(Table::kApplications, {}, [&](std::string_view, std::string_view val) {
+      json app = json::parse(val, nullptr, false);
+      if (app.is_object()) {
+        app["name"] = mask_name(app.value("name", ""));
+        app["id_number"] = mask_id_number(app.value("id_number", ""));
+        out.push_back(app);
+      }
+      return true;
+    });
+  });
+  if (!s) return s;
+  return out;
+}
+
+}  // namespace lifeline::node

@@ -1,0 +1,366 @@
+#include "node/core/monitor_txn.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "node/core/alert_merge.h"
+#include "topology/logging.h"
+
+namespace lifeline::node {
+
+using protocol::Alert;
+using protocol::AlertId;
+using protocol::DeptEvent;
+using protocol::HistoryEntry;
+using protocol::Household;
+using protocol::HouseholdId;
+using protocol::HouseholdSync;
+using storage::Table;
+using topology::DivisionCode;
+
+namespace {
+
+DivisionCode as_code(uint64_t n) { return DivisionCode::or_invalid(n); }
+
+// Merges every register of b into a; true when a changed.
+bool merge_household(Household& a, const Household& b) {
+  bool changed = false;
+  changed |= a.village.merge(b.village);
+  changed |= a.category.merge(b.category);
+  changed |= a.income_fen.merge(b.income_fen);
+  changed |= a.phone.merge(b.phone);
+  changed |= a.address.merge(b.address);
+  changed |= a.source.merge(b.source);
+  changed |= a.members.merge(b.members);
+  return changed;
+}
+
+}  // namespace
+
+// The working state of one apply_sync.
+struct Monitor::Txn::Merge {
+  HouseholdId id;
+  std::optional<Household> local;      // held before the merge (not a tombstone)
+  Household merged;
+  uint64_t old_village = 0;            // village before the merge (held or tombstone), 0 if unknown
+  uint64_t village = 0;                // after
+  bool holder = false;                 // this node holds the household after the merge
+  std::vector<Alert> changed_alerts;   // alerts whose local state changed
+  std::vector<Alert> reply_alerts;     // merged alerts that differ from what the sender sent
+  std::vector<HistoryEntry> new_history;
+  std::vector<DeptEvent> new_events;
+};
+
+Monitor::Txn::Txn(Monitor& monitor, storage::WriteTxn& t, Outbound& o, const Instant& n)
+    : DomainReads<storage::WriteTxn>{t}, m(monitor), txn(t), out(o), now(n), policy(monitor.staged_policy_ ? *monitor.staged_policy_ : monitor.policy_) {}
+
+protocol::RecordId Monitor::Txn::next_id(char kind) {
+  std::string key = std::string("seq:") + kind;
+  std::string_view v;
+  uint64_t next = (txn.get(Table::kDomain, key, v) ? keys::get_u64(v) : 0) + 1;
+  txn.put(Table::kDomain, key, keys::u64(next));
+  return protocol::RecordId{self(), next};
+}
+
+HistoryEntry Monitor::Txn::history(const HouseholdId& h, std::string kind, const AlertId& alert, std::string text) {
+  HistoryEntry e;
+  e.id = next_id('E');
+  e.household = h;
+  e.hlc = out.hlc();
+  e.kind = std::move(kind);
+  e.alert = alert;
+  e.text = std::move(text);
+  return e;
+}
+
+// ---------------------------------------------------------------------------
+// Aggregate counts
+
+uint64_t Monitor::Txn::bucket(uint64_t village) const {
+  DivisionCode v = as_code(village);
+  if (v == m.self_ || !m.self_.contains(v)) return self();
+  while (v.valid() && v.parent() != m.self_) v = v.parent();
+  return v.valid() ? v.number() : self();
+}
+
+void Monitor::Txn::add_count(uint64_t b, const std::string& metric, int64_t delta) {
+  if (delta == 0) return;
+  std::string key = keys::agg(b, metric);
+  std::string_view v;
+  int64_t value = static_cast<int64_t>(txn.get(Table::kDomain, key, v) ? keys::get_u64(v) : 0) + delta;
+  if (value <= 0) {
+    txn.del(Table::kDomain, key);
+  } else {
+    txn.put(Table::kDomain, key, keys::u64(static_cast<uint64_t>(value)));
+  }
+  m.staged_dirty_ = true;
+}
+
+void Monitor::Txn::count_household(const Household& h, int64_t sign) {
+  uint64_t b = bucket(h.village.value);
+  add_count(b, "households", sign);
+  add_count(b, "persons", sign * static_cast<int64_t>(h.members.value.size()));
+  add_count(b, "category:" + h.category.value, sign);
+}
+
+void Monitor::Txn::count_alert(const Alert& a, uint64_t village, int64_t sign) {
+  uint64_t b = bucket(village);
+  add_count(b, std::string("state:") + alert_state_name(a.state), sign);
+  if (alert_open(a)) {
+    add_count(b, "open:" + std::to_string(a.level) + ":" + alert_state_name(a.state), sign);
+  } else {
+    add_count(b, "verified", sign);
+    if (a.verified_at_us != 0 && a.verified_at_us <= shanghai_end_of_day_us(a.due_date)) add_count(b, "on_time", sign);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+
+void Monitor::Txn::write_household(const std::optional<Household>& before, const Household& after) {
+  std::set<std::string> old_ids, new_ids;
+  if (before) {
+    for (auto& mem : before->members.value) old_ids.insert(mem.id_number);
+    count_household(*before, -1);
+  }
+  for (auto& mem : after.members.value) new_ids.insert(mem.id_number);
+  std::string hid = keys::id(after.id);
+  for (auto& n : old_ids) {
+    if (!new_ids.count(n)) txn.del(Table::kPersons, n);
+  }
+  for (auto& n : new_ids) {
+    if (!old_ids.count(n)) txn.put(Table::kPersons, n, hid);
+  }
+  txn.put(Table::kHouseholds, hid, protocol::encode_household(after));
+  txn.del(Table::kMoved, hid);
+  count_household(after, +1);
+}
+
+// The household now lives outside this node's jurisdiction: its personal
+// data, alerts, history and per-household events go; a tombstone points to
+// the new village. The dedupe entries of its events stay.
+void Monitor::Txn::drop_household(const Household& before, uint64_t village, protocol::Stamp stamp) {
+  std::string hid = keys::id(before.id);
+  for (auto& mem : before.members.value) txn.del(Table::kPersons, mem.id_number);
+  count_household(before, -1);
+  for (const Alert& a : alerts_of(before.id)) erase_alert(a, before.village.value);
+  std::vector<std::string> doomed;
+  for (Table t : {Table::kHouseholdAlerts, Table::kHouseholdEvents, Table::kHistory}) {
+    doomed.clear();
+    txn.scan(t, hid, [&](std::string_view k, std::string_view) {
+      doomed.emplace_back(k);
+      return true;
+    });
+    for (auto& k : doomed) txn.del(t, k);
+  }
+  txn.del(Table::kHouseholds, hid);
+  txn.put(Table::kMoved, hid, keys::u64(village) + keys::u64(stamp.hlc) + keys::u64(stamp.node));
+}
+
+void Monitor::Txn::write_alert(const std::optional<Alert>& before, const Alert& after, uint64_t village) {
+  if (before) {
+    count_alert(*before, village, -1);
+    if (alert_open(*before)) txn.del(Table::kOpenAlerts, keys::open_alert(before->due_date, before->id));
+  }
+  txn.put(Table::kAlerts, keys::id(after.id), protocol::encode_alert(after));
+  txn.put(Table::kHouseholdAlerts, keys::household_alert(after.household, after.generation), keys::id(after.id));
+  if (alert_open(after))
+    txn.put(Table::kOpenAlerts, keys::open_alert(after.due_date, after.id), storage::tables::key64(bucket(village)));
+  count_alert(after, village, +1);
+}
+
+void Monitor::Txn::erase_alert(const Alert& a, uint64_t village) {
+  count_alert(a, village, -1);
+  if (alert_open(a)) txn.del(Table::kOpenAlerts, keys::open_alert(a.due_date, a.id));
+  txn.del(Table::kAlerts, keys::id(a.id));
+  for (const AlertId& alias : a.aliases) txn.del(Table::kAliases, keys::id(alias));
+}
+
+void Monitor::Txn::rebucket_alerts(const HouseholdId& id, uint64_t from_village, uint64_t to_village) {
+  if (bucket(from_village) == bucket(to_village)) return;
+  for (const Alert& a : alerts_of(id)) {
+    count_alert(a, from_village, -1);
+    write_alert(std::nullopt, a, to_village);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Replication
+
+// A child may speak only of households it holds or held; the parent only
+// of households in this node's jurisdiction (or that were, for a move away).
+Status Monitor::Txn::check_sync(const HouseholdSync& sync, uint64_t from_peer) const {
+  const HouseholdId& id = sync.household.id;
+  if (!id.valid() || !as_code(sync.household.village.value).valid())
+    return Status::invalid_argument("household sync without a valid id or village");
+  if (from_peer == self()) return Status::ok();
+  DivisionCode scope = from_peer == (m.core_->neighbourhood().parent() ? m.core_->neighbourhood().parent()->number() : 0)
+                           ? m.self_
+                           : as_code(from_peer);
+  if (scope.contains(as_code(sync.household.village.value))) return Status::ok();
+  auto held = household(id);
+  uint64_t before = held ? held->village.value : moved_to(id);
+  if (before != 0 && scope.contains(as_code(before))) return Status::ok();
+  return Status::refused("household " + protocol::format_id('H', id) + " of village " +
+                                   DivisionCode::format(sync.household.village.value) + " is outside " +
+                                   scope.to_string() + "'s jurisdiction");
+}
+
+Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& mg) {
+  AlertId id = resolve(incoming.id);
+  std::optional<Alert> local = alert(id);
+  Alert merged = incoming;
+  if (local) {
+    merged = join_alerts(*local, incoming);
+  } else {
+    // Another alert of the same generation, raised concurrently elsewhere: merge the two.
+    std::string_view v;
+    if (txn.get(Table::kHouseholdAlerts, keys::household_alert(incoming.household, incoming.generation), v) &&
+        v.size() == 16 && keys::parse_id(v) != incoming.id) {
+      local = alert(keys::parse_id(v));
+      if (local) {
+        merged = join_alerts(*local, incoming);
+        AlertId loser = merged.id == local->id ? incoming.id : local->id;
+        txn.put(Table::kAliases, keys::id(loser), keys::id(merged.id));
+        if (loser == local->id) {
+          erase_alert(*local, village);
+          for (const AlertId& a : merged.aliases) txn.put(Table::kAliases, keys::id(a), keys::id(merged.id));
+          local.reset();
+        }
+        mg.new_history.push_back(history(incoming.household, "alert_merged", merged.id,
+                                         protocol::format_id('A', loser) + " -> " + protocol::format_id('A', merged.id)));
+      }
+    }
+  }
+  // The merged indicators may reach a more severe level under this node's policy.
+  if (const LevelRule* rule = policy.level_for(merged.score); rule != nullptr && rule->level < merged.level)
+    merged.level = rule->level;
+  for (const AlertId& a : merged.aliases) txn.put(Table::kAliases, keys::id(a), keys::id(merged.id));
+  if (!local || merged != *local) {
+    if (mg.holder) write_alert(local, merged, village);
+    mg.changed_alerts.push_back(merged);
+  }
+  return merged;
+}
+
+void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer) {
+  Merge mg;
+  mg.id = in.household.id;
+  mg.local = household(mg.id);
+  protocol::Stamp tomb_stamp;
+  uint64_t tomb = mg.local ? 0 : moved_to(mg.id, &tomb_stamp);
+  if (mg.local) {
+    mg.merged = *mg.local;
+  } else {
+    mg.merged.id = mg.id;
+    if (tomb != 0) mg.merged.village = protocol::Lww<uint64_t>{tomb, tomb_stamp};
+  }
+  mg.old_village = mg.local ? mg.local->village.value : tomb;
+  merge_household(mg.merged, in.household);
+  mg.village = mg.merged.village.value;
+  mg.holder = m.self_.contains(as_code(mg.village));
+
+  if (mg.holder) {
+    if (!mg.local || *mg.local != mg.merged) write_household(mg.local, mg.merged);
+    if (mg.local && mg.old_village != mg.village) rebucket_alerts(mg.id, mg.old_village, mg.village);
+  }
+  for (const Alert& a : in.alerts) {
+    Alert merged = merge_alert(a, mg.village, mg);
+    if (merged != a) mg.reply_alerts.push_back(merged);
+  }
+  for (const HistoryEntry& e : in.history) {
+    std::string key = keys::id(mg.id) + keys::id(e.id);
+    std::string_view v;
+    if (txn.get(Table::kHistory, key, v)) continue;
+    if (mg.holder) txn.put(Table::kHistory, key, protocol::encode_history(e));
+    mg.new_history.push_back(e);
+  }
+  for (const DeptEvent& e : in.events) {
+    std::string ek = keys::event(e.department, e.record_id);
+    std::string hk = keys::id(mg.id) + ek;
+    std::string_view v;
+    if (txn.get(Table::kHouseholdEvents, hk, v)) continue;
+    bool seen = txn.get(Table::kEvents, ek, v);
+    if (!seen) txn.put(Table::kEvents, ek, keys::id(mg.id));
+    if (mg.holder) txn.put(Table::kHouseholdEvents, hk, protocol::encode_event(e));
+    if (!seen || mg.holder) mg.new_events.push_back(e);
+  }
+  if (mg.holder) {
+    deliver_here(mg);
+  } else if (mg.local) {
+    drop_household(*mg.local, mg.village, mg.merged.village.stamp);
+  } else if (tomb != mg.village) {
+    txn.put(Table::kMoved, keys::id(mg.id),
+            keys::u64(mg.village) + keys::u64(mg.merged.village.stamp.hlc) + keys::u64(mg.merged.village.stamp.node));
+  }
+  forward(mg, in, from_peer);
+}
+
+// At the household's home node an alert is delivered (DESIGN §2.4).
+void Monitor::Txn::deliver_here(Merge& mg) {
+  if (m.core_->neighbourhood().route(as_code(mg.village)).kind != topology::Route::Kind::kLocal) return;
+  for (Alert& a : mg.changed_alerts) {
+    if (a.state >= protocol::AlertState::kDelivered) continue;
+    Alert before = a;
+    a.state = protocol::AlertState::kDelivered;
+    a.delivered_at_us = now.wall_us;
+    write_alert(before, a, mg.village);
+    HistoryEntry e = history(mg.id, "delivered", a.id, "delivered to " + m.self_.to_string());
+    txn.put(Table::kHistory, keys::id(mg.id) + keys::id(e.id), protocol::encode_history(e));
+    mg.new_history.push_back(std::move(e));
+    for (Alert& r : mg.reply_alerts) {
+      if (r.id == a.id) r = a;
+    }
+    if (std::none_of(mg.reply_alerts.begin(), mg.reply_alerts.end(), [&](const Alert& r) { return r.id == a.id; }))
+      mg.reply_alerts.push_back(a);
+  }
+}
+
+HouseholdSync Monitor::Txn::bundle(const Household& h) const {
+  return HouseholdSync{h, alerts_of(h.id), history_of(h.id), events_of(h.id)};
+}
+
+void Monitor::Txn::send_sync(uint64_t to, const HouseholdSync& sync) {
+  out.send(to, protocol::MessageKind::kHouseholdSync, protocol::encode_sync(sync));
+}
+
+// Passes on what changed to the household's other holders next door: the
+// parent, the child toward its village (the whole file when that child is
+// new to it, after a move), the child toward its old village (which keeps a
+// tombstone), and back to the sender when the sender's copy was behind.
+void Monitor::Txn::forward(Merge& mg, const HouseholdSync& in, uint64_t from_peer) {
+  const topology::Neighbourhood& nb = m.core_->neighbourhood();
+  bool household_changed = !mg.local || *mg.local != mg.merged;
+  bool news = household_changed || !mg.changed_alerts.empty() || !mg.new_history.empty() || !mg.new_events.empty();
+  auto child_toward = [&](uint64_t village) -> uint64_t {
+    if (village == 0 || !m.self_.contains(as_code(village))) return 0;
+    topology::Route r = nb.route(as_code(village));
+    return r.kind == topology::Route::Kind::kChild ? r.next.number() : 0;
+  };
+  uint64_t down = child_toward(mg.village);
+  uint64_t old_down = mg.old_village != mg.village ? child_toward(mg.old_village) : 0;
+  bool new_path = mg.old_village != mg.village && down != 0 && down != old_down;
+  HouseholdSync update{mg.merged, mg.changed_alerts, mg.new_history, mg.new_events};
+  if (news && nb.parent() && nb.parent()->number() != from_peer) send_sync(nb.parent()->number(), update);
+  if (down != 0 && down != from_peer && (news || new_path)) {
+    if (new_path && mg.holder) {
+      send_sync(down, bundle(mg.merged));
+    } else if (news) {
+      send_sync(down, update);
+    }
+  }
+  if (old_down != 0 && old_down != down && old_down != from_peer)
+    send_sync(old_down, HouseholdSync{mg.merged, {}, {}, {}});
+  if (from_peer != self() && (mg.merged != in.household || !mg.reply_alerts.empty())) {
+    HouseholdSync reply{mg.merged, mg.reply_alerts, {}, {}};
+    // The sender also lacks what was recorded here in answer (delivery).
+    for (const HistoryEntry& e : mg.new_history) {
+      if (std::none_of(in.history.begin(), in.history.end(), [&](const HistoryEntry& x) { return x.id == e.id; }))
+        reply.history.push_back(e);
+    }
+    send_sync(from_peer, reply);
+  }
+}
+
+}  // namespace lifeline::node

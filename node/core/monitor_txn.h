@@ -1,0 +1,64 @@
+// Monitor::Txn: the monitoring domain inside one write transaction: typed
+// access to the domain tables, the aggregate counts kept in step with them,
+// and the holder-path replication of households (apply_sync). Internal to
+// the Monitor (node/core/monitor*.cc).
+//
+// Lives for one Store::write callback; not copyable.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/core/monitor.h"
+#include "node/core/monitor_reads.h"
+#include "node/core/monitor_tables.h"
+#include "protocol/domain_codec.h"
+
+namespace lifeline::node {
+
+struct Monitor::Txn : DomainReads<storage::WriteTxn> {
+  Monitor& m;
+  storage::WriteTxn& txn;  // the same transaction as DomainReads::txn, writable
+  Outbound& out;
+  Instant now;
+  const Policy& policy;  // the staged policy if this transaction set one, else the running one
+
+  Txn(Monitor& monitor, storage::WriteTxn& t, Outbound& o, const Instant& n);
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  uint64_t self() const { return m.self_.number(); }
+  protocol::Stamp stamp() { return protocol::Stamp{out.hlc(), self()}; }
+  protocol::RecordId next_id(char kind);
+  Date today() const { return shanghai_date(now.wall_us); }
+
+  protocol::HistoryEntry history(const protocol::HouseholdId& h, std::string kind, const protocol::AlertId& alert,
+                                 std::string text);
+
+  // Replication: merges a household's sync received from from_peer (self for
+  // a local change), writes the result, and passes on what changed.
+  Status check_sync(const protocol::HouseholdSync& sync, uint64_t from_peer) const;
+  void apply_sync(const protocol::HouseholdSync& sync, uint64_t from_peer);
+
+  // Aggregates.
+  uint64_t bucket(uint64_t village) const;
+  void add_count(uint64_t bucket, const std::string& metric, int64_t delta);
+
+ private:
+  struct Merge;  // the working state of one apply_sync
+  protocol::Alert merge_alert(const protocol::Alert& incoming, uint64_t village, Merge& mg);
+  void write_household(const std::optional<protocol::Household>& before, const protocol::Household& after);
+  void drop_household(const protocol::Household& before, uint64_t village, protocol::Stamp stamp);
+  void write_alert(const std::optional<protocol::Alert>& before, const protocol::Alert& after, uint64_t village);
+  void erase_alert(const protocol::Alert& a, uint64_t village);
+  void rebucket_alerts(const protocol::HouseholdId& id, uint64_t from_village, uint64_t to_village);
+  void count_household(const protocol::Household& h, int64_t sign);
+  void count_alert(const protocol::Alert& a, uint64_t village, int64_t sign);
+  void deliver_here(Merge& mg);
+  void forward(Merge& mg, const protocol::HouseholdSync& incoming, uint64_t from_peer);
+  protocol::HouseholdSync bundle(const protocol::Household& h) const;
+  void send_sync(uint64_t to, const protocol::HouseholdSync& sync);
+};
+
+}  // namespace lifeline::node

@@ -1,0 +1,309 @@
+#include "node/runtime/monitor_commands.h"
+
+#include <map>
+#include <set>
+
+#include "node/core/alert_merge.h"
+#include "node/core/id_number.h"
+
+namespace lifeline::runtime {
+
+using nlohmann::json;
+using protocol::format_id;
+using topology::DivisionCode;
+
+namespace {
+
+json error_json(const Status& s) { return json{{"ok", false}, {"error", s.to_string()}}; }
+json ok_json(json body = json::object()) {
+  body["ok"] = true;
+  return body;
+}
+
+std::string str(const json& req, const char* key) {
+  auto it = req.find(key);
+  return it != req.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+Result<uint64_t> code_field(const json& req, const char* key) {
+  auto c = DivisionCode::parse(str(req, key));
+  if (!c) return Status::invalid_argument(std::string(key) + ": " + c.status().message());
+  return c->number();
+}
+
+Result<protocol::RecordId> id_field(const json& req, const char* key, char prefix) {
+  protocol::RecordId id;
+  if (!protocol::parse_id(str(req, key), prefix, id))
+    return Status::invalid_argument(std::string(key) + ": '" + str(req, key) + "' is not an id like " + prefix + "-441303001001-1");
+  return id;
+}
+
+json history_json(const protocol::HistoryEntry& e) {
+  json j{{"id", format_id('E', e.id)}, {"kind", e.kind}, {"hlc_ms", e.hlc >> 16}, {"text", e.text}};
+  if (e.alert.valid()) j["alert"] = format_id('A', e.alert);
+  if (e.has_feedback) {
+    const auto& f = e.feedback;
+    j["feedback"] = json{{"visit_date", node::format_date(f.visit_date)}, {"method", f.method}, {"visitor", f.visitor},
+                         {"truthful", f.truthful}, {"findings", f.findings}, {"needs", f.needs},
+                         {"decision", f.decision}, {"referral", f.referral}};
+  }
+  return j;
+}
+
+json member_json(const protocol::Member& m, bool whole) {
+  auto id = node::parse_id_number(m.id_number);
+  json j{{"id_number", whole ? m.id_number : node::mask_id_number(m.id_number)},
+         {"name", whole ? m.name : node::mask_name(m.name)},
+         {"relation", m.relation},
+         {"disability_grade", m.disability_grade},
+         {"disability_kind", m.disability_kind},
+         {"major_illness", m.major_illness},
+         {"single_person_coverage", m.single_person_coverage}};
+  if (id) {
+    j["sex"] = id->male ? "male" : "female";
+    j["birth_date"] = node::format_date(id->birth_date);
+  }
+  return j;
+}
+
+Result<protocol::Member> parse_member(const json& m) {
+  static const std::set<std::string> keys = {"id_number", "name", "relation", "disability_grade", "disability_kind",
+                                             "major_illness", "single_person_coverage"};
+  if (!m.is_object()) return Status::invalid_argument("member: expected an object");
+  for (auto& [k, v] : m.items()) {
+    if (!keys.count(k)) return Status::invalid_argument("member: unknown field '" + k + "'");
+  }
+  protocol::Member out;
+  out.id_number = str(m, "id_number");
+  out.name = str(m, "name");
+  out.relation = str(m, "relation");
+  out.disability_kind = str(m, "disability_kind");
+  if (m.contains("disability_grade")) {
+    if (!m["disability_grade"].is_number_unsigned()) return Status::invalid_argument("member: disability_grade must be 0..4");
+    out.disability_grade = m["disability_grade"].get<uint32_t>();
+  }
+  for (auto [key, slot] : {std::pair{"major_illness", &out.major_illness}, std::pair{"single_person_coverage", &out.single_person_coverage}}) {
+    if (!m.contains(key)) continue;
+    if (!m[key].is_boolean()) return Status::invalid_argument(std::string("member: ") + key + " must be true or false");
+    *slot = m[key].get<bool>();
+  }
+  return out;
+}
+
+json cmd_import(node::Monitor& mon, const json& req, const node::Instant& now) {
+  std::string text = str(req, "text");
+  std::string format = str(req, "format");
+  node::ImportFormat f = format == "jsonl" ? node::ImportFormat::kJsonLines
+                         : format == "csv" ? node::ImportFormat::kCsv
+                                           : node::detect_format(str(req, "file_name"), text);
+  auto r = mon.import_events(text, f, now);
+  return r ? ok_json(import_report_json(*r)) : error_json(r.status());
+}
+
+json cmd_alerts(node::Monitor& mon, const json& req, const node::Instant& now) {
+  node::AlertFilter f;
+  if (req.contains("level")) {
+    if (!req["level"].is_number_unsigned() || req["level"] < 1 || req["level"] > 5) return error_json(Status::invalid_argument("level must be 1..5"));
+    f.level = req["level"].get<uint32_t>();
+  }
+  if (req.contains("state")) {
+    f.state = node::parse_alert_state(str(req, "state"));
+    if (f.state == 0) return error_json(Status::invalid_argument("state must be issued, delivered, accepted, verified or closed"));
+  }
+  f.overdue_only = req.value("overdue", false);
+  f.open_only = req.value("open", false);
+  if (req.contains("limit") && req["limit"].is_number_unsigned()) f.limit = req["limit"].get<size_t>();
+  auto r = mon.list_alerts(f, now);
+  if (!r) return error_json(r.status());
+  json list = json::array();
+  for (const auto& v : *r) list.push_back(alert_json(v, mon.policy()));
+  return ok_json(json{{"alerts", list}, {"count", list.size()}});
+}
+
+json cmd_feedback(node::Monitor& mon, const json& req, const node::Instant& now) {
+  auto id = id_field(req, "alert", 'A');
+  if (!id) return error_json(id.status());
+  protocol::Feedback f;
+  f.alert = *id;
+  auto d = node::parse_date(str(req, "visit_date"));
+  if (!d) return error_json(Status::invalid_argument("visit_date must be YYYY-MM-DD"));
+  f.visit_date = *d;
+  f.method = str(req, "method");
+  f.visitor = str(req, "visitor");
+  if (!req.contains("truthful") || !req["truthful"].is_boolean()) return error_json(Status::invalid_argument("truthful must be true or false"));
+  f.truthful = req["truthful"].get<bool>();
+  f.findings = str(req, "findings");
+  if (req.contains("needs")) {
+    if (!req["needs"].is_array()) return error_json(Status::invalid_argument("needs must be a list"));
+    for (auto& n : req["needs"]) f.needs.push_back(n.is_string() ? n.get<std::string>() : "?");
+  }
+  f.decision = str(req, "decision");
+  f.referral = str(req, "referral");
+  Status s = mon.record_feedback(f, now);
+  return s ? ok_json(json{{"alert", format_id('A', *id)}, {"state", "verified"}}) : error_json(s);
+}
+
+json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now) {
+  std::string action = str(req, "action");
+  if (action == "add") {
+    node::NewHousehold h;
+    auto v = code_field(req, "village");
+    if (!v) return error_json(v.status());
+    h.village = *v;
+    h.category = str(req, "category");
+    h.phone = str(req, "phone");
+    h.address = str(req, "address");
+    if (req.contains("source")) h.source = str(req, "source");
+    if (req.contains("income_yuan")) {
+      if (!req["income_yuan"].is_number()) return error_json(Status::invalid_argument("income_yuan must be a number"));
+      h.income_fen = static_cast<int64_t>(req["income_yuan"].get<double>() * 100 + 0.5);
+    }
+    if (!req.contains("members") || !req["members"].is_array()) return error_json(Status::invalid_argument("members must be a list"));
+    for (const json& m : req["members"]) {
+      auto mem = parse_member(m);
+      if (!mem) return error_json(mem.status());
+      h.members.push_back(std::move(*mem));
+    }
+    auto id = mon.add_household(h, now);
+    return id ? ok_json(json{{"household", format_id('H', *id)}}) : error_json(id.status());
+  }
+  if (action == "show") {
+    protocol::HouseholdId id;
+    if (!str(req, "id_number").empty()) {
+      auto found = mon.find_person(str(req, "id_number"));
+      if (!found) return error_json(found.status());
+      id = *found;
+    } else {
+      auto parsed = id_field(req, "household", 'H');
+      if (!parsed) return error_json(parsed.status());
+      id = *parsed;
+    }
+    auto cf = mon.show_household(id);
+    return cf ? ok_json(case_json(*cf, mon.policy())) : error_json(cf.status());
+  }
+  if (action == "move") {
+    auto id = id_field(req, "household", 'H');
+    if (!id) return error_json(id.status());
+    auto v = code_field(req, "to");
+    if (!v) return error_json(v.status());
+    Status s = mon.move_household(*id, *v, now);
+    return s ? ok_json(json{{"household", format_id('H', *id)}, {"village", DivisionCode::format(*v)}}) : error_json(s);
+  }
+  return error_json(Status::invalid_argument("household action must be add, show or move"));
+}
+
+json cmd_apply(node::Monitor& mon, const json& req, const node::Instant& now) {
+  std::string action = str(req, "action");
+  if (action == "list") {
+    auto r = mon.applications();
+    return r ? ok_json(json{{"applications", *r}}) : error_json(r.status());
+  }
+  if (action == "decide") {
+    Status s = mon.decide_application(str(req, "id"), str(req, "status"), str(req, "note"), now);
+    return s ? ok_json(json{{"id", str(req, "id")}, {"status", str(req, "status")}}) : error_json(s);
+  }
+  auto id = mon.submit_application(req.value("application", json()), now);
+  return id ? ok_json(json{{"id", *id}, {"status", "transferred"}}) : error_json(id.status());
+}
+
+json cmd_policy(node::Monitor& mon, const json& req, const node::Instant& now) {
+  std::string action = str(req, "action");
+  if (action == "show") return ok_json(json{{"policy", mon.policy_json()}});
+  Status s = action == "set"             ? mon.set_policy(str(req, "text"), now)
+             : action == "set_standards" ? mon.set_standards(str(req, "text"), now)
+                                         : Status::invalid_argument("policy action must be show, set or set_standards");
+  return s ? ok_json(json{{"policy_version", mon.policy().version}}) : error_json(s);
+}
+
+}  // namespace
+
+bool is_monitor_command(const std::string& cmd) {
+  static const std::set<std::string> k = {"import", "alerts", "accept", "feedback", "close", "household",
+                                          "apply", "aggregates", "policy"};
+  return k.count(cmd) != 0;
+}
+
+json answer_monitor(node::Monitor& mon, const json& req, const node::Instant& now) {
+  std::string cmd = str(req, "cmd");
+  if (cmd == "import") return cmd_import(mon, req, now);
+  if (cmd == "alerts") return cmd_alerts(mon, req, now);
+  if (cmd == "feedback") return cmd_feedback(mon, req, now);
+  if (cmd == "household") return cmd_household(mon, req, now);
+  if (cmd == "apply") return cmd_apply(mon, req, now);
+  if (cmd == "policy") return cmd_policy(mon, req, now);
+  if (cmd == "aggregates") {
+    auto r = mon.aggregates(now);
+    return r ? ok_json(*r) : error_json(r.status());
+  }
+  if (cmd == "accept" || cmd == "close") {
+    auto id = id_field(req, "alert", 'A');
+    if (!id) return error_json(id.status());
+    Status s = cmd == "accept" ? mon.accept_alert(*id, str(req, "by"), now) : mon.close_alert(*id, now);
+    return s ? ok_json(json{{"alert", format_id('A', *id)}, {"state", cmd == "accept" ? "accepted" : "closed"}}) : error_json(s);
+  }
+  return error_json(Status::invalid_argument("unknown command '" + cmd + "'"));
+}
+
+json alert_json(const node::AlertView& v, const node::Policy& policy) {
+  const protocol::Alert& a = v.alert;
+  const node::LevelRule* rule = policy.level(a.level);
+  json inds = json::array();
+  for (const auto& i : a.indicators)
+    inds.push_back(json{{"code", i.code}, {"points", i.points}, {"event_date", node::format_date(i.event_date)}});
+  json aliases = json::array();
+  for (const auto& al : a.aliases) aliases.push_back(format_id('A', al));
+  return json{{"id", format_id('A', a.id)},
+              {"household", format_id('H', a.household)},
+              {"village", DivisionCode::format(v.village)},
+              {"generation", a.generation},
+              {"score", a.score},
+              {"level", a.level},
+              {"colour", rule ? rule->colour : ""},
+              {"level_name", rule ? rule->name_zh : ""},
+              {"action", rule ? rule->action : ""},
+              {"indicators", inds},
+              {"state", node::alert_state_name(a.state)},
+              {"issued_date", node::format_date(a.issued_date)},
+              {"due_date", node::format_date(a.due_date)},
+              {"deadline", node::format_date(a.due_date) + "T23:59:59+08:00"},
+              {"overdue", v.overdue},
+              {"accepted_by", a.accepted_by},
+              {"aliases", aliases}};
+}
+
+json case_json(const node::CaseFile& cf, const node::Policy& policy) {
+  const protocol::Household& h = cf.household;
+  if (cf.moved_to != 0)
+    return json{{"household", format_id('H', h.id)}, {"moved_to", DivisionCode::format(cf.moved_to)},
+                {"message", "搬迁至 " + DivisionCode::format(cf.moved_to) + "，本节点仅保留迁移记录"},
+                {"message_en", "moved to " + DivisionCode::format(cf.moved_to) + "; only a tombstone is held here"}};
+  json members = json::array();
+  for (const auto& m : h.members.value) members.push_back(member_json(m, true));
+  json alerts = json::array();
+  for (const auto& a : cf.alerts) {
+    json j = alert_json(node::AlertView{a, h.village.value, false}, policy);
+    alerts.push_back(j);
+  }
+  json history = json::array();
+  for (const auto& e : cf.history) history.push_back(history_json(e));
+  json events = json::array();
+  for (const auto& e : cf.events)
+    events.push_back(json{{"department", e.department}, {"record_id", e.record_id},
+                          {"id_number", node::mask_id_number(e.id_number)}, {"indicator", e.indicator},
+                          {"event_date", node::format_date(e.event_date)}, {"imported_at", DivisionCode::format(e.imported_at)}});
+  return json{{"household", format_id('H', h.id)}, {"village", DivisionCode::format(h.village.value)},
+              {"category", h.category.value}, {"income_yuan", h.income_fen.value / 100.0},
+              {"phone", h.phone.value}, {"address", h.address.value}, {"source", h.source.value},
+              {"members", members}, {"alerts", alerts}, {"history", history}, {"events", events}};
+}
+
+json import_report_json(const node::ImportReport& r) {
+  json rejected = json::array();
+  for (const auto& l : r.rejected)
+    rejected.push_back(json{{"line", l.line}, {"reason_code", l.reason_code}, {"reason", l.reason}, {"reason_en", l.reason_en}});
+  return json{{"lines_read", r.lines_read}, {"applied", r.applied}, {"duplicates", r.duplicates},
+              {"not_monitored", r.not_monitored}, {"rejected", rejected}, {"alerts_issued", r.alerts_issued},
+              {"alerts_updated", r.alerts_updated}};
+}
+
+}  // namespace lifeline::runtime

@@ -1,0 +1,26 @@
+// The monitoring commands of the control surface (`lifeline import`,
+// `alerts`, `accept`, `feedback`, `close`, `household`, `apply`,
+// `aggregates`, `policy`): a request is one JSON object with "cmd"; the
+// reply is {"ok": true, ...} or {"ok": false, "error": "..."}. Lists mask ID
+// numbers and names; `household show` is the case page and shows them whole.
+// Runs on the node loop (or in the CLI on a stopped node's store).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "node/core/clock.h"
+#include "node/core/monitor.h"
+
+namespace lifeline::runtime {
+
+// True when cmd names a monitoring command.
+bool is_monitor_command(const std::string& cmd);
+
+nlohmann::json answer_monitor(node::Monitor& monitor, const nlohmann::json& request, const node::Instant& now);
+
+// JSON views shared with the web API later.
+nlohmann::json alert_json(const node::AlertView& view, const node::Policy& policy);
+nlohmann::json case_json(const node::CaseFile& file, const node::Policy& policy);
+nlohmann::json import_report_json(const node::ImportReport& report);
+
+}  // namespace lifeline::runtime

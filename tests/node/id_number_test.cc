@@ -1,0 +1,120 @@
+#include "node/core/id_number.h"
+
+#include <gtest/gtest.h>
+
+namespace lifeline::node {
+namespace {
+
+constexpr Date kToday = 20251120;
+
+// Expects `text` rejected with a message containing `why`.
+void expect_rejected(std::string_view text, const std::string& why, Date today = kToday) {
+  Result<IdNumberInfo> r = parse_id_number(text, today);
+  ASSERT_FALSE(r.is_ok()) << text;
+  EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+}
+
+struct ValidCase {
+  const char* number;
+  uint32_t address;
+  Date birth;
+  bool male;
+};
+
+// The valid examples of ../shared/data/README.md (made up, and the
+// standard's own 11010519491231002X).
+TEST(IdNumberTest, AcceptsTheSharedExamples) {
+  for (const ValidCase& c : {ValidCase{"44130319850312123X", 441303, 19850312, true},
+                             ValidCase{"441302200107040044", 441302, 20010704, false},
+                             ValidCase{"441322196202283577", 441322, 19620228, true},
+                             ValidCase{"11010519491231002X", 110105, 19491231, false}}) {
+    Result<IdNumberInfo> info = parse_id_number(c.number, kToday);
+    ASSERT_TRUE(info.is_ok()) << c.number << ": " << info.status().to_string();
+    EXPECT_EQ(info->number, c.number);
+    EXPECT_EQ(info->address, c.address);
+    EXPECT_EQ(info->birth_date, c.birth);
+    EXPECT_EQ(info->male, c.male) << c.number;
+  }
+}
+
+// The standard's other example is born 1880-01-01: its check character is
+// right, but nobody monitored today was born before 1900.
+TEST(IdNumberTest, StandardsOwn1880ExampleHasARightCheckButIsTooOld) {
+  EXPECT_EQ(id_check_char("44052418800101001"), '4');
+  expect_rejected("440524188001010014", "before 1900");
+}
+
+TEST(IdNumberTest, ComputesTheCheckCharacter) {
+  EXPECT_EQ(id_check_char("44130319850312123"), 'X');
+  EXPECT_EQ(id_check_char("44130220010704004"), '4');
+  EXPECT_EQ(id_check_char("11010519491231002"), 'X');
+  EXPECT_EQ(id_check_char("4413031985031212"), '?');   // 16 digits
+  EXPECT_EQ(id_check_char("4413031985031212A"), '?');  // not a digit
+}
+
+TEST(IdNumberTest, AcceptsLowerCaseXAndUpperCasesIt) {
+  Result<IdNumberInfo> info = parse_id_number("44130319850312123x", kToday);
+  ASSERT_TRUE(info.is_ok()) << info.status().to_string();
+  EXPECT_EQ(info->number, "44130319850312123X");
+}
+
+TEST(IdNumberTest, RejectsAWrongCheckCharacter) {
+  expect_rejected("441302200107040045", "wrong check character 5, expected 4");
+  expect_rejected("441303198503121230", "wrong check character 0, expected X");
+  expect_rejected("44130220010704004X", "expected 4");
+}
+
+TEST(IdNumberTest, RejectsBadBirthDates) {
+  expect_rejected("441303198502301239", "not a real date");  // 30 February, check char right
+  expect_rejected("441303198513011230", "not a real date");  // month 13
+  expect_rejected("441303189912311230", "before 1900");
+  // 2025-01-01 with a right check character, parsed on 2024-12-31.
+  expect_rejected("441303202501010017", "after today", 20241231);
+  EXPECT_TRUE(parse_id_number("441303202501010017", 20250101).is_ok());  // born today
+  EXPECT_TRUE(parse_id_number("441303202501010017").is_ok());            // no today given
+  EXPECT_TRUE(parse_id_number("441303200002290019", kToday).is_ok());    // a leap day
+  EXPECT_TRUE(parse_id_number("441303190001010015", kToday).is_ok());    // the earliest date
+}
+
+TEST(IdNumberTest, RejectsWrongLengths) {
+  expect_rejected("", "must be 18 characters, got 0");
+  expect_rejected("44130319850312123", "must be 18 characters, got 17");
+  expect_rejected("44130319850312123X0", "got 19");
+  expect_rejected("441303850312123", "got 15");  // the old 15-digit form
+}
+
+TEST(IdNumberTest, RejectsLettersAndOtherCharacters) {
+  expect_rejected("44130319850312123A", "must be a digit or X");
+  expect_rejected("4413A319850312123X", "character 5 is not a digit");
+  expect_rejected("X4130319850312123X", "character 1 is not a digit");
+  expect_rejected("44130319850312 23X", "character 15 is not a digit");
+  expect_rejected("4413031985031212X3", "character 17 is not a digit");
+}
+
+TEST(IdNumberTest, ErrorsDoNotRepeatTheWholeNumber) {
+  Result<IdNumberInfo> r = parse_id_number("441302200107040045", kToday);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().message().find("441302200107040045"), std::string::npos);
+  EXPECT_NE(r.status().message().find("4413**********0045"), std::string::npos);
+}
+
+TEST(IdNumberTest, MasksAllButTheFirstAndLastFour) {
+  EXPECT_EQ(mask_id_number("44130319850312123X"), "4413**********123X");
+  EXPECT_EQ(mask_id_number("441302200107040044"), "4413**********0044");
+  EXPECT_EQ(mask_id_number("1234567"), "*******");  // too short to show both ends
+  EXPECT_EQ(mask_id_number(""), "");
+}
+
+TEST(IdNumberTest, MasksNamesByCodePoint) {
+  EXPECT_EQ(mask_name("张三明"), "张*明");
+  EXPECT_EQ(mask_name("张三"), "张*");
+  EXPECT_EQ(mask_name("欧阳小明"), "欧**明");
+  EXPECT_EQ(mask_name("张"), "*");
+  EXPECT_EQ(mask_name(""), "");
+  EXPECT_EQ(mask_name("司马相如君"), "司***君");
+  EXPECT_EQ(mask_name("阿依·买买提"), "阿****提");  // the middle dot is masked too
+  EXPECT_EQ(mask_name("Li"), "L*");
+}
+
+}  // namespace
+}  // namespace lifeline::node
