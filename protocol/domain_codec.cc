@@ -3,6 +3,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/exception.h>
+#include <kj/io.h>
 
 #include <cstdint>
 #include <cstring>
@@ -154,14 +155,20 @@ void write_sync(const HouseholdSync& s, schema::HouseholdSync::Builder out) {
   for (unsigned i = 0; i < events.size(); ++i) write_event(s.events[i], events[i]);
 }
 
+constexpr unsigned kFirstSegmentWords = 64;
+
 // Builds one message of root type S with `write` and returns its standard
 // (unpacked) serialization.
 template <typename S, typename T>
 std::string encode_root(const T& value, void (*write)(const T&, typename S::Builder)) {
-  capnp::MallocMessageBuilder message;
+  // A small first segment: the default (1,024 words, zeroed by calloc) cost
+  // more than the encoding itself for these values of a few hundred bytes.
+  capnp::MallocMessageBuilder message(kFirstSegmentWords);
   write(value, message.initRoot<S>());
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  return std::string(reinterpret_cast<const char*>(words.begin()), words.size() * kWordBytes);
+  std::string out(capnp::computeSerializedSizeInWords(message) * kWordBytes, '\0');
+  kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()), out.size()));
+  capnp::writeMessage(stream, message);
+  return out;
 }
 
 // ---- Decoding ---------------------------------------------------------------

@@ -122,8 +122,6 @@ Date subtract_months(Date date, int months) {
 
 Date shanghai_date(int64_t unix_us) { return date_from_days(floor_div(unix_us + kShanghaiOffsetUs, kUsPerDay)); }
 
-int64_t shanghai_end_of_day_us(Date date) {
-  return (days_from_date(date) + 1) * kUsPerDay - kShanghaiOffsetUs - 1;
-}
+int64_t shanghai_end_of_day_us(Date date) { return (days_from_date(date) + 1) * kUsPerDay - kShanghaiOffsetUs - 1; }
 
 }  // namespace lifeline::node

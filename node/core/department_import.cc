@@ -1,9 +1,8 @@
 #include "node/core/department_import.h"
 
 #include <array>
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "node/core/civil_date.h"
 #include "node/core/id_number.h"
@@ -14,8 +13,8 @@ namespace {
 // The five fields of an event, in the order of the header comment; the CSV
 // header may list them in any order.
 enum Field : size_t { kDepartment, kRecordId, kIdNumber, kIndicator, kEventDate, kFieldCount };
-constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "source_department", "source_record_id", "id_number", "indicator", "event_date"};
+constexpr std::array<std::string_view, kFieldCount> kFieldNames = {"source_department", "source_record_id", "id_number",
+                                                                   "indicator", "event_date"};
 using Fields = std::array<std::string_view, kFieldCount>;
 
 // Messages quote at most this much of an offending value, so a report stays
@@ -37,27 +36,36 @@ std::string_view trim(std::string_view s) {
 
 bool is_blank(std::string_view line) { return trim(line).empty(); }
 
-// Length of the UTF-8 sequence starting at s[i], or 0 when it is malformed
-// (overlong forms, surrogates and code points above U+10FFFF included).
+// What a UTF-8 lead byte allows: the sequence length (0: not a lead byte)
+// and the range of the second byte, which excludes overlong forms,
+// surrogates and code points above U+10FFFF.
+struct Utf8Lead {
+  size_t length;
+  unsigned char lo, hi;
+};
+
+Utf8Lead utf8_lead(unsigned char b) {
+  if (b >= 0xC2 && b <= 0xDF) return {2, 0x80, 0xBF};
+  if (b == 0xE0) return {3, 0xA0, 0xBF};
+  if (b == 0xED) return {3, 0x80, 0x9F};
+  if (b >= 0xE1 && b <= 0xEF) return {3, 0x80, 0xBF};
+  if (b == 0xF0) return {4, 0x90, 0xBF};
+  if (b >= 0xF1 && b <= 0xF3) return {4, 0x80, 0xBF};
+  if (b == 0xF4) return {4, 0x80, 0x8F};
+  return {0, 0, 0};
+}
+
+// Length of the UTF-8 sequence of a non-ASCII character starting at s[i],
+// or 0 when it is malformed.
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b = byte(i);
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b >= 0xC2 && b <= 0xDF) n = 2;
-  else if (b == 0xE0) n = 3, lo = 0xA0;
-  else if (b == 0xED) n = 3, hi = 0x9F;
-  else if (b >= 0xE1 && b <= 0xEF) n = 3;
-  else if (b == 0xF0) n = 4, lo = 0x90;
-  else if (b >= 0xF1 && b <= 0xF3) n = 4;
-  else if (b == 0xF4) n = 4, hi = 0x8F;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
+  const Utf8Lead lead = utf8_lead(byte(i));
+  if (lead.length == 0 || i + lead.length > s.size()) return 0;
+  if (byte(i + 1) < lead.lo || byte(i + 1) > lead.hi) return 0;
+  for (size_t k = 2; k < lead.length; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
   }
-  return n;
+  return lead.length;
 }
 
 bool valid_utf8(std::string_view s) {
@@ -85,8 +93,8 @@ std::string in_quotes(std::string_view value) {
     const auto b = static_cast<unsigned char>(value[i]);
     const size_t n = b < 0x80 ? 1 : utf8_sequence_length(value, i);
     if (n == 0) break;
-    if (b < 0x20 || b == 0x7F) out += '?';
-    else out.append(value.substr(i, n));
+    const bool control = b < 0x20 || b == 0x7F;
+    out.append(control ? std::string_view("?") : value.substr(i, n));
     i += n;
   }
   if (i < value.size()) out += "…";
@@ -395,9 +403,9 @@ class CsvReader {
   }
 
   LineChecker checker_;
-  ParsedImport& out_;                           // lines_read is counted here
+  ParsedImport& out_;                              // lines_read is counted here
   std::array<Field, kFieldCount> column_field_{};  // the field each CSV column holds
-  std::string scratch_;                         // unescaped quoted fields of the current line
+  std::string scratch_;                            // unescaped quoted fields of the current line
 };
 
 // ---- JSON Lines ----

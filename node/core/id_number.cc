@@ -12,7 +12,7 @@ constexpr size_t kBodyLength = 17;  // address 6 + birth date 8 + sequence 3
 constexpr Date kEarliestBirth = 19000101;
 constexpr std::array<int, kBodyLength> kWeights = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 constexpr std::string_view kCheckChars = "10X98765432";  // indexed by the weighted sum mod 11
-constexpr size_t kMaskKeep = 4;                         // characters shown at each end
+constexpr size_t kMaskKeep = 4;                          // characters shown at each end
 constexpr size_t kMaskStars = 10;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "node/core/alert_merge.h"
+#include "node/core/household_json.h"
 #include "node/core/id_number.h"
 #include "node/core/monitor_txn.h"
 #include "topology/logging.h"
@@ -80,6 +81,12 @@ void Monitor::committed() {
 Status Monitor::on_record(storage::WriteTxn& txn, const protocol::Record& r, uint64_t from_peer, Outbound& out,
                           const Instant& now) {
   Txn t(*this, txn, out, now);
+  Status s = dispatch(t, r, from_peer);
+  if (s) t.flush_counts();
+  return s;
+}
+
+Status Monitor::dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer) {
   switch (static_cast<MessageKind>(r.kind)) {
     case MessageKind::kHouseholdSync: {
       auto sync = protocol::decode_sync(r.payload);
@@ -101,7 +108,9 @@ Status Monitor::on_record(storage::WriteTxn& txn, const protocol::Record& r, uin
 Status Monitor::run(const Instant& now, const std::function<Status(Txn&)>& fn) {
   return core_->execute([&](storage::WriteTxn& txn, Outbound& out) {
     Txn t(*this, txn, out, now);
-    return fn(t);
+    Status s = fn(t);
+    if (s) t.flush_counts();
+    return s;
   }, now);
 }
 
@@ -138,43 +147,105 @@ Status Monitor::check_members(const std::vector<protocol::Member>& members, Date
   return Status::ok();
 }
 
-Result<HouseholdId> Monitor::add_household(const NewHousehold& in, const Instant& now) {
+Status Monitor::check_household(NewHousehold& in, Date today) const {
   Status s = check_village(in.village);
   if (!s) return s;
   if (!categories().count(in.category)) return Status::invalid_argument("unknown category '" + in.category + "'");
   if (in.source != "active_discovery" && in.source != "application")
     return Status::invalid_argument("source must be active_discovery or application");
   if (in.income_fen < 0) return Status::invalid_argument("income must not be negative");
-  std::vector<protocol::Member> members = in.members;
-  for (auto& mem : members) {
+  if (in.phone.size() > 32 || in.address.size() > 256) return Status::invalid_argument("phone or address too long");
+  for (auto& mem : in.members) {
     if (!mem.id_number.empty() && mem.id_number.back() == 'x') mem.id_number.back() = 'X';
   }
-  s = check_members(members, shanghai_date(now.wall_us));
+  return check_members(in.members, today);
+}
+
+// Registers one checked household in t; fails (writing nothing) when one of
+// its members is already registered.
+Result<HouseholdId> Monitor::register_household(Txn& t, const NewHousehold& in) {
+  for (const auto& mem : in.members) {
+    if (auto other = t.person(mem.id_number))
+      return Status::invalid_argument("person " + mask_id_number(mem.id_number) + " is already in household " +
+                                      protocol::format_id('H', *other));
+  }
+  HouseholdId id = t.next_id('H');
+  protocol::Stamp st = t.stamp();
+  Household h;
+  h.id = id;
+  h.village = {in.village, st};
+  h.category = {in.category, st};
+  h.income_fen = {in.income_fen, st};
+  h.phone = {in.phone, st};
+  h.address = {in.address, st};
+  h.source = {in.source, st};
+  h.members = {in.members, st};
+  HistoryEntry e = t.history(id, "registered", {}, "registered at " + self_.to_string() + " (" + in.source + ")");
+  t.apply_sync(HouseholdSync{h, {}, {e}, {}}, self());
+  return id;
+}
+
+Result<HouseholdId> Monitor::add_household(const NewHousehold& input, const Instant& now) {
+  NewHousehold in = input;
+  Status s = check_household(in, shanghai_date(now.wall_us));
   if (!s) return s;
   HouseholdId id;
   s = run(now, [&](Txn& t) {
-    for (const auto& mem : members) {
-      if (auto other = t.person(mem.id_number))
-        return Status::invalid_argument("person " + mask_id_number(mem.id_number) + " is already in household " +
-                                        protocol::format_id('H', *other));
-    }
-    id = t.next_id('H');
-    protocol::Stamp st = t.stamp();
-    Household h;
-    h.id = id;
-    h.village = {in.village, st};
-    h.category = {in.category, st};
-    h.income_fen = {in.income_fen, st};
-    h.phone = {in.phone, st};
-    h.address = {in.address, st};
-    h.source = {in.source, st};
-    h.members = {members, st};
-    HistoryEntry e = t.history(id, "registered", {}, "registered at " + self_.to_string() + " (" + in.source + ")");
-    t.apply_sync(HouseholdSync{h, {}, {e}, {}}, self());
+    auto r = register_household(t, in);
+    if (!r) return r.status();
+    id = *r;
     return Status::ok();
   });
   if (!s) return s;
   return id;
+}
+
+Result<HouseholdImportReport> Monitor::import_households(std::string_view text, const Instant& now) {
+  if (text.size() > kImportMaxBytes) return Status::invalid_argument("file larger than the import limit");
+  HouseholdImportReport report;
+  std::vector<std::pair<uint64_t, NewHousehold>> valid;
+  Date today = shanghai_date(now.wall_us);
+  uint64_t line = 0;
+  for (size_t b = 0; b < text.size();) {
+    size_t e = text.find('\n', b);
+    if (e == std::string_view::npos) e = text.size();
+    std::string_view l = text.substr(b, e - b);
+    b = e + 1;
+    ++line;
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (l.find_first_not_of(" \t") == std::string_view::npos) continue;
+    ++report.lines_read;
+    auto h = household_from_json(nlohmann::json::parse(l, nullptr, false));
+    Status s = h ? check_household(*h, today) : h.status();
+    if (!s) {
+      report.rejected.push_back({line, s.message()});
+      continue;
+    }
+    valid.emplace_back(line, std::move(*h));
+  }
+  // Chunks keep one transaction's dirty pages bounded; each chunk commits
+  // whole, and a line rejected inside one changes nothing.
+  for (size_t at = 0; at < valid.size(); at += kHouseholdImportChunk) {
+    size_t end = std::min(valid.size(), at + kHouseholdImportChunk);
+    HouseholdImportReport part;
+    Status s = run(now, [&](Txn& t) {
+      part = HouseholdImportReport{};
+      for (size_t i = at; i < end; ++i) {
+        auto id = register_household(t, valid[i].second);
+        if (id) {
+          ++part.registered;
+        } else {
+          part.rejected.push_back({valid[i].first, id.status().message()});
+        }
+      }
+      return Status::ok();
+    });
+    if (!s) return s;
+    report.registered += part.registered;
+    report.rejected.insert(report.rejected.end(), part.rejected.begin(), part.rejected.end());
+  }
+  std::sort(report.rejected.begin(), report.rejected.end(), [](auto& x, auto& y) { return x.line < y.line; });
+  return report;
 }
 
 Status Monitor::move_household(const HouseholdId& id, uint64_t village, const Instant& now) {
@@ -277,7 +348,11 @@ void Monitor::score_household_events(Txn& t, const HouseholdId& id, std::vector<
   for (const auto& e : t.events_of(id)) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
   Date today = t.today();
   ScoreResult sr = score_household(t.policy, latest, today);
-  HouseholdSync sync{*h, {}, {}, std::move(events)};
+  // Only the household's id and village travel: its fields did not change.
+  Household header;
+  header.id = h->id;
+  header.village = h->village;
+  HouseholdSync sync{header, {}, {}, std::move(events)};
   std::optional<Alert> open = t.open_alert(id);
   if (sr.score == 0 && !open) {
     t.apply_sync(sync, self());

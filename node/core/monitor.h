@@ -75,6 +75,20 @@ struct NewHousehold {
   std::vector<protocol::Member> members;
 };
 
+// What a household registration file did (`lifeline household import`).
+struct HouseholdImportReport {
+  struct Rejected {
+    uint64_t line = 0;
+    std::string reason;
+  };
+  uint64_t lines_read = 0;
+  uint64_t registered = 0;
+  std::vector<Rejected> rejected;
+};
+
+// Households per transaction of a registration file.
+inline constexpr size_t kHouseholdImportChunk = 10000;
+
 struct AlertFilter {
   uint32_t level = 0;         // 0 = any
   int state = 0;              // 0 = any, else an AlertState
@@ -117,6 +131,11 @@ class Monitor : public DomainHandler {
   // Commands (operators and scripts). Each is one transaction: all or nothing.
   Result<ImportReport> import_events(std::string_view text, ImportFormat format, const Instant& now);
   Result<protocol::HouseholdId> add_household(const NewHousehold& input, const Instant& now);
+  // A registration file: JSON Lines, one household per line in the shape of
+  // household_from_json (node/core/household_json.h). Checked lines are
+  // registered in transactions of kHouseholdImportChunk; a rejected line
+  // (malformed, invalid, or a person already registered) changes nothing.
+  Result<HouseholdImportReport> import_households(std::string_view text, const Instant& now);
   Status move_household(const protocol::HouseholdId& id, uint64_t village, const Instant& now);
   Result<CaseFile> show_household(const protocol::HouseholdId& id) const;
   Result<protocol::HouseholdId> find_person(std::string_view id_number) const;
@@ -147,8 +166,11 @@ class Monitor : public DomainHandler {
   friend struct Txn;
 
   Status run(const Instant& now, const std::function<Status(Txn&)>& fn);
+  Status dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer);
   Status read(const std::function<void(const ReadView&)>& fn) const;
   Status check_village(uint64_t village) const;
+  Status check_household(NewHousehold& in, Date today) const;
+  Result<protocol::HouseholdId> register_household(Txn& t, const NewHousehold& in);
   Status check_members(const std::vector<protocol::Member>& members, Date today) const;
   Status check_feedback(const protocol::Feedback& feedback, Date today) const;
   Status apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report);

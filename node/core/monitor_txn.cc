@@ -36,6 +36,26 @@ bool merge_household(Household& a, const Household& b) {
   return changed;
 }
 
+// The household as a sync carries it when its fields did not change: the id
+// and the village (which routes it); the other registers stay unwritten
+// (zero stamps) and so change nothing where they are merged.
+Household header_of(const Household& h) {
+  Household out;
+  out.id = h.id;
+  out.village = h.village;
+  return out;
+}
+
+// True when merged holds a newer value than `sent` for a register that was
+// sent (a zero stamp means not sent): the sender's copy is behind.
+bool sender_behind(const Household& merged, const Household& sent) {
+  auto behind = [](const auto& m, const auto& s) { return s.stamp != protocol::Stamp{} && s.stamp < m.stamp; };
+  return merged.village != sent.village || behind(merged.category, sent.category) ||
+         behind(merged.income_fen, sent.income_fen) || behind(merged.phone, sent.phone) ||
+         behind(merged.address, sent.address) || behind(merged.source, sent.source) ||
+         behind(merged.members, sent.members);
+}
+
 }  // namespace
 
 // The working state of one apply_sync.
@@ -86,15 +106,24 @@ uint64_t Monitor::Txn::bucket(uint64_t village) const {
 
 void Monitor::Txn::add_count(uint64_t b, const std::string& metric, int64_t delta) {
   if (delta == 0) return;
-  std::string key = keys::agg(b, metric);
-  std::string_view v;
-  int64_t value = static_cast<int64_t>(txn.get(Table::kDomain, key, v) ? keys::get_u64(v) : 0) + delta;
-  if (value <= 0) {
-    txn.del(Table::kDomain, key);
-  } else {
-    txn.put(Table::kDomain, key, keys::u64(static_cast<uint64_t>(value)));
-  }
+  count_deltas[keys::agg(b, metric)] += delta;
   m.staged_dirty_ = true;
+}
+
+// The counts change by many small deltas on a few hot keys: summed here and
+// written once per transaction.
+void Monitor::Txn::flush_counts() {
+  for (auto& [key, delta] : count_deltas) {
+    if (delta == 0) continue;
+    std::string_view v;
+    int64_t value = static_cast<int64_t>(txn.get(Table::kDomain, key, v) ? keys::get_u64(v) : 0) + delta;
+    if (value <= 0) {
+      txn.del(Table::kDomain, key);
+    } else {
+      txn.put(Table::kDomain, key, keys::u64(static_cast<uint64_t>(value)));
+    }
+  }
+  count_deltas.clear();
 }
 
 void Monitor::Txn::count_household(const Household& h, int64_t sign) {
@@ -228,14 +257,21 @@ Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& 
           for (const AlertId& a : merged.aliases) txn.put(Table::kAliases, keys::id(a), keys::id(merged.id));
           local.reset();
         }
-        mg.new_history.push_back(history(incoming.household, "alert_merged", merged.id,
-                                         protocol::format_id('A', loser) + " -> " + protocol::format_id('A', merged.id)));
+        HistoryEntry e = history(incoming.household, "alert_merged", merged.id,
+                                 protocol::format_id('A', loser) + " -> " + protocol::format_id('A', merged.id));
+        if (mg.holder) txn.put(Table::kHistory, keys::id(mg.id) + keys::id(e.id), protocol::encode_history(e));
+        mg.new_history.push_back(std::move(e));
       }
     }
   }
-  // The merged indicators may reach a more severe level under this node's policy.
-  if (const LevelRule* rule = policy.level_for(merged.score); rule != nullptr && rule->level < merged.level)
+  // The merged indicators may reach a more severe level under this node's
+  // policy; its deadline then applies too, counted from the issue day so
+  // that every holder computes the same one (DESIGN §2.3, §2.4).
+  if (const LevelRule* rule = policy.level_for(merged.score); rule != nullptr && rule->level < merged.level) {
     merged.level = rule->level;
+    Date due = due_date(policy, merged.level, merged.issued_date);
+    if (due != 0 && (merged.due_date == 0 || due < merged.due_date)) merged.due_date = due;
+  }
   for (const AlertId& a : merged.aliases) txn.put(Table::kAliases, keys::id(a), keys::id(merged.id));
   if (!local || merged != *local) {
     if (mg.holder) write_alert(local, merged, village);
@@ -338,11 +374,15 @@ void Monitor::Txn::forward(Merge& mg, const HouseholdSync& in, uint64_t from_pee
     topology::Route r = nb.route(as_code(village));
     return r.kind == topology::Route::Kind::kChild ? r.next.number() : 0;
   };
+  uint64_t parent = nb.parent() ? nb.parent()->number() : 0;
   uint64_t down = child_toward(mg.village);
   uint64_t old_down = mg.old_village != mg.village ? child_toward(mg.old_village) : 0;
   bool new_path = mg.old_village != mg.village && down != 0 && down != old_down;
-  HouseholdSync update{mg.merged, mg.changed_alerts, mg.new_history, mg.new_events};
-  if (news && nb.parent() && nb.parent()->number() != from_peer) send_sync(nb.parent()->number(), update);
+  // A node that no longer holds the household (it moved away) passes what
+  // came from below up as it came: the village in it, one this node held,
+  // is what lets the parent take it from this child (check_sync).
+  HouseholdSync update{mg.holder ? mg.merged : in.household, mg.changed_alerts, mg.new_history, mg.new_events};
+  if (news && parent != 0 && parent != from_peer) send_sync(parent, update);
   if (down != 0 && down != from_peer && (news || new_path)) {
     if (new_path && mg.holder) {
       send_sync(down, bundle(mg.merged));
@@ -352,15 +392,27 @@ void Monitor::Txn::forward(Merge& mg, const HouseholdSync& in, uint64_t from_pee
   }
   if (old_down != 0 && old_down != down && old_down != from_peer)
     send_sync(old_down, HouseholdSync{mg.merged, {}, {}, {}});
-  if (from_peer != self() && (mg.merged != in.household || !mg.reply_alerts.empty())) {
-    HouseholdSync reply{mg.merged, mg.reply_alerts, {}, {}};
-    // The sender also lacks what was recorded here in answer (delivery).
-    for (const HistoryEntry& e : mg.new_history) {
-      if (std::none_of(in.history.begin(), in.history.end(), [&](const HistoryEntry& x) { return x.id == e.id; }))
-        reply.history.push_back(e);
-    }
-    send_sync(from_peer, reply);
+  // Answers go only to a holder next door. A non-holder has nothing to
+  // answer with, and a child off the household's path was sent its
+  // tombstone when the path left it (old_down above).
+  if (from_peer == self() || !mg.holder || (from_peer != parent && from_peer != down)) return;
+  // A sender whose copy of the household was behind may also have missed
+  // the file that went with it: a move's hand-over (it won a concurrent
+  // move; it was moved away and back, dropping what it had done meanwhile).
+  // It gets the whole file back.
+  bool sender_behind = mg.merged != in.household || (new_path && down == from_peer && mg.local);
+  if (sender_behind) {
+    send_sync(from_peer, bundle(mg.merged));
+    return;
   }
+  // Otherwise the sender gets what differs and what was recorded here in
+  // answer (a delivery, a merge).
+  HouseholdSync reply{mg.merged, mg.reply_alerts, {}, {}};
+  for (const HistoryEntry& e : mg.new_history) {
+    if (std::none_of(in.history.begin(), in.history.end(), [&](const HistoryEntry& x) { return x.id == e.id; }))
+      reply.history.push_back(e);
+  }
+  if (mg.merged != in.household || !reply.alerts.empty() || !reply.history.empty()) send_sync(from_peer, reply);
 }
 
 }  // namespace lifeline::node

@@ -6,6 +6,7 @@
 // Lives for one Store::write callback; not copyable.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,9 +42,12 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   Status check_sync(const protocol::HouseholdSync& sync, uint64_t from_peer) const;
   void apply_sync(const protocol::HouseholdSync& sync, uint64_t from_peer);
 
-  // Aggregates.
+  // Aggregates: count changes are staged and written by flush_counts(),
+  // which every write path calls before its transaction commits.
   uint64_t bucket(uint64_t village) const;
   void add_count(uint64_t bucket, const std::string& metric, int64_t delta);
+  void flush_counts();
+  std::map<std::string, int64_t> count_deltas;  // agg key -> staged change
 
  private:
   struct Merge;  // the working state of one apply_sync

@@ -216,8 +216,7 @@ bool read_standard(Reader& r, const std::string& key, const Json& v, std::map<ui
   const std::string path = child("standards", key);
   uint64_t county = 0;
   CountyStandard standard;
-  if (!r.code_text(key, path, county) ||
-      !r.object(v, path, {"urban_yuan", "rural_yuan", "set_by", "illustrative"}) ||
+  if (!r.code_text(key, path, county) || !r.object(v, path, {"urban_yuan", "rural_yuan", "set_by", "illustrative"}) ||
       !r.fen(at(v, "urban_yuan"), child(path, "urban_yuan"), standard.urban_fen) ||
       !r.fen(at(v, "rural_yuan"), child(path, "rural_yuan"), standard.rural_fen) ||
       !r.code(at(v, "set_by"), child(path, "set_by"), standard.set_by) ||
@@ -464,8 +463,7 @@ const Policy& default_policy() {
   return policy;
 }
 
-ScoreResult score_household(const Policy& policy, const std::map<std::string, Date>& latest_by_indicator,
-                            Date today) {
+ScoreResult score_household(const Policy& policy, const std::map<std::string, Date>& latest_by_indicator, Date today) {
   // The window is (today − window_months, today]: an event exactly
   // window_months ago has aged out, and a future-dated event (a department's
   // typo or a clock ahead) is not counted until its day comes.

@@ -138,6 +138,7 @@ struct Commands {
   CLI::App* close;
   CLI::App* hh_add;
   CLI::App* hh_show;
+  CLI::App* hh_import;
   CLI::App* hh_move;
   CLI::App* apply;
   CLI::App* aggregates;
@@ -254,6 +255,8 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.hh_add->add_option("--source", a.source, "active_discovery | application");
   c.hh_add->add_option("--member", a.members,
                        "ID,NAME,RELATION[,DISABILITY_GRADE[,DISABILITY_KIND[,MAJOR_ILLNESS yes|no[,SINGLE_PERSON yes|no]]]] (repeat; one relation head)")->required();
+  c.hh_import = household->add_subcommand("import", "register households from a file: JSON Lines, one household per line (as household add)");
+  c.hh_import->add_option("FILE", a.file, "registration file (.jsonl)")->required();
   c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (the view is logged)");
   c.hh_show->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1");
   c.hh_show->add_option("--id-number", a.id_number, "find the household of this person instead");
@@ -284,13 +287,13 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.calendar_due->add_option("--from", a.from, "YYYY-MM-DD (the day of issue)")->required();
   c.calendar_due->add_option("--days", a.days, "working days")->required()->check(CLI::Range(0, 3650));
   c.calendar_due->add_option("--config", a.config, "use this node's running calendar (default: the compiled-in policy)");
-  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_show, c.hh_move, c.apply,
-                    c.aggregates, c.policy_show, c.policy_set}) {
+  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
+                    c.apply, c.aggregates, c.policy_show, c.policy_set}) {
     sub->add_option("--config", a.config, "the node's node.toml")->required();
     sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer");
   }
-  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_show, c.hh_move, c.apply,
-                    c.aggregates, c.policy_show, c.policy_set, c.calendar_due})
+  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
+                    c.apply, c.aggregates, c.policy_show, c.policy_set, c.calendar_due})
     sub->add_flag("--json", a.as_json, "print JSON");
 }
 
@@ -396,10 +399,16 @@ int dispatch_monitor(const Commands& c, const Args& a) {
       if (!j) return fail(j.status());
       members.push_back(*j);
     }
-    json req{{"cmd", "household"}, {"action", "add"}, {"village", a.village}, {"category", a.category},
-             {"income_yuan", a.income_yuan}, {"phone", a.phone}, {"address", a.address}, {"members", members}};
-    if (!a.source.empty()) req["source"] = a.source;
-    return ask(req, nullptr);
+    json h{{"village", a.village}, {"category", a.category}, {"income_yuan", a.income_yuan}, {"phone", a.phone},
+           {"address", a.address}, {"members", members}};
+    if (!a.source.empty()) h["source"] = a.source;
+    return ask(json{{"cmd", "household"}, {"action", "add"}, {"household", h}}, nullptr);
+  }
+  if (*c.hh_import) {
+    auto text = read_file(a.file);
+    if (!text) return fail(text.status());
+    int import_wait = a.timeout_ms > 0 ? a.timeout_ms : 3'600'000;
+    return show(request(a.config, json{{"cmd", "household"}, {"action", "import"}, {"text", *text}}, import_wait), a.as_json, nullptr);
   }
   if (*c.hh_show) {
     if (a.id.empty() == a.id_number.empty()) return fail(Status::invalid_argument("give HOUSEHOLD_ID or --id-number"));
@@ -448,7 +457,7 @@ int main(int argc, char** argv) {
              "  lifeline accept --config FILE ALERT_ID --by NAME\n"
              "  lifeline feedback --config FILE ALERT_ID --visit-date D --method M --visitor V --truthful yes|no --decision D ...\n"
              "  lifeline close --config FILE ALERT_ID\n"
-             "  lifeline household add|show|move --config FILE ...\n"
+             "  lifeline household add|import|show|move --config FILE ...\n"
              "  lifeline apply --config FILE --village V --name N --id-number X [--reason R] | --list | --decide ID --status S\n"
              "  lifeline aggregates --config FILE\n"
              "  lifeline policy show|set --config FILE [--file POLICY.json | --standards STANDARDS.json]\n"

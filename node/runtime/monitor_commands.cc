@@ -4,6 +4,7 @@
 #include <set>
 
 #include "node/core/alert_merge.h"
+#include "node/core/household_json.h"
 #include "node/core/id_number.h"
 
 namespace lifeline::runtime {
@@ -66,30 +67,6 @@ json member_json(const protocol::Member& m, bool whole) {
   return j;
 }
 
-Result<protocol::Member> parse_member(const json& m) {
-  static const std::set<std::string> keys = {"id_number", "name", "relation", "disability_grade", "disability_kind",
-                                             "major_illness", "single_person_coverage"};
-  if (!m.is_object()) return Status::invalid_argument("member: expected an object");
-  for (auto& [k, v] : m.items()) {
-    if (!keys.count(k)) return Status::invalid_argument("member: unknown field '" + k + "'");
-  }
-  protocol::Member out;
-  out.id_number = str(m, "id_number");
-  out.name = str(m, "name");
-  out.relation = str(m, "relation");
-  out.disability_kind = str(m, "disability_kind");
-  if (m.contains("disability_grade")) {
-    if (!m["disability_grade"].is_number_unsigned()) return Status::invalid_argument("member: disability_grade must be 0..4");
-    out.disability_grade = m["disability_grade"].get<uint32_t>();
-  }
-  for (auto [key, slot] : {std::pair{"major_illness", &out.major_illness}, std::pair{"single_person_coverage", &out.single_person_coverage}}) {
-    if (!m.contains(key)) continue;
-    if (!m[key].is_boolean()) return Status::invalid_argument(std::string("member: ") + key + " must be true or false");
-    *slot = m[key].get<bool>();
-  }
-  return out;
-}
-
 json cmd_import(node::Monitor& mon, const json& req, const node::Instant& now) {
   std::string text = str(req, "text");
   std::string format = str(req, "format");
@@ -146,26 +123,17 @@ json cmd_feedback(node::Monitor& mon, const json& req, const node::Instant& now)
 json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now) {
   std::string action = str(req, "action");
   if (action == "add") {
-    node::NewHousehold h;
-    auto v = code_field(req, "village");
-    if (!v) return error_json(v.status());
-    h.village = *v;
-    h.category = str(req, "category");
-    h.phone = str(req, "phone");
-    h.address = str(req, "address");
-    if (req.contains("source")) h.source = str(req, "source");
-    if (req.contains("income_yuan")) {
-      if (!req["income_yuan"].is_number()) return error_json(Status::invalid_argument("income_yuan must be a number"));
-      h.income_fen = static_cast<int64_t>(req["income_yuan"].get<double>() * 100 + 0.5);
-    }
-    if (!req.contains("members") || !req["members"].is_array()) return error_json(Status::invalid_argument("members must be a list"));
-    for (const json& m : req["members"]) {
-      auto mem = parse_member(m);
-      if (!mem) return error_json(mem.status());
-      h.members.push_back(std::move(*mem));
-    }
-    auto id = mon.add_household(h, now);
+    auto h = node::household_from_json(req.value("household", json()));
+    if (!h) return error_json(h.status());
+    auto id = mon.add_household(*h, now);
     return id ? ok_json(json{{"household", format_id('H', *id)}}) : error_json(id.status());
+  }
+  if (action == "import") {
+    auto r = mon.import_households(str(req, "text"), now);
+    if (!r) return error_json(r.status());
+    json rejected = json::array();
+    for (const auto& l : r->rejected) rejected.push_back(json{{"line", l.line}, {"reason", l.reason}});
+    return ok_json(json{{"lines_read", r->lines_read}, {"registered", r->registered}, {"rejected", rejected}});
   }
   if (action == "show") {
     protocol::HouseholdId id;
@@ -189,7 +157,7 @@ json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now
     Status s = mon.move_household(*id, *v, now);
     return s ? ok_json(json{{"household", format_id('H', *id)}, {"village", DivisionCode::format(*v)}}) : error_json(s);
   }
-  return error_json(Status::invalid_argument("household action must be add, show or move"));
+  return error_json(Status::invalid_argument("household action must be add, import, show or move"));
 }
 
 json cmd_apply(node::Monitor& mon, const json& req, const node::Instant& now) {
@@ -268,6 +236,11 @@ json alert_json(const node::AlertView& v, const node::Policy& policy) {
               {"deadline", node::format_date(a.due_date) + "T23:59:59+08:00"},
               {"overdue", v.overdue},
               {"accepted_by", a.accepted_by},
+              {"issued_at_ms", a.issued_hlc >> 16},
+              {"delivered_at_us", a.delivered_at_us},
+              {"accepted_at_us", a.accepted_at_us},
+              {"verified_at_us", a.verified_at_us},
+              {"closed_at_us", a.closed_at_us},
               {"aliases", aliases}};
 }
 

@@ -8,7 +8,7 @@ namespace {
 constexpr int64_t kUsPerHour = int64_t{3600} * 1'000'000;
 
 TEST(CivilDateTest, ValidDateKnowsMonthLengthsAndLeapYears) {
-  EXPECT_TRUE(valid_date(2024, 2, 29));   // divisible by 4
+  EXPECT_TRUE(valid_date(2024, 2, 29));  // divisible by 4
   EXPECT_FALSE(valid_date(2025, 2, 29));
   EXPECT_TRUE(valid_date(2000, 2, 29));   // divisible by 400
   EXPECT_FALSE(valid_date(1900, 2, 29));  // divisible by 100 only
@@ -85,7 +85,7 @@ TEST(CivilDateTest, ShanghaiDateIsUtcPlusEight) {
   const int64_t shanghai_midnight_oct1 = utc_midnight_oct1 - 8 * kUsPerHour;
   EXPECT_EQ(shanghai_date(shanghai_midnight_oct1 - 1), Date{20240930});
   EXPECT_EQ(shanghai_date(shanghai_midnight_oct1), Date{20241001});
-  EXPECT_EQ(shanghai_date(0), Date{19700101});                   // 08:00 in Shanghai
+  EXPECT_EQ(shanghai_date(0), Date{19700101});                    // 08:00 in Shanghai
   EXPECT_EQ(shanghai_date(-8 * kUsPerHour - 1), Date{19691231});  // before the epoch rounds down
 }
 

@@ -65,9 +65,9 @@ std::string read_source_file(const std::string& relative) {
 // ---- CSV ----
 
 TEST(DepartmentImportCsvTest, ParsesValidLinesIntoEvents) {
-  const ParsedImport parsed = parse_ok(csv(
-      "medical_insurance,MI-1,44130319850312123x,serious_illness,2026-03-01\n"
-      "education,EDU-7,441302200107040044,college_admission,2025-09-01\n"));
+  const ParsedImport parsed =
+      parse_ok(csv("medical_insurance,MI-1,44130319850312123x,serious_illness,2026-03-01\n"
+                   "education,EDU-7,441302200107040044,college_admission,2025-09-01\n"));
   EXPECT_EQ(parsed.lines_read, 2u);
   ASSERT_EQ(parsed.events.size(), 2u);
   EXPECT_TRUE(parsed.rejected.empty());
@@ -89,10 +89,10 @@ TEST(DepartmentImportCsvTest, AcceptsColumnsInAnyOrder) {
 }
 
 TEST(DepartmentImportCsvTest, UnquotesRfc4180Fields) {
-  const ParsedImport parsed = parse_ok(csv(
-      "\"medical_insurance\",\"MI \"\"A\"\", 1\",\"44130319850312123X\",serious_illness,\"2026-03-01\"\n"
-      "medical_insurance,\"\"\"\",441302200107040044,serious_illness,2026-03-02\n"
-      "medical_insurance, \"MI-3\" ,441302200107040044,serious_illness,2026-03-03\n"));
+  const ParsedImport parsed =
+      parse_ok(csv("\"medical_insurance\",\"MI \"\"A\"\", 1\",\"44130319850312123X\",serious_illness,\"2026-03-01\"\n"
+                   "medical_insurance,\"\"\"\",441302200107040044,serious_illness,2026-03-02\n"
+                   "medical_insurance, \"MI-3\" ,441302200107040044,serious_illness,2026-03-03\n"));
   ASSERT_EQ(parsed.events.size(), 3u) << (parsed.rejected.empty() ? "" : parsed.rejected[0].reason_en);
   EXPECT_EQ(parsed.events[0].event.record_id, "MI \"A\", 1");
   EXPECT_EQ(parsed.events[0].event.event_date, 20260301u);
@@ -108,8 +108,7 @@ TEST(DepartmentImportCsvTest, QuotedHeaderNames) {
 }
 
 TEST(DepartmentImportCsvTest, SkipsUtf8ByteOrderMark) {
-  const ParsedImport parsed =
-      parse_ok("\xEF\xBB\xBF" + csv("health,H-1,441302200107040044,birth,2026-02-02\n"));
+  const ParsedImport parsed = parse_ok("\xEF\xBB\xBF" + csv("health,H-1,441302200107040044,birth,2026-02-02\n"));
   ASSERT_EQ(parsed.events.size(), 1u);
   EXPECT_EQ(parsed.events[0].line, 2u);
 }
@@ -143,9 +142,9 @@ TEST(DepartmentImportCsvTest, SkipsBlankLinesButKeepsPhysicalLineNumbers) {
 }
 
 TEST(DepartmentImportCsvTest, KeepsDuplicatesForTheCallerToCount) {
-  const ParsedImport parsed = parse_ok(csv(
-      "health,H-1,441302200107040044,birth,2026-02-02\n"
-      "health,H-1,441302200107040044,birth,2026-02-02\n"));
+  const ParsedImport parsed =
+      parse_ok(csv("health,H-1,441302200107040044,birth,2026-02-02\n"
+                   "health,H-1,441302200107040044,birth,2026-02-02\n"));
   ASSERT_EQ(parsed.events.size(), 2u);
   EXPECT_EQ(parsed.events[0].event, parsed.events[1].event);
 }
@@ -239,8 +238,10 @@ TEST(DepartmentImportCsvTest, RejectsMalformedQuotingAsWrongFieldCount) {
 
 TEST(DepartmentImportCsvTest, RejectsNonUtf8Line) {
   EXPECT_EQ(csv_code("health,H-\xFF,441302200107040044,birth,2026-02-02\n"), "not_utf8");
-  EXPECT_EQ(csv_code("health,H-\xC0\xAF,441302200107040044,birth,2026-02-02\n"), "not_utf8");  // overlong
+  EXPECT_EQ(csv_code("health,H-\xC0\xAF,441302200107040044,birth,2026-02-02\n"), "not_utf8");      // overlong
   EXPECT_EQ(csv_code("health,H-\xED\xA0\x80,441302200107040044,birth,2026-02-02\n"), "not_utf8");  // surrogate
+  EXPECT_EQ(csv_code("health,H-1,441302200107040044,birth,2026-02-02\xE4\xB8\n"), "not_utf8");     // truncated
+  EXPECT_EQ(parse_ok(csv("health,H-\xF0\x9F\x98\x80,441302200107040044,birth,2026-02-02\n")).events.size(), 1u);
   // Real multi-byte text passes the UTF-8 check (and then fails the department check).
   EXPECT_EQ(csv_code("卫健,H-1,441302200107040044,birth,2026-02-02\n"), "unknown_department");
 }
@@ -298,11 +299,9 @@ TEST(DepartmentImportCsvTest, RejectsBadIdNumberSayingWhichRuleFailed) {
   EXPECT_EQ(csv_code("health,H-1,4413022001070400,birth,2026-02-02\n"), "bad_id_number");    // length
   EXPECT_EQ(csv_code("health,H-1,44130220010704004A,birth,2026-02-02\n"), "bad_id_number");  // character
   // Born 2025-02-30: not a real date, even with a correct check character.
-  EXPECT_EQ(csv_code("health,H-1," + with_check_char("44130220250230004") + ",birth,2026-02-02\n"),
-            "bad_id_number");
+  EXPECT_EQ(csv_code("health,H-1," + with_check_char("44130220250230004") + ",birth,2026-02-02\n"), "bad_id_number");
   // Born after today.
-  EXPECT_EQ(csv_code("health,H-1," + with_check_char("44130220260701004") + ",birth,2026-02-02\n"),
-            "bad_id_number");
+  EXPECT_EQ(csv_code("health,H-1," + with_check_char("44130220260701004") + ",birth,2026-02-02\n"), "bad_id_number");
   EXPECT_EQ(bad_check.reason.rfind("身份证号码无效：", 0), 0u) << bad_check.reason;
 }
 
@@ -322,11 +321,11 @@ TEST(DepartmentImportCsvTest, RejectsFutureDateButAcceptsToday) {
 }
 
 TEST(DepartmentImportCsvTest, KeepsGoodLinesAroundRejectedOnes) {
-  const ParsedImport parsed = parse_ok(csv(
-      "health,H-1,441302200107040044,birth,2026-02-02\n"
-      "health,H-2,441302200107040044,birth,2030-01-01\n"
-      "health,H-3,441302200107040044,birth,2026-02-03\n"
-      "health,H-4\n"));
+  const ParsedImport parsed =
+      parse_ok(csv("health,H-1,441302200107040044,birth,2026-02-02\n"
+                   "health,H-2,441302200107040044,birth,2030-01-01\n"
+                   "health,H-3,441302200107040044,birth,2026-02-03\n"
+                   "health,H-4\n"));
   EXPECT_EQ(parsed.lines_read, 4u);
   ASSERT_EQ(parsed.events.size(), 2u);
   EXPECT_EQ(parsed.events[0].line, 2u);
@@ -348,11 +347,11 @@ std::string json_line(std::string_view department, std::string_view record, std:
 }
 
 TEST(DepartmentImportJsonLinesTest, ParsesValidLinesWithKeysInAnyOrder) {
-  const ParsedImport parsed = parse_ok(
-      json_line("medical_insurance", "MI-1", "44130319850312123x", "serious_illness", "2026-03-01") + "\n" +
-          "{\"event_date\":\"2026-01-15\",\"indicator\":\"unemployment\",\"id_number\":\"441302200107040044\","
-          "\"source_record_id\":\"HR \\\"3\\\"\",\"source_department\":\"human_resources\"}\n",
-      ImportFormat::kJsonLines);
+  const ParsedImport parsed =
+      parse_ok(json_line("medical_insurance", "MI-1", "44130319850312123x", "serious_illness", "2026-03-01") + "\n" +
+                   "{\"event_date\":\"2026-01-15\",\"indicator\":\"unemployment\",\"id_number\":\"441302200107040044\","
+                   "\"source_record_id\":\"HR \\\"3\\\"\",\"source_department\":\"human_resources\"}\n",
+               ImportFormat::kJsonLines);
   EXPECT_EQ(parsed.lines_read, 2u);
   ASSERT_EQ(parsed.events.size(), 2u);
   protocol::DeptEvent first{"medical_insurance", "MI-1", std::string(kId1), "serious_illness", 20260301, 0, 0};
@@ -365,8 +364,8 @@ TEST(DepartmentImportJsonLinesTest, ParsesValidLinesWithKeysInAnyOrder) {
 
 TEST(DepartmentImportJsonLinesTest, BomCrlfBlankLinesAndLineNumbers) {
   const std::string good = json_line("health", "H-1", kId2, "birth", "2026-02-02");
-  const ParsedImport parsed = parse_ok("\xEF\xBB\xBF" + good + "\r\n\r\n  \n" + good + "\r\n[1]\r\n\n" + good,
-                                       ImportFormat::kJsonLines);
+  const ParsedImport parsed =
+      parse_ok("\xEF\xBB\xBF" + good + "\r\n\r\n  \n" + good + "\r\n[1]\r\n\n" + good, ImportFormat::kJsonLines);
   EXPECT_EQ(parsed.lines_read, 4u);
   ASSERT_EQ(parsed.events.size(), 3u);
   EXPECT_EQ(parsed.events[0].line, 1u);

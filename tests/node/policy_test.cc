@@ -67,8 +67,10 @@ TEST(DefaultPolicyTest, HasTheTwelveIndicatorsOfAnnex3) {
 TEST(DefaultPolicyTest, HasTheFiveLevels) {
   const Policy& p = default_policy();
   const std::vector<LevelRule> expected = {
-      {1, 9, 3, "red", "一档 非常严重", "home_visit"},     {2, 8, 5, "orange", "二档 较严重", "home_visit"},
-      {3, 7, 7, "yellow", "三档 严重", "home_visit"},      {4, 6, 10, "blue", "四档 一般", "home_visit"},
+      {1, 9, 3, "red", "一档 非常严重", "home_visit"},
+      {2, 8, 5, "orange", "二档 较严重", "home_visit"},
+      {3, 7, 7, "yellow", "三档 严重", "home_visit"},
+      {4, 6, 10, "blue", "四档 一般", "home_visit"},
       {5, 1, 10, "green", "绿色 电话问询指引", "phone_inquiry"},
   };
   EXPECT_EQ(p.levels, expected);
@@ -93,10 +95,18 @@ TEST(DefaultPolicyTest, KnowsEveryListedDepartment) {
 // points reach (6 points is level 4; 1–5 is the green level 5).
 TEST(ScoreTest, EachIndicatorAloneScoresItsPoints) {
   const std::map<std::string, std::pair<uint32_t, uint32_t>> points_and_level = {
-      {"disability_change", {4, 5}}, {"serious_illness", {4, 5}}, {"school_enrolment", {2, 5}},
-      {"college_admission", {4, 5}}, {"accident", {4, 5}},        {"disaster", {4, 5}},
-      {"unemployment", {4, 5}},      {"insurance_lapse", {3, 5}}, {"death", {6, 4}},
-      {"birth", {2, 5}},             {"marriage_change", {1, 5}}, {"petition", {6, 4}},
+      {"disability_change", {4, 5}},
+      {"serious_illness", {4, 5}},
+      {"school_enrolment", {2, 5}},
+      {"college_admission", {4, 5}},
+      {"accident", {4, 5}},
+      {"disaster", {4, 5}},
+      {"unemployment", {4, 5}},
+      {"insurance_lapse", {3, 5}},
+      {"death", {6, 4}},
+      {"birth", {2, 5}},
+      {"marriage_change", {1, 5}},
+      {"petition", {6, 4}},
   };
   ASSERT_EQ(points_and_level.size(), default_policy().indicators.size());
   for (const auto& [code, expected] : points_and_level) {
@@ -128,8 +138,7 @@ TEST_P(ScoreLevelTest, ScoreMapsToTheMostSevereLevelReached) {
 
 INSTANTIATE_TEST_SUITE_P(
     Annex3Boundaries, ScoreLevelTest,
-    testing::Values(ScoreCase{"0: nothing", {}, 0, 0},
-                    ScoreCase{"1: lowest green", {"marriage_change"}, 1, 5},
+    testing::Values(ScoreCase{"0: nothing", {}, 0, 0}, ScoreCase{"1: lowest green", {"marriage_change"}, 1, 5},
                     ScoreCase{"5: highest green", {"disability_change", "marriage_change"}, 5, 5},
                     ScoreCase{"6: level 4", {"death"}, 6, 4},
                     ScoreCase{"6: level 4 from two", {"insurance_lapse", "school_enrolment", "marriage_change"}, 6, 4},
@@ -174,20 +183,19 @@ TEST_P(ScoreWindowTest, CountsEventsInTheTwelveMonthsEndingToday) {
   EXPECT_EQ(r.level, c.counted ? 4u : 0u) << c.label;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Edges, ScoreWindowTest,
-    testing::Values(WindowCase{"exactly 12 months ago", 20250615, 20240615, false},
-                    WindowCase{"12 months ago plus a day", 20250615, 20240616, true},
-                    WindowCase{"today", 20250615, 20250615, true},
-                    WindowCase{"tomorrow (future-dated)", 20250615, 20250616, false},
-                    WindowCase{"far future", 20250615, 20300101, false},
-                    WindowCase{"long ago", 20250615, 20200101, false},
-                    // 12 months before 2025-02-28 is 2024-02-28; the leap day is inside.
-                    WindowCase{"leap day inside", 20250228, 20240229, true},
-                    WindowCase{"day before leap day", 20250228, 20240228, false},
-                    // 12 months before 2024-02-29 clamps to 2023-02-28.
-                    WindowCase{"from a leap day, clamped edge", 20240229, 20230228, false},
-                    WindowCase{"from a leap day, inside", 20240229, 20230301, true}));
+INSTANTIATE_TEST_SUITE_P(Edges, ScoreWindowTest,
+                         testing::Values(WindowCase{"exactly 12 months ago", 20250615, 20240615, false},
+                                         WindowCase{"12 months ago plus a day", 20250615, 20240616, true},
+                                         WindowCase{"today", 20250615, 20250615, true},
+                                         WindowCase{"tomorrow (future-dated)", 20250615, 20250616, false},
+                                         WindowCase{"far future", 20250615, 20300101, false},
+                                         WindowCase{"long ago", 20250615, 20200101, false},
+                                         // 12 months before 2025-02-28 is 2024-02-28; the leap day is inside.
+                                         WindowCase{"leap day inside", 20250228, 20240229, true},
+                                         WindowCase{"day before leap day", 20250228, 20240228, false},
+                                         // 12 months before 2024-02-29 clamps to 2023-02-28.
+                                         WindowCase{"from a leap day, clamped edge", 20240229, 20230228, false},
+                                         WindowCase{"from a leap day, inside", 20240229, 20230301, true}));
 
 TEST(ScoreTest, UnknownIndicatorsAreIgnored) {
   const ScoreResult r =

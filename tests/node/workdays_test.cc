@@ -74,31 +74,30 @@ TEST_P(DueDateTest, CountsWorkingDaysOfTheNotice) {
 // 2024 国庆节: off 10/1 (Tue)–10/7 (Mon); Sun 9/29 and Sat 10/12 worked.
 // 2025 国庆节、中秋节: off 10/1 (Wed)–10/8 (Wed); Sun 9/28 and Sat 10/11 worked.
 // 2026: 中秋节 Fri 9/25 off; 国庆节 off 10/1 (Thu)–10/7 (Wed); Sun 9/20 and Sat 10/10 worked.
-INSTANTIATE_TEST_SUITE_P(
-    NationalDay, DueDateTest,
-    testing::Values(
-        // Fri 9/27 + 3: Sat 9/28 off, Sun 9/29 (1), Mon 9/30 (2), 10/1–10/7 off, Tue 10/8 (3).
-        DueCase{"2024 from Fri 9/27", 20240927, 1, 20241008},
-        // Sat 9/28 + 3: Sun 9/29 (1), Mon 9/30 (2), Tue 10/8 (3).
-        DueCase{"2024 from Sat 9/28", 20240928, 1, 20241008},
-        // Mon 9/30 + 3: 10/8 (1), 10/9 (2), 10/10 (3).
-        DueCase{"2024 from Mon 9/30", 20240930, 1, 20241010},
-        // Tue 10/1 + 5: 10/8, 10/9, 10/10, 10/11 (4), Sat 10/12 worked (5).
-        DueCase{"2024 from 10/1", 20241001, 2, 20241012},
-        // Fri 9/26 + 3: Sat 9/27 off, Sun 9/28 (1), Mon 9/29 (2), Tue 9/30 (3).
-        DueCase{"2025 from Fri 9/26", 20250926, 1, 20250930},
-        // Tue 9/30 + 3: 10/1–10/8 off, Thu 10/9 (1), Fri 10/10 (2), Sat 10/11 worked (3).
-        DueCase{"2025 from Tue 9/30", 20250930, 1, 20251011},
-        // Mon 9/29 + 10: 9/30 (1), 10/9 (2), 10/10 (3), 10/11 (4), 10/13–10/17 (5–9),
-        // weekend 10/18–19 off, Mon 10/20 (10).
-        DueCase{"2025 from Mon 9/29", 20250929, 4, 20251020},
-        // Fri 9/18 + 3: Sat 9/19 off, Sun 9/20 (1), Mon 9/21 (2), Tue 9/22 (3).
-        DueCase{"2026 from Fri 9/18", 20260918, 1, 20260922},
-        // Thu 9/24 + 3: Fri 9/25 中秋节, weekend, Mon 9/28 (1), 9/29 (2), 9/30 (3).
-        DueCase{"2026 from Thu 9/24", 20260924, 1, 20260930},
-        // Wed 9/30 + 5: 10/1–10/7 off, Thu 10/8 (1), Fri 10/9 (2), Sat 10/10 worked (3),
-        // Sun 10/11 off, Mon 10/12 (4), Tue 10/13 (5).
-        DueCase{"2026 from Wed 9/30", 20260930, 2, 20261013}));
+INSTANTIATE_TEST_SUITE_P(NationalDay, DueDateTest,
+                         testing::Values(
+                             // Fri 9/27 + 3: Sat 9/28 off, Sun 9/29 (1), Mon 9/30 (2), 10/1–10/7 off, Tue 10/8 (3).
+                             DueCase{"2024 from Fri 9/27", 20240927, 1, 20241008},
+                             // Sat 9/28 + 3: Sun 9/29 (1), Mon 9/30 (2), Tue 10/8 (3).
+                             DueCase{"2024 from Sat 9/28", 20240928, 1, 20241008},
+                             // Mon 9/30 + 3: 10/8 (1), 10/9 (2), 10/10 (3).
+                             DueCase{"2024 from Mon 9/30", 20240930, 1, 20241010},
+                             // Tue 10/1 + 5: 10/8, 10/9, 10/10, 10/11 (4), Sat 10/12 worked (5).
+                             DueCase{"2024 from 10/1", 20241001, 2, 20241012},
+                             // Fri 9/26 + 3: Sat 9/27 off, Sun 9/28 (1), Mon 9/29 (2), Tue 9/30 (3).
+                             DueCase{"2025 from Fri 9/26", 20250926, 1, 20250930},
+                             // Tue 9/30 + 3: 10/1–10/8 off, Thu 10/9 (1), Fri 10/10 (2), Sat 10/11 worked (3).
+                             DueCase{"2025 from Tue 9/30", 20250930, 1, 20251011},
+                             // Mon 9/29 + 10: 9/30 (1), 10/9 (2), 10/10 (3), 10/11 (4), 10/13–10/17 (5–9),
+                             // weekend 10/18–19 off, Mon 10/20 (10).
+                             DueCase{"2025 from Mon 9/29", 20250929, 4, 20251020},
+                             // Fri 9/18 + 3: Sat 9/19 off, Sun 9/20 (1), Mon 9/21 (2), Tue 9/22 (3).
+                             DueCase{"2026 from Fri 9/18", 20260918, 1, 20260922},
+                             // Thu 9/24 + 3: Fri 9/25 中秋节, weekend, Mon 9/28 (1), 9/29 (2), 9/30 (3).
+                             DueCase{"2026 from Thu 9/24", 20260924, 1, 20260930},
+                             // Wed 9/30 + 5: 10/1–10/7 off, Thu 10/8 (1), Fri 10/9 (2), Sat 10/10 worked (3),
+                             // Sun 10/11 off, Mon 10/12 (4), Tue 10/13 (5).
+                             DueCase{"2026 from Wed 9/30", 20260930, 2, 20261013}));
 
 // 2024 春节: off 2/10 (Sat)–2/17 (Sat), weekdays 2/12–2/16 listed; Sun 2/4 and Sun 2/18 worked.
 // 2025 春节: off 1/28 (Tue)–2/4 (Tue); Sun 1/26 and Sat 2/8 worked.
@@ -144,14 +143,16 @@ TEST(WorkdaysTest, FromEntriesSortsAndRejectsContradictions) {
     EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
   };
   fails({{20241001, false, "a"}, {20241001, false, "b"}}, "listed twice");
-  fails({{20241005, false, "国庆节"}}, "weekend");   // Saturday as a holiday
-  fails({{20241008, true, "国庆节"}}, "weekday");    // Tuesday as a workday
+  fails({{20241005, false, "国庆节"}}, "weekend");  // Saturday as a holiday
+  fails({{20241008, true, "国庆节"}}, "weekday");   // Tuesday as a workday
   fails({{20240230, false, "x"}}, "malformed date");
 }
 
 TEST(WorkdaysTest, FromCsvNamesTheBadLine) {
   EXPECT_TRUE(WorkdayCalendar::from_csv("date,kind,name\r\n2024-10-01,holiday,国庆节\r\n").is_ok());
-  EXPECT_TRUE(WorkdayCalendar::from_csv("\xEF\xBB\xBF" "date,kind,name\n").is_ok());
+  EXPECT_TRUE(WorkdayCalendar::from_csv("\xEF\xBB\xBF"
+                                        "date,kind,name\n")
+                  .is_ok());
   auto error = [](std::string_view csv) { return WorkdayCalendar::from_csv(csv).status().message(); };
   EXPECT_NE(error("day,kind,name\n").find("first line"), std::string::npos);
   EXPECT_NE(error("date,kind,name\n2024-10-01,holiday,国庆节\n2024-10-32,holiday,x\n").find("line 3"),

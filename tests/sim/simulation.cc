@@ -4,10 +4,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
+#include "node/core/alert_merge.h"
+#include "node/core/monitor.h"
 #include "node/core/node_core.h"
 #include "storage/store.h"
+#include "tests/testing/domain_fixtures.h"
 #include "tests/testing/sim_network.h"
 #include "tests/testing/temp_dir.h"
 #include "topology/routing.h"
@@ -15,8 +19,14 @@
 namespace lifeline::sim {
 namespace {
 
+using protocol::Alert;
+using protocol::AlertId;
+using protocol::AlertState;
+using protocol::HouseholdId;
 using topology::DivisionCode;
+using topology::Level;
 
+constexpr uint64_t kProvince = 440000000000;
 constexpr int64_t kStepUs = 5'000;
 constexpr int64_t kChaosUs = 3'000'000;
 constexpr int64_t kHealLimitUs = 120'000'000;
@@ -41,8 +51,17 @@ struct SimNode {
   std::string dir;
   std::unique_ptr<storage::Store> store;         // null while crashed
   std::unique_ptr<node::NodeCore> core;          // null while crashed
+  std::unique_ptr<node::Monitor> monitor;        // null while crashed; the core's domain
   int64_t restart_at_us = 0;
   std::map<uint64_t, storage::LinkCursor> seen;  // highest cursors observed, for monotonicity
+  std::map<AlertId, AlertState> alert_states;    // highest state observed per alert id (and alias)
+};
+
+// A household as the schedule made it.
+struct SimHousehold {
+  HouseholdId id;
+  std::vector<std::string> members;  // ID numbers
+  std::vector<uint64_t> villages;    // every village it was registered in or moved to, in order
 };
 
 class Schedule {
@@ -59,9 +78,33 @@ class Schedule {
   void chaos_events();
   void post_random();
   bool check_invariants();
+  void check_alert_states(uint64_t c, const storage::ReadTxn& txn);
+  bool may_have_dropped(uint64_t c, const HouseholdId& h) const;
   bool delivered_all();
   bool quiet();
+  void check_streams();
   void fail(const std::string& what);
+  node::Instant now() const { return node::Instant{now_us_, testing::kWall0Us + now_us_}; }
+  protocol::Date today() const { return node::shanghai_date(now().wall_us); }
+  template <class T>
+  const T& pick(const std::vector<T>& v) { return v[net_.uniform(0, static_cast<int64_t>(v.size()) - 1)]; }
+  std::vector<uint64_t> villages_in(uint64_t c) const;
+  std::vector<uint64_t> holders_of(uint64_t village) const;
+
+  // Domain activity (operators' commands at random nodes).
+  void domain_events();
+  void register_household();
+  void import_events();
+  void record_feedback();
+  void accept_or_close();
+  void move_household();
+  void change_policy();
+  // Domain convergence, once quiet.
+  void check_domain();
+  void check_household(const SimHousehold& h);
+  void check_alert_ids();
+  void check_node_records(uint64_t c);
+  void check_aggregates();
 
   uint64_t seed_;
   testing::SimNetwork net_;
@@ -72,6 +115,12 @@ class Schedule {
   std::map<uint64_t, int64_t> cut_until_;             // child -> heal time
   std::map<std::pair<uint64_t, uint64_t>, uint64_t> posted_;  // (origin, destination) -> messages
   ScheduleResult result_;
+  std::vector<SimHousehold> households_;               // registered, in order
+  std::map<HouseholdId, size_t> household_index_;      // id -> index in households_
+  std::vector<testing::EventLine> imported_;           // every event line imported, for repeats
+  uint64_t next_person_ = 0;                           // next nth_id_number of a member
+  uint64_t next_record_ = 0;                           // next department record number
+  uint64_t policy_version_ = 1;                        // the latest version set at the province
 };
 
 void Schedule::add_node(uint64_t c, std::optional<uint64_t> parent) {
@@ -81,7 +130,7 @@ void Schedule::add_node(uint64_t c, std::optional<uint64_t> parent) {
     p = code(*parent);
     net_.set_parent(c, *parent);
   }
-  nodes_.emplace(c, SimNode{topology::Neighbourhood(code(c), p, {}), dir_.sub(std::to_string(c)), nullptr, nullptr, 0, {}});
+  nodes_.emplace(c, SimNode{topology::Neighbourhood(code(c), p, {}), dir_.sub(std::to_string(c)), nullptr, nullptr, nullptr, 0, {}, {}});
   if (code(c).level() == topology::Level::village) villages_.push_back(c);
 }
 
@@ -114,15 +163,20 @@ bool Schedule::start(uint64_t c) {
   if (!store) return fail("store of " + std::to_string(c) + " did not open: " + store.status().to_string()), false;
   n.store = std::move(*store);
   n.core = std::make_unique<node::NodeCore>(n.neighbourhood, n.store.get(), sim_link_options());
-  Status s = n.core->start(node::Instant{now_us_, now_us_});
+  n.monitor = std::make_unique<node::Monitor>(n.core.get(), n.store.get(), node::MonitorOptions{});
+  n.core->set_domain(n.monitor.get());
+  Status s = n.core->start(now());
   if (!s) return fail("core of " + std::to_string(c) + " did not start: " + s.to_string()), false;
+  s = n.monitor->start();
+  if (!s) return fail("monitor of " + std::to_string(c) + " did not start: " + s.to_string()), false;
   return true;
 }
 
 void Schedule::crash(uint64_t c) {
   SimNode& n = nodes_.at(c);
   n.core.reset();
-  n.store.reset();  // closes the environment: only committed transactions remain
+  n.monitor.reset();  // stateless beyond its policy cache, reloaded at restart
+  n.store.reset();    // closes the environment: only committed transactions remain
   net_.drop_toward(c);
   n.restart_at_us = now_us_ + net_.uniform(20'000, 600'000);
   ++result_.crashes;
@@ -154,7 +208,7 @@ void Schedule::post_random() {
   SimNode& n = nodes_.at(origin);
   if (!n.core) return;
   uint32_t count = static_cast<uint32_t>(net_.uniform(1, 4));
-  auto r = n.core->post(dest, count, 16, node::Instant{now_us_, now_us_});
+  auto r = n.core->post(dest, count, 16, now());
   if (!r) return fail("post at " + std::to_string(origin) + " failed: " + r.status().to_string());
   posted_[{origin, dest}] += count;
   result_.messages += count;
@@ -162,6 +216,7 @@ void Schedule::post_random() {
 
 void Schedule::chaos_events() {
   if (net_.chance(0.08)) post_random();
+  domain_events();
   if (net_.chance(0.01)) {
     uint64_t c = codes_[net_.uniform(1, static_cast<int64_t>(codes_.size()) - 1)];
     if (!net_.is_cut(c)) {
@@ -192,19 +247,20 @@ void Schedule::step(bool chaos) {
     if (!n.core && now_us_ >= n.restart_at_us && !start(c)) return;
   }
   auto due = net_.take_due(now_us_);
-  node::Instant now{now_us_, now_us_};
+  node::Instant t = now();
   for (uint64_t c : codes_) {
     SimNode& n = nodes_.at(c);
     if (!n.core) continue;
     auto it = due.find(c);
-    if (it != due.end()) (void)n.core->on_frames(it->second, now);
+    if (it != due.end()) (void)n.core->on_frames(it->second, t);
     if (chaos && net_.chance(0.002)) {  // crash after commit, before acks go out
       crash(c);
       continue;
     }
-    n.core->on_tick(now);
+    n.core->on_tick(t);
+    n.monitor->on_tick(t);
     testing::SimSink sink(net_, c, now_us_);
-    n.core->flush(sink, now);
+    n.core->flush(sink, t);
   }
 }
 
@@ -224,21 +280,26 @@ bool Schedule::check_invariants() {
           fail("cursor of " + std::to_string(c) + " toward " + std::to_string(peer) + " moved backward");
         seen = cur;
       }
+      check_alert_states(c, txn);
     });
     if (!s) fail("store read failed: " + s.to_string());
   }
   return result_.ok;
 }
 
+// Every message created (test posts and domain messages share the
+// per-(origin, destination) streams) has been applied at its destination.
 bool Schedule::delivered_all() {
   std::map<std::pair<uint64_t, uint64_t>, storage::StreamMark> marks;
-  for (auto& [dest, n] : nodes_) {
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> sent;
+  for (auto& [c, n] : nodes_) {
     if (!n.store) return false;
     (void)n.store->read([&](const storage::ReadTxn& txn) {
       for (const auto& m : txn.stream_marks()) marks[{m.origin, m.destination}] = m;
+      for (auto [dest, count] : txn.streams()) sent[{c, dest}] = count;
     });
   }
-  for (auto& [pair, count] : posted_) {
+  for (auto& [pair, count] : sent) {
     auto it = marks.find(pair);
     if (it == marks.end() || it->second.count < count) return false;
   }
@@ -283,19 +344,384 @@ ScheduleResult Schedule::run() {
   }
   result_.sim_ms = now_us_ / 1000;
   if (!result_.ok) return result_;
+  check_streams();
+  if (result_.ok) check_domain();
+  for (auto& [c, n] : nodes_) {
+    for (const auto& l : n.core->status().links) result_.refusals += l.refusals;
+  }
+  return result_;
+}
+
+// Every stream's messages applied exactly once, in origin order: as many as
+// the origin allocated, contiguous, none out of order.
+void Schedule::check_streams() {
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> sent;
+  for (auto& [c, n] : nodes_) {
+    (void)n.store->read([&](const storage::ReadTxn& txn) {
+      for (auto [dest, count] : txn.streams()) sent[{c, dest}] = count;
+    });
+  }
   for (auto& [pair, count] : posted_) {
+    if (sent[pair] < count) fail("stream " + std::to_string(pair.first) + " -> " + std::to_string(pair.second) +
+                                 " allocated fewer sequences than messages were posted");
+  }
+  for (auto& [pair, count] : sent) {
     auto [origin, dest] = pair;
+    bool found = false;
     (void)nodes_.at(dest).store->read([&](const storage::ReadTxn& txn) {
       for (const auto& m : txn.stream_marks()) {
         if (m.origin != origin || m.destination != dest) continue;
+        found = true;
         if (m.count != count || m.contiguous_through != count || m.out_of_order != 0)
-          fail("stream " + std::to_string(origin) + " -> " + std::to_string(dest) + ": posted " + std::to_string(count) +
+          fail("stream " + std::to_string(origin) + " -> " + std::to_string(dest) + ": sent " + std::to_string(count) +
                ", applied " + std::to_string(m.count) + ", contiguous through " + std::to_string(m.contiguous_through) +
                ", out of order " + std::to_string(m.out_of_order));
       }
     });
+    if (!found && count != 0) fail("stream " + std::to_string(origin) + " -> " + std::to_string(dest) + ": nothing applied");
   }
-  return result_;
+}
+
+// ---------------------------------------------------------------------------
+// Domain activity
+
+std::vector<uint64_t> Schedule::villages_in(uint64_t c) const {
+  std::vector<uint64_t> out;
+  for (uint64_t v : villages_) {
+    if (code(c).contains(code(v))) out.push_back(v);
+  }
+  return out;
+}
+
+// The household's holders: its village's node and every ancestor (every
+// node runs once the network is quiet, and each village has its node).
+std::vector<uint64_t> Schedule::holders_of(uint64_t village) const {
+  std::vector<uint64_t> out;
+  for (uint64_t c : codes_) {
+    if (code(c).contains(code(village))) out.push_back(c);
+  }
+  return out;
+}
+
+void Schedule::domain_events() {
+  if (net_.chance(0.03)) register_household();
+  if (net_.chance(0.03)) import_events();
+  if (net_.chance(0.02)) record_feedback();
+  if (net_.chance(0.01)) accept_or_close();
+  if (net_.chance(0.008)) move_household();
+  if (net_.chance(0.002)) change_policy();
+}
+
+// At a village, township or county, in a village of its jurisdiction.
+void Schedule::register_household() {
+  uint64_t c = pick(codes_);
+  SimNode& n = nodes_.at(c);
+  Level level = code(c).level();
+  if (!n.monitor || level < Level::county) return;
+  static const std::vector<std::string> categories = {"minimum_living", "destitute", "marginal",
+                                                      "expenditure_hardship", "other"};
+  static const std::vector<std::string> relations = {"head", "spouse", "child"};
+  node::NewHousehold h;
+  h.village = pick(villages_in(c));
+  h.category = pick(categories);
+  h.income_fen = net_.uniform(0, 200'000);
+  h.source = net_.chance(0.5) ? "application" : "active_discovery";
+  h.address = "模拟地址";
+  std::vector<std::string> ids;
+  for (int64_t i = 0, size = net_.uniform(1, 3); i < size; ++i) {
+    ids.push_back(testing::nth_id_number(next_person_++));
+    h.members.push_back(testing::member(ids.back(), "成员" + std::to_string(i), relations[i]));
+  }
+  auto id = n.monitor->add_household(h, now());
+  if (!id) return fail("household not registered at " + std::to_string(c) + ": " + id.status().to_string());
+  household_index_[*id] = households_.size();
+  households_.push_back(SimHousehold{*id, ids, {h.village}});
+  ++result_.households;
+}
+
+// A file of 1..3 events at any node: members of known households (held
+// there or not), sometimes a person in no household, sometimes a record
+// imported before (here or elsewhere).
+void Schedule::import_events() {
+  if (households_.empty()) return;
+  // Mostly at a node on the path of some household's latest village, so
+  // that events score and alerts arise at every level, concurrently too.
+  uint64_t c = net_.chance(0.7) ? pick(holders_of(pick(households_).villages.back())) : pick(codes_);
+  SimNode& n = nodes_.at(c);
+  if (!n.monitor) return;
+  const auto& indicators = node::default_policy().indicators;
+  std::vector<testing::EventLine> lines;
+  for (int64_t i = 0, count = net_.uniform(1, 3); i < count; ++i) {
+    if (!imported_.empty() && net_.chance(0.2)) {
+      lines.push_back(pick(imported_));
+      continue;
+    }
+    const node::Indicator& ind = pick(indicators);
+    testing::EventLine l;
+    l.department = pick(ind.departments);
+    l.indicator = ind.code;
+    l.record_id = "R-" + std::to_string(++next_record_);
+    l.id_number = net_.chance(0.1) ? testing::nth_id_number(500'000 + next_record_) : pick(pick(households_).members);
+    l.date = node::add_days(today(), -net_.uniform(0, 60));
+    lines.push_back(l);
+    imported_.push_back(l);
+  }
+  auto r = n.monitor->import_events(testing::events_csv(lines), node::ImportFormat::kCsv, now());
+  if (!r) return fail("import at " + std::to_string(c) + " failed: " + r.status().to_string());
+  if (!r->rejected.empty()) return fail("import at " + std::to_string(c) + " rejected a line: " + r->rejected[0].reason_en);
+  ++result_.imports;
+}
+
+// At a village or township, for one of the open alerts it holds.
+void Schedule::record_feedback() {
+  uint64_t c = pick(codes_);
+  SimNode& n = nodes_.at(c);
+  if (!n.monitor || code(c).level() < Level::township) return;
+  node::AlertFilter f;
+  f.open_only = true;
+  auto list = n.monitor->list_alerts(f, now());
+  if (!list || list->empty()) return;
+  static const std::vector<std::string> decisions = {"temporary_assistance", "referral", "keep_monitoring",
+                                                     "none_needed", "include_minimum_living"};
+  const Alert& a = pick(*list).alert;
+  Status s = n.monitor->record_feedback(testing::feedback_for(a.id, today(), pick(decisions)), now());
+  if (!s) return fail("feedback at " + std::to_string(c) + " for " + protocol::format_id('A', a.id) + ": " + s.to_string());
+  ++result_.feedbacks;
+}
+
+// Accept an open alert anywhere; close a verified one at a county or above.
+void Schedule::accept_or_close() {
+  uint64_t c = pick(codes_);
+  SimNode& n = nodes_.at(c);
+  if (!n.monitor) return;
+  node::AlertFilter f;
+  bool close = code(c).level() <= Level::county && net_.chance(0.5);
+  if (close) {
+    f.state = static_cast<int>(AlertState::kVerified);
+  } else {
+    f.open_only = true;
+  }
+  auto list = n.monitor->list_alerts(f, now());
+  if (!list) return fail("alerts unreadable at " + std::to_string(c));
+  std::vector<AlertId> ids;
+  for (const node::AlertView& v : *list) {
+    if (close || v.alert.state < AlertState::kAccepted) ids.push_back(v.alert.id);
+  }
+  if (ids.empty()) return;
+  AlertId id = pick(ids);
+  Status s = close ? n.monitor->close_alert(id, now()) : n.monitor->accept_alert(id, "operator", now());
+  if (!s) return fail(std::string(close ? "close" : "accept") + " at " + std::to_string(c) + " of " +
+                      protocol::format_id('A', id) + ": " + s.to_string());
+}
+
+// At a county or above, to another village of its jurisdiction.
+void Schedule::move_household() {
+  if (households_.empty()) return;
+  SimHousehold& h = households_[net_.uniform(0, static_cast<int64_t>(households_.size()) - 1)];
+  std::vector<uint64_t> movers;
+  for (uint64_t c : codes_) {
+    if (code(c).level() <= Level::county && code(c).contains(code(h.villages.back()))) movers.push_back(c);
+  }
+  uint64_t c = pick(movers);
+  SimNode& n = nodes_.at(c);
+  if (!n.monitor) return;
+  auto cf = n.monitor->show_household(h.id);
+  if (!cf || cf->moved_to != 0) return;  // not held here
+  std::vector<uint64_t> targets;
+  for (uint64_t v : villages_in(c)) {
+    if (v != cf->household.village.value) targets.push_back(v);
+  }
+  uint64_t village = pick(targets);
+  Status s = n.monitor->move_household(h.id, village, now());
+  if (!s) return fail("move at " + std::to_string(c) + " of " + protocol::format_id('H', h.id) + ": " + s.to_string());
+  h.villages.push_back(village);
+  ++result_.moves;
+}
+
+// The next version at the province, one indicator's points changed.
+void Schedule::change_policy() {
+  SimNode& n = nodes_.at(kProvince);
+  if (!n.monitor) return;
+  uint64_t version = n.monitor->policy().version + 1;
+  const node::Indicator& ind = pick(node::default_policy().indicators);
+  Status s = n.monitor->set_policy(testing::policy_version(version, ind.code, static_cast<uint32_t>(net_.uniform(1, 6))), now());
+  if (!s) return fail("policy version " + std::to_string(version) + " not set: " + s.to_string());
+  policy_version_ = version;
+  ++result_.policies;
+}
+
+// An alert's state (and so each of its aliases') never moves backward at a
+// node — unless the node may have dropped the household in between (it
+// moved out of the node's jurisdiction): a copy handed back may be older
+// until the rest catches up.
+void Schedule::check_alert_states(uint64_t c, const storage::ReadTxn& txn) {
+  SimNode& n = nodes_.at(c);
+  txn.scan(storage::Table::kAlerts, {}, [&](std::string_view, std::string_view bytes) {
+    auto a = protocol::decode_alert(bytes);
+    if (!a) {
+      fail("stored alert at " + std::to_string(c) + " does not decode");
+      return false;
+    }
+    std::vector<AlertId> ids = a->aliases;
+    ids.push_back(a->id);
+    for (const AlertId& id : ids) {
+      AlertState& seen = n.alert_states[id];
+      if (seen > a->state && !may_have_dropped(c, a->household))
+        fail("alert " + protocol::format_id('A', id) + " at " + std::to_string(c) + " moved back from " +
+             node::alert_state_name(seen) + " to " + node::alert_state_name(a->state));
+      seen = std::max(seen, a->state);
+    }
+    return true;
+  });
+}
+
+bool Schedule::may_have_dropped(uint64_t c, const HouseholdId& h) const {
+  auto it = household_index_.find(h);
+  if (it == household_index_.end()) return false;
+  for (uint64_t v : households_[it->second].villages) {
+    if (!code(c).contains(code(v))) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Domain convergence
+
+void Schedule::check_domain() {
+  for (const SimHousehold& h : households_) check_household(h);
+  check_alert_ids();
+  for (uint64_t c : codes_) check_node_records(c);
+  check_aggregates();
+  for (uint64_t c : codes_) {
+    uint64_t v = nodes_.at(c).monitor->policy().version;
+    if (v != policy_version_)
+      fail("node " + std::to_string(c) + " runs policy version " + std::to_string(v) + ", not the latest " +
+           std::to_string(policy_version_));
+  }
+}
+
+// Every holder has the same household, alerts, history and events, and at
+// most one open alert; non-holders keep nothing personal of it.
+void Schedule::check_household(const SimHousehold& h) {
+  auto held_at = [&](uint64_t c) {
+    testing::HeldHousehold out;
+    (void)nodes_.at(c).store->read([&](const storage::ReadTxn& txn) { out = testing::read_held(txn, h.id, h.members); });
+    return out;
+  };
+  std::string name = protocol::format_id('H', h.id);
+  testing::HeldHousehold ref = held_at(kProvince);
+  if (!ref.household) return fail("household " + name + " is not held at the province");
+  std::vector<uint64_t> holders = holders_of(ref.household->village.value);
+  int open = 0;
+  for (auto& [id, a] : ref.alerts) open += node::alert_open(a);
+  if (open > 1) fail("household " + name + " has " + std::to_string(open) + " open alerts");
+  for (uint64_t c : codes_) {
+    testing::HeldHousehold x = held_at(c);
+    std::string at = name + " at " + std::to_string(c);
+    if (std::find(holders.begin(), holders.end(), c) == holders.end()) {
+      if (x.household || x.person_rows || !x.alerts.empty() || !x.history.empty() || !x.events.empty())
+        fail("non-holder keeps personal data of " + at);
+      continue;
+    }
+    if (!x.household) return fail("holder lacks " + at);
+    if (*x.household != *ref.household) fail("household fields differ: " + at);
+    if (!x.person_rows) fail("persons index lacks " + at);
+    if (x.alerts != ref.alerts) fail("alerts differ: " + at);
+    if (x.history != ref.history) fail("history differs: " + at);
+    if (x.events != ref.events) fail("events differ: " + at);
+  }
+}
+
+// Every alert id ever issued (seq 1..n of each node) resolves, directly or
+// through an alias, to the same alert at every holder of its household.
+void Schedule::check_alert_ids() {
+  auto resolve_at = [&](uint64_t c, const AlertId& id) {
+    std::optional<Alert> a;
+    (void)nodes_.at(c).store->read([&](const storage::ReadTxn& txn) { a = testing::resolve_alert(txn, id); });
+    return a;
+  };
+  for (uint64_t origin : codes_) {
+    uint64_t issued = 0;
+    (void)nodes_.at(origin).store->read([&](const storage::ReadTxn& txn) { issued = testing::issued_ids(txn, 'A'); });
+    result_.alerts += issued;
+    for (uint64_t seq = 1; seq <= issued; ++seq) {
+      AlertId id{origin, seq};
+      std::string name = protocol::format_id('A', id);
+      auto root = resolve_at(kProvince, id);
+      if (!root) return fail("alert " + name + " was lost: it does not resolve at the province");
+      testing::HeldHousehold ref;
+      (void)nodes_.at(kProvince).store->read([&](const storage::ReadTxn& txn) { ref = testing::read_held(txn, root->household, {}); });
+      if (!ref.household) return fail("alert " + name + " names a household the province does not hold");
+      for (uint64_t c : holders_of(ref.household->village.value)) {
+        auto a = resolve_at(c, id);
+        if (!a || a->id != root->id) fail("alert " + name + " does not resolve to " + protocol::format_id('A', root->id) +
+                                          " at holder " + std::to_string(c));
+      }
+    }
+  }
+}
+
+// A node's records refer only to households it holds, and its own aggregate
+// figures count exactly its records.
+void Schedule::check_node_records(uint64_t c) {
+  SimNode& n = nodes_.at(c);
+  std::set<std::string> held;
+  int64_t households = 0, persons = 0;
+  std::map<std::string, int64_t> by_state;
+  std::string where = " at " + std::to_string(c);
+  (void)n.store->read([&](const storage::ReadTxn& txn) {
+    txn.scan(storage::Table::kHouseholds, {}, [&](std::string_view k, std::string_view v) {
+      held.emplace(k);
+      ++households;
+      persons += static_cast<int64_t>(protocol::decode_household(v)->members.value.size());
+      return true;
+    });
+    txn.scan(storage::Table::kAlerts, {}, [&](std::string_view, std::string_view v) {
+      Alert a = *protocol::decode_alert(v);
+      ++by_state[node::alert_state_name(a.state)];
+      if (!held.count(node::keys::id(a.household))) fail("alert " + protocol::format_id('A', a.id) + " of a household not held" + where);
+      return true;
+    });
+    for (storage::Table t : {storage::Table::kHouseholdAlerts, storage::Table::kHistory, storage::Table::kHouseholdEvents}) {
+      txn.scan(t, {}, [&](std::string_view k, std::string_view) {
+        if (!held.count(std::string(k.substr(0, 16)))) fail(std::string(storage::table_name(t)) + " row of a household not held" + where);
+        return true;
+      });
+    }
+    txn.scan(storage::Table::kPersons, {}, [&](std::string_view, std::string_view v) {
+      if (!held.count(std::string(v))) fail("persons row of a household not held" + where);
+      return true;
+    });
+  });
+  auto agg = n.monitor->aggregates(now());
+  if (!agg) return fail("aggregates unreadable" + where);
+  const nlohmann::json& f = (*agg)["own"]["figures"];
+  if (f["households"] != households || f["persons"] != persons)
+    fail("aggregate households/persons " + f["households"].dump() + "/" + f["persons"].dump() + " but records " +
+         std::to_string(households) + "/" + std::to_string(persons) + where);
+  if (f["alerts_by_state"] != nlohmann::json(by_state))
+    fail("aggregate alerts by state " + f["alerts_by_state"].dump() + " but records " + nlohmann::json(by_state).dump() + where);
+}
+
+// The province's own figures are the sum of the villages' own figures.
+void Schedule::check_aggregates() {
+  auto own = [&](uint64_t c) { return (*nodes_.at(c).monitor->aggregates(now()))["own"]["figures"]; };
+  nlohmann::json province = own(kProvince);
+  int64_t households = 0, persons = 0, verified = 0, on_time = 0;
+  std::map<std::string, int64_t> by_state, by_category;
+  for (uint64_t v : villages_) {
+    nlohmann::json f = own(v);
+    households += f["households"].get<int64_t>();
+    persons += f["persons"].get<int64_t>();
+    verified += f["verified"].get<int64_t>();
+    on_time += f["verified_on_time"].get<int64_t>();
+    for (auto& [k, x] : f["alerts_by_state"].items()) by_state[k] += x.get<int64_t>();
+    for (auto& [k, x] : f["by_category"].items()) by_category[k] += x.get<int64_t>();
+  }
+  if (province["households"] != households || province["persons"] != persons || province["verified"] != verified ||
+      province["verified_on_time"] != on_time || province["alerts_by_state"] != nlohmann::json(by_state) ||
+      province["by_category"] != nlohmann::json(by_category))
+    fail("the province's figures " + province.dump() + " are not the sum of the villages'");
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <poll.h>
 
+#include <cerrno>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -16,6 +18,67 @@
 #include "tests/testing/temp_dir.h"
 
 namespace lifeline::testing {
+
+// What one command printed and how it exited.
+struct CommandResult {
+  int rc = -1;          // exit code (128 + signal when killed)
+  std::string out;      // stdout
+  std::string err;      // stderr
+  nlohmann::json json;  // stdout parsed (discarded value when it is not JSON)
+};
+
+// Runs argv to completion, capturing stdout and stderr apart.
+inline CommandResult run_command_capture(const std::vector<std::string>& argv) {
+  CommandResult r;
+  int out_pipe[2], err_pipe[2];
+  if (::pipe(out_pipe) != 0) return r;
+  if (::pipe(err_pipe) != 0) {
+    ::close(out_pipe[0]);
+    ::close(out_pipe[1]);
+    return r;
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open_fds = 2;
+  char buf[4096];
+  while (open_fds > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) ::close(f.fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.json = nlohmann::json::parse(r.out, nullptr, false);
+  return r;
+}
 
 class LocalNetwork {
  public:
@@ -69,6 +132,36 @@ class LocalNetwork {
     if (rc_out) *rc_out = rc;
     auto j = nlohmann::json::parse(out, nullptr, false);
     return rc == 0 && !j.is_discarded() ? j : nlohmann::json();
+  }
+  // Runs `lifeline <args...> --config <code's config>`, keeping stdout,
+  // stderr and the exit code.
+  CommandResult cli(const std::string& code, std::vector<std::string> args) const {
+    args.push_back("--config");
+    args.push_back(config(code));
+    return run_lifeline(args);
+  }
+  // Runs `lifeline <args...>` as given (no --config added).
+  CommandResult run_lifeline(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{lifeline_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command_capture(argv);
+  }
+  // Writes text to a file named name in the network's temporary folder; returns its path.
+  std::string write_file(const std::string& name, const std::string& text) const {
+    std::string path = dir_.sub(name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  // Starts every node of codes (in that order).
+  void start_all(const std::vector<std::string>& codes) {
+    for (const auto& c : codes) start(c);
+  }
+  // True when each consecutive pair of path (parent first) has its link up on both sides.
+  bool links_up(const std::vector<std::string>& path) const {
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+      if (link_state(path[i], path[i + 1]) != "up" || link_state(path[i + 1], path[i]) != "up") return false;
+    }
+    return true;
   }
   nlohmann::json status(const std::string& code) const { return cli_json(code, {"status", "--json"}); }
   nlohmann::json inbox(const std::string& code) const { return cli_json(code, {"inbox", "--json"}); }

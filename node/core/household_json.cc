@@ -1,0 +1,85 @@
+#include "node/core/household_json.h"
+
+#include <set>
+
+#include "topology/division_code.h"
+
+namespace lifeline::node {
+
+using nlohmann::json;
+
+namespace {
+
+// Checks that j is an object whose keys are all in allowed.
+Status only_keys(const json& j, const std::set<std::string>& allowed, const char* what) {
+  if (!j.is_object()) return Status::invalid_argument(std::string(what) + ": expected a JSON object");
+  for (auto& [k, v] : j.items()) {
+    if (!allowed.count(k)) return Status::invalid_argument(std::string(what) + ": unknown field '" + k + "'");
+  }
+  return Status::ok();
+}
+
+Status text(const json& j, const char* key, std::string& out, bool required) {
+  auto it = j.find(key);
+  if (it == j.end()) return required ? Status::invalid_argument(std::string("missing field '") + key + "'") : Status::ok();
+  if (!it->is_string()) return Status::invalid_argument(std::string("field '") + key + "' must be a string");
+  out = it->get<std::string>();
+  return Status::ok();
+}
+
+Status flag(const json& j, const char* key, bool& out) {
+  auto it = j.find(key);
+  if (it == j.end()) return Status::ok();
+  if (!it->is_boolean()) return Status::invalid_argument(std::string("field '") + key + "' must be true or false");
+  out = it->get<bool>();
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<protocol::Member> member_from_json(const json& m) {
+  Status s = only_keys(m, {"id_number", "name", "relation", "disability_grade", "disability_kind", "major_illness",
+                           "single_person_coverage"}, "member");
+  protocol::Member out;
+  for (Status t : {s, text(m, "id_number", out.id_number, true), text(m, "name", out.name, true),
+                   text(m, "relation", out.relation, true), text(m, "disability_kind", out.disability_kind, false),
+                   flag(m, "major_illness", out.major_illness), flag(m, "single_person_coverage", out.single_person_coverage)}) {
+    if (!t) return Status::invalid_argument("member: " + t.message());
+  }
+  if (m.contains("disability_grade")) {
+    if (!m["disability_grade"].is_number_unsigned() || m["disability_grade"].get<uint64_t>() > 4)
+      return Status::invalid_argument("member: field 'disability_grade' must be 0..4");
+    out.disability_grade = m["disability_grade"].get<uint32_t>();
+  }
+  return out;
+}
+
+Result<NewHousehold> household_from_json(const json& h) {
+  Status s = only_keys(h, {"village", "category", "income_yuan", "phone", "address", "source", "members"}, "household");
+  if (!s) return s;
+  NewHousehold out;
+  std::string village;
+  for (Status t : {text(h, "village", village, true), text(h, "category", out.category, true),
+                   text(h, "phone", out.phone, false), text(h, "address", out.address, false),
+                   text(h, "source", out.source, false)}) {
+    if (!t) return t;
+  }
+  auto code = topology::DivisionCode::parse(village);
+  if (!code) return Status::invalid_argument("field 'village': " + code.status().message());
+  out.village = code->number();
+  if (h.contains("income_yuan")) {
+    if (!h["income_yuan"].is_number() || h["income_yuan"].get<double>() < 0 || h["income_yuan"].get<double>() > 1e7)
+      return Status::invalid_argument("field 'income_yuan' must be a number from 0 to 10,000,000");
+    out.income_fen = static_cast<int64_t>(h["income_yuan"].get<double>() * 100 + 0.5);
+  }
+  if (!h.contains("members") || !h["members"].is_array())
+    return Status::invalid_argument("field 'members' must be a list");
+  for (const json& m : h["members"]) {
+    auto mem = member_from_json(m);
+    if (!mem) return mem.status();
+    out.members.push_back(std::move(*mem));
+  }
+  return out;
+}
+
+}  // namespace lifeline::node

@@ -1,0 +1,263 @@
+// make bench, monitoring part: import and scoring throughput with 1,000,000
+// monitored persons in the registry (beside raw LMDB batched puts measured
+// in the same run), the registry's size per person, the time to open a node
+// holding them, and the alert latency from an import at the province to the
+// alert applied at a village on a five-level network of real processes.
+// Merges its figures into RESULTS_JSON (written by lifeline_bench first).
+//
+// Usage: lifeline_monitor_bench LIFELINE_BIN DIVISIONS_CSV RESULTS_JSON [PERSONS]
+#include <lmdb.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "node/core/civil_date.h"
+#include "node/core/id_number.h"
+#include "node/core/monitor.h"
+#include "node/runtime/control.h"
+#include "storage/store.h"
+#include "tests/testing/local_network.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using lifeline::node::Instant;
+using lifeline::testing::LocalNetwork;
+using nlohmann::json;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+Instant now() {
+  auto wall = std::chrono::system_clock::now().time_since_epoch();
+  auto mono = Clock::now().time_since_epoch();
+  return Instant{std::chrono::duration_cast<std::chrono::microseconds>(mono).count(),
+                 std::chrono::duration_cast<std::chrono::microseconds>(wall).count()};
+}
+
+struct Results {
+  json doc;
+  void add(const std::string& name, double value, const std::string& unit, const std::string& baseline = "") {
+    json entry{{"value", value}, {"unit", unit}, {"baseline", baseline.empty() ? json(nullptr) : json(baseline)}};
+    entry["ratio"] = baseline.empty() || !doc.contains(baseline) ? json(nullptr)
+                                                                 : json(value / doc[baseline]["value"].get<double>());
+    doc[name] = entry;
+    std::printf("%-28s %14.3f %-10s %s\n", name.c_str(), value, unit.c_str(),
+                baseline.empty() ? "" : ("ratio " + std::to_string(entry["ratio"].get<double>()) + " to " + baseline).c_str());
+    std::fflush(stdout);
+  }
+};
+
+// Person i's ID number: address 441303, a birth date from 1940 on (1,000
+// people per day), sequence i % 1000, and its check character.
+std::string id_number(uint64_t i) {
+  lifeline::node::Date birth = lifeline::node::add_days(19400101, static_cast<int64_t>(i / 1000));
+  char first17[18];
+  std::snprintf(first17, sizeof first17, "441303%08u%03u", birth, static_cast<unsigned>(i % 1000));
+  return std::string(first17) + lifeline::node::id_check_char(first17);
+}
+
+// Households of 2–3 persons spread over the 28 communities of 淡水街道, as JSON Lines.
+std::string registry_file(uint64_t persons, uint64_t first_village, int villages, uint64_t* households) {
+  std::ostringstream out;
+  uint64_t i = 0, h = 0;
+  static const char* kCategories[] = {"minimum_living", "marginal", "marginal", "expenditure_hardship", "destitute"};
+  while (i < persons) {
+    uint64_t size = std::min<uint64_t>(2 + h % 2, persons - i);
+    json members = json::array();
+    for (uint64_t k = 0; k < size; ++k, ++i)
+      members.push_back(json{{"id_number", id_number(i)}, {"name", "测试" + std::to_string(i)}, {"relation", k == 0 ? "head" : "child"}});
+    json hh{{"village", lifeline::topology::DivisionCode::format(first_village + h % villages)},
+            {"category", kCategories[h % 5]}, {"income_yuan", 600 + h % 700}, {"members", members}};
+    out << hh.dump() << "\n";
+    ++h;
+  }
+  *households = h;
+  return out.str();
+}
+
+// events department events, for random persons among the first persons, dated in the last 11 months.
+std::string events_file(uint64_t events, uint64_t persons, uint64_t salt) {
+  static const std::pair<const char*, const char*> kPairs[] = {
+      {"medical_insurance", "serious_illness"}, {"human_resources", "unemployment"}, {"human_resources", "insurance_lapse"},
+      {"health", "birth"}, {"education", "school_enrolment"}, {"public_security", "accident"},
+      {"emergency", "disaster"}, {"disabled_federation", "disability_change"}, {"civil_affairs", "marriage_change"}};
+  std::mt19937_64 rng(salt);
+  lifeline::node::Date today = lifeline::node::shanghai_date(now().wall_us);
+  std::ostringstream out;
+  out << "source_department,source_record_id,id_number,indicator,event_date\n";
+  for (uint64_t e = 0; e < events; ++e) {
+    auto [dept, ind] = kPairs[rng() % std::size(kPairs)];
+    out << dept << ",R" << salt << "-" << e << "," << id_number(rng() % persons) << "," << ind << ","
+        << lifeline::node::format_date(lifeline::node::add_days(today, -static_cast<int64_t>(1 + rng() % 330))) << "\n";
+  }
+  return out.str();
+}
+
+double raw_lmdb_batched_puts_per_s(const std::string& dir) {
+  MDB_env* env;
+  mdb_env_create(&env);
+  mdb_env_set_mapsize(env, size_t{4} << 30);
+  mdb_env_open(env, dir.c_str(), 0, 0600);
+  MDB_dbi dbi;
+  const int batches = 20, per_batch = 50'000;
+  std::string value(120, 'v');
+  auto t0 = Clock::now();
+  for (int b = 0; b < batches; ++b) {
+    MDB_txn* txn;
+    mdb_txn_begin(env, nullptr, 0, &txn);
+    mdb_dbi_open(txn, nullptr, 0, &dbi);
+    for (int i = 0; i < per_batch; ++i) {
+      uint64_t key = __builtin_bswap64((static_cast<uint64_t>(b) * per_batch + i) * 2654435761u % 1000003u);
+      MDB_val k{8, &key}, v{value.size(), value.data()};
+      mdb_put(txn, dbi, &k, &v, 0);
+    }
+    mdb_txn_commit(txn);
+  }
+  double rate = batches * per_batch / seconds_since(t0);
+  mdb_env_close(env);
+  return rate;
+}
+
+// One in-process county node over a store on disk, with a parent and a child
+// configured (so every change also goes to their outboxes, as in production).
+struct BenchNode {
+  std::unique_ptr<lifeline::storage::Store> store;
+  std::unique_ptr<lifeline::node::NodeCore> core;
+  std::unique_ptr<lifeline::node::Monitor> monitor;
+
+  explicit BenchNode(const std::string& dir) {
+    using lifeline::topology::DivisionCode;
+    auto c = [](uint64_t n) { return *DivisionCode::from_number(n); };
+    store = std::move(*lifeline::storage::Store::open(lifeline::storage::StorageOptions{dir, size_t{1} << 30, true}, 441303000000));
+    lifeline::topology::Neighbourhood nb(c(441303000000), c(441300000000), {c(441303001000)});
+    core = std::make_unique<lifeline::node::NodeCore>(nb, store.get(), lifeline::node::LinkOptions{});
+    monitor = std::make_unique<lifeline::node::Monitor>(core.get(), store.get(), lifeline::node::MonitorOptions{});
+    core->set_domain(monitor.get());
+    if (!core->start(now()) || !monitor->start()) std::abort();
+  }
+  ~BenchNode() {
+    monitor.reset();
+    core.reset();
+  }
+};
+
+void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
+  {
+    lifeline::testing::TempDir dir;
+    r.add("raw_lmdb_batched_puts_per_s", raw_lmdb_batched_puts_per_s(dir.path()), "puts/s");
+  }
+  lifeline::testing::TempDir dir;
+  uint64_t households = 0;
+  {
+    std::string file = registry_file(persons, 441303001001, 28, &households);
+    BenchNode node(dir.path());
+    auto t0 = Clock::now();
+    auto rep = node.monitor->import_households(file, now());
+    if (!rep || rep->registered != households) {
+      std::fprintf(stderr, "registry import failed: %s\n", rep ? std::to_string(rep->rejected.size()).c_str() : rep.status().to_string().c_str());
+      std::exit(1);
+    }
+    r.add("registry_households_per_s", households / seconds_since(t0), "households/s");
+    // What the registry itself takes: the outboxes toward the (absent) parent and child are not part of it.
+    r.add("registry_bytes_per_person", double(node.store->used_bytes()) / persons, "bytes");
+  }
+  {
+    auto t0 = Clock::now();
+    BenchNode node(dir.path());
+    r.add("open_1m_ms", seconds_since(t0) * 1000, "ms");
+    uint64_t events = 200'000;
+    std::string csv = events_file(events, persons, 1);
+    t0 = Clock::now();
+    auto rep = node.monitor->import_events(csv, lifeline::node::ImportFormat::kCsv, now());
+    double secs = seconds_since(t0);
+    if (!rep || !rep->rejected.empty()) {
+      std::fprintf(stderr, "event import failed: %s\n", rep ? rep->rejected.front().reason_en.c_str() : rep.status().to_string().c_str());
+      std::exit(1);
+    }
+    r.add("import_events_per_s", events / secs, "events/s", "raw_lmdb_batched_puts_per_s");
+    std::printf("  (%llu persons in %llu households; %llu events applied, %llu alerts issued, %llu updated)\n",
+                (unsigned long long)persons, (unsigned long long)households, (unsigned long long)rep->applied,
+                (unsigned long long)rep->alerts_issued, (unsigned long long)rep->alerts_updated);
+  }
+}
+
+json control(const LocalNetwork& net, const std::string& code, const json& req, int timeout_ms = 600000) {
+  auto r = lifeline::runtime::control_request("ipc://" + net.node_dir(code) + "/data/control.sock", req, timeout_ms);
+  return r ? *r : json();
+}
+
+int64_t own_households(const LocalNetwork& net, const std::string& code) {
+  json a = control(net, code, {{"cmd", "aggregates"}}, 10000);
+  return a.is_object() && a.value("ok", false) ? a["own"]["figures"]["households"].get<int64_t>() : -1;
+}
+
+// 10,000 alerts, imported at the province in 20 files of 500 events a
+// second apart; latency = applied (delivered) at the village − issued.
+void alert_latency(Results& r, const std::string& bin, const std::string& divisions, int port) {
+  const std::vector<std::string> chain = {"440000000000", "441300000000", "441303000000", "441303001000", "441303001001"};
+  LocalNetwork net(bin, divisions, chain.front(), chain.back(), port);
+  for (const auto& c : chain) net.start(c);
+  const uint64_t n = 10'000;
+  std::ostringstream reg;
+  for (uint64_t i = 0; i < n; ++i)
+    reg << json{{"village", "441303001001"}, {"category", "marginal"},
+                {"members", json::array({json{{"id_number", id_number(i)}, {"name", "测试"}, {"relation", "head"}}})}}.dump() << "\n";
+  lifeline::testing::wait_until([&] { return own_households(net, chain.back()) == 0; }, 30s, 50ms);
+  json rep = control(net, chain.back(), {{"cmd", "household"}, {"action", "import"}, {"text", reg.str()}});
+  if (!rep.value("ok", false)) {
+    std::fprintf(stderr, "registry at the village failed: %s\n", rep.dump().c_str());
+    return;
+  }
+  lifeline::testing::wait_until([&] { return own_households(net, chain.front()) == int64_t(n); }, 300s, 100ms);
+  lifeline::node::Date today = lifeline::node::shanghai_date(now().wall_us);
+  for (int f = 0; f < 20; ++f) {
+    std::ostringstream csv;
+    csv << "source_department,source_record_id,id_number,indicator,event_date\n";
+    for (uint64_t i = f * 500; i < (f + 1) * 500u; ++i)
+      csv << "medical_insurance,LAT-" << i << "," << id_number(i) << ",serious_illness,"
+          << lifeline::node::format_date(lifeline::node::add_days(today, -3)) << "\n";
+    control(net, chain.front(), {{"cmd", "import"}, {"text", csv.str()}, {"format", "csv"}});
+    std::this_thread::sleep_for(1s);
+  }
+  json alerts;
+  lifeline::testing::wait_until([&] {
+    alerts = control(net, chain.back(), {{"cmd", "alerts"}, {"state", "delivered"}, {"limit", n}}, 30000);
+    return alerts.is_object() && alerts.value("count", 0) == int64_t(n);
+  }, 300s, 200ms);
+  std::vector<double> lat;
+  for (const json& a : alerts["alerts"])
+    lat.push_back(a["delivered_at_us"].get<int64_t>() / 1000.0 - a["issued_at_ms"].get<int64_t>());
+  net.stop_all();
+  if (lat.size() != n) {
+    std::fprintf(stderr, "only %zu of %llu alerts reached the village\n", lat.size(), (unsigned long long)n);
+    return;
+  }
+  std::sort(lat.begin(), lat.end());
+  r.add("alert_latency_p50_ms", lat[lat.size() / 2], "ms");
+  r.add("alert_latency_p99_ms", lat[lat.size() * 99 / 100], "ms");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s LIFELINE_BIN DIVISIONS_CSV RESULTS_JSON [PERSONS]\n", argv[0]);
+    return 2;
+  }
+  uint64_t persons = argc > 4 ? std::stoull(argv[4]) : 1'000'000;
+  Results r;
+  std::ifstream in(argv[3]);
+  r.doc = in ? json::parse(in, nullptr, false) : json::object();
+  if (!r.doc.is_object()) r.doc = json::object();
+  import_benchmarks(r, persons, "");
+  alert_latency(r, argv[1], argv[2], 27000 + static_cast<int>(::getpid() % 100) * 20);
+  std::ofstream(argv[3]) << r.doc.dump(2) << "\n";
+  std::printf("written %s\n", argv[3]);
+  return 0;
+}

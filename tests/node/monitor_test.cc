@@ -1,0 +1,754 @@
+// The Monitor over a small network of real nodes (tests/testing/monitor_network.h):
+// province → city → two counties → townships → three villages. Each test
+// drives operators' commands at some nodes, lets the links carry the
+// changes, and checks what every holder (and every non-holder) ends up with.
+#include "node/core/monitor.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "node/core/alert_merge.h"
+#include "protocol/domain_codec.h"
+#include "topology/logging.h"
+#include "tests/testing/domain_fixtures.h"
+#include "tests/testing/monitor_network.h"
+
+namespace lifeline::node {
+namespace {
+
+using protocol::Alert;
+using protocol::AlertState;
+using protocol::HouseholdId;
+using testing::EventLine;
+using testing::HeldHousehold;
+
+constexpr uint64_t kProvince = 440000000000;
+constexpr uint64_t kCity = 441300000000;
+constexpr uint64_t kCounty = 441303000000;
+constexpr uint64_t kTownship = 441303001000;
+constexpr uint64_t kVillage = 441303001001;
+constexpr uint64_t kVillage2 = 441303001002;
+constexpr uint64_t kOtherCounty = 441302000000;
+constexpr uint64_t kOtherTownship = 441302001000;
+constexpr uint64_t kOtherVillage = 441302001001;
+
+// The holders of a household of kVillage, and the nodes that are not.
+const std::vector<uint64_t> kHolders = {kProvince, kCity, kCounty, kTownship, kVillage};
+const std::vector<uint64_t> kNonHolders = {kVillage2, kOtherCounty, kOtherTownship, kOtherVillage};
+
+const std::string kHead = testing::make_id_number(441303, 19800101, 11);
+const std::string kSpouse = testing::make_id_number(441303, 19820202, 22);
+const std::string kChild = testing::make_id_number(441303, 20100303, 33);
+const std::string kStranger = testing::make_id_number(441303, 19700404, 44);
+
+class MonitorTest : public ::testing::Test {
+ protected:
+  MonitorTest()
+      : net({{kProvince, 0},
+             {kCity, kProvince},
+             {kCounty, kCity},
+             {kTownship, kCounty},
+             {kVillage, kTownship},
+             {kVillage2, kTownship},
+             {kOtherCounty, kCity},
+             {kOtherTownship, kOtherCounty},
+             {kOtherVillage, kOtherTownship}}) {
+    (void)set_log_level("warning");
+    EXPECT_TRUE(net.settle());
+  }
+
+  HouseholdId add_household(uint64_t at, uint64_t village, std::vector<protocol::Member> members = {}) {
+    NewHousehold h;
+    h.village = village;
+    h.category = "marginal";
+    h.income_fen = 52000;
+    h.phone = "13800000000";
+    h.address = "淡水街道某村 3 号";
+    h.members = members.empty() ? std::vector<protocol::Member>{testing::member(kHead, "张三明", "head"),
+                                                                 testing::member(kSpouse, "李四", "spouse"),
+                                                                 testing::member(kChild, "张小明", "child")}
+                                : members;
+    auto id = net.monitor(at).add_household(h, net.now());
+    EXPECT_TRUE(id.is_ok()) << id.status().to_string();
+    return id.is_ok() ? *id : HouseholdId{};
+  }
+
+  ImportReport import(uint64_t at, const std::vector<EventLine>& lines) {
+    auto r = net.monitor(at).import_events(testing::events_csv(lines), ImportFormat::kCsv, net.now());
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r.is_ok() ? *r : ImportReport{};
+  }
+
+  HeldHousehold held(uint64_t at, const HouseholdId& id) {
+    HeldHousehold out;
+    EXPECT_TRUE(net.store(at).read([&](const storage::ReadTxn& t) {
+      out = testing::read_held(t, id, {kHead, kSpouse, kChild});
+    }).is_ok());
+    return out;
+  }
+
+  std::vector<AlertView> alerts(uint64_t at, AlertFilter f = {}) {
+    auto r = net.monitor(at).list_alerts(f, net.now());
+    EXPECT_TRUE(r.is_ok());
+    return r.is_ok() ? *r : std::vector<AlertView>{};
+  }
+
+  Alert only_alert(uint64_t at) {
+    auto list = alerts(at);
+    EXPECT_EQ(list.size(), 1u) << "at " << at;
+    return list.empty() ? Alert{} : list.front().alert;
+  }
+
+  // Every holder has the same household, alerts, history and events as
+  // `reference`; every non-holder holds nothing of it.
+  void expect_replicated(const HouseholdId& id, const std::vector<uint64_t>& holders,
+                         const std::vector<uint64_t>& non_holders) {
+    HeldHousehold ref = held(holders.front(), id);
+    ASSERT_TRUE(ref.household.has_value()) << "not held at " << holders.front();
+    for (uint64_t c : holders) {
+      HeldHousehold h = held(c, id);
+      ASSERT_TRUE(h.household.has_value()) << "not held at " << c;
+      EXPECT_EQ(*h.household, *ref.household) << "household differs at " << c;
+      EXPECT_TRUE(h.person_rows) << "persons index at " << c;
+      EXPECT_EQ(h.alerts, ref.alerts) << "alerts differ at " << c;
+      EXPECT_EQ(h.history, ref.history) << "history differs at " << c;
+      EXPECT_EQ(h.events, ref.events) << "events differ at " << c;
+    }
+    for (uint64_t c : non_holders) {
+      HeldHousehold h = held(c, id);
+      EXPECT_FALSE(h.household.has_value()) << "held at non-holder " << c;
+      EXPECT_FALSE(h.person_rows) << "persons index at non-holder " << c;
+      EXPECT_TRUE(h.alerts.empty() && h.history.empty() && h.events.empty()) << "personal data at non-holder " << c;
+    }
+  }
+
+  Date days_ago(int n) { return add_days(net.today(), -n); }
+
+  testing::MonitorNetwork net;
+};
+
+// ---------------------------------------------------------------------------
+// Alerts down, feedback up
+
+TEST_F(MonitorTest, ImportAtProvinceRaisesAlertDeliveredAtVillage) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  // 4 + 4 + 6 = 14 points: level 1 (red), 3 working days from Monday 2026-11-23.
+  ImportReport r = import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                                      {"human_resources", "RS-1", kSpouse, "unemployment", days_ago(20)},
+                                      {"petitions", "XF-1", kChild, "petition", days_ago(3)}});
+  EXPECT_EQ(r.applied, 3u);
+  EXPECT_EQ(r.alerts_issued, 1u);
+  Alert issued = only_alert(kProvince);
+  EXPECT_EQ(issued.state, AlertState::kIssued);
+  EXPECT_EQ(issued.id.origin, kProvince);
+  ASSERT_TRUE(net.settle());
+
+  Alert a = only_alert(kVillage);
+  EXPECT_EQ(a.id, issued.id);
+  EXPECT_EQ(a.household, h);
+  EXPECT_EQ(a.score, 14u);
+  EXPECT_EQ(a.level, 1u);
+  EXPECT_EQ(a.issued_date, 20261123u);
+  EXPECT_EQ(a.due_date, 20261126u);
+  EXPECT_EQ(a.state, AlertState::kDelivered);
+  EXPECT_NE(a.delivered_at_us, 0);
+  std::vector<std::string> codes;
+  for (auto& i : a.indicators) codes.push_back(i.code);
+  EXPECT_EQ(codes, (std::vector<std::string>{"petition", "serious_illness", "unemployment"}));
+  for (uint64_t c : kHolders) EXPECT_EQ(only_alert(c).state, AlertState::kDelivered) << "at " << c;
+  expect_replicated(h, kHolders, kNonHolders);
+  auto cf = net.monitor(kCounty).show_household(h);
+  ASSERT_TRUE(cf.is_ok());
+  std::set<std::string> kinds;
+  for (auto& e : cf->history) kinds.insert(e.kind);
+  EXPECT_EQ(kinds, (std::set<std::string>{"registered", "alert_issued", "delivered"}));
+  EXPECT_EQ(cf->events.size(), 3u);
+}
+
+TEST_F(MonitorTest, GreenAndBlueLevelsTakeTenWorkingDays) {
+  HouseholdId h = add_household(kTownship, kVillage);
+  ASSERT_TRUE(net.settle());
+  ImportReport r = import(kCounty, {{"civil_affairs", "MZ-1", kHead, "marriage_change", days_ago(1)}});
+  EXPECT_EQ(r.alerts_issued, 1u);
+  ASSERT_TRUE(net.settle());
+  Alert a = only_alert(kVillage);
+  EXPECT_EQ(a.household, h);
+  EXPECT_EQ(a.level, 5u);
+  EXPECT_EQ(a.score, 1u);
+  EXPECT_EQ(a.due_date, 20261207u);  // 10 working days: Mon 12-07
+}
+
+TEST_F(MonitorTest, FeedbackAtVillageVerifiesAlertEverywhere) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                     {"human_resources", "RS-1", kSpouse, "unemployment", days_ago(20)}});
+  ASSERT_TRUE(net.settle());
+  Alert a = only_alert(kVillage);
+  ASSERT_TRUE(net.monitor(kTownship).accept_alert(a.id, "王站长", net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(only_alert(kProvince).state, AlertState::kAccepted);
+  EXPECT_EQ(only_alert(kProvince).accepted_by, "王站长");
+
+  EXPECT_EQ(net.monitor(kCounty).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).code(),
+            Status::Code::kRefused);
+  Status s = net.monitor(kVillage).record_feedback(
+      testing::feedback_for(a.id, net.today(), "referral", {"health", "financial_aid"}), net.now());
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_FALSE(net.monitor(kVillage).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).is_ok())
+      << "a verified alert takes no second feedback";
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) {
+    Alert x = only_alert(c);
+    EXPECT_EQ(x.state, AlertState::kVerified) << "at " << c;
+    EXPECT_NE(x.verified_at_us, 0);
+    auto cf = net.monitor(c).show_household(h);
+    ASSERT_TRUE(cf.is_ok());
+    auto fb = std::find_if(cf->history.begin(), cf->history.end(), [](auto& e) { return e.kind == "feedback"; });
+    ASSERT_NE(fb, cf->history.end()) << "no feedback in the history at " << c;
+    EXPECT_TRUE(fb->has_feedback);
+    EXPECT_EQ(fb->alert, a.id);
+    EXPECT_EQ(fb->feedback.decision, "referral");
+    EXPECT_EQ(fb->feedback.referral, "medical");
+    EXPECT_EQ(fb->feedback.needs, (std::vector<std::string>{"health", "financial_aid"}));
+  }
+  expect_replicated(h, kHolders, kNonHolders);
+
+  // Closing: a county or above, a verified alert only.
+  EXPECT_EQ(net.monitor(kTownship).close_alert(a.id, net.now()).code(), Status::Code::kRefused);
+  ASSERT_TRUE(net.monitor(kCounty).close_alert(a.id, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) EXPECT_EQ(only_alert(c).state, AlertState::kClosed) << "at " << c;
+}
+
+TEST_F(MonitorTest, NewEventsUpdateOpenAlertAndDeadlineOnlyShortens) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  // Monday 11-23: 6 points, level 4 (blue), due 10 working days later: 12-07.
+  import(kCity, {{"petitions", "XF-1", kHead, "petition", days_ago(2)}});
+  ASSERT_TRUE(net.settle());
+  Alert first = only_alert(kVillage);
+  EXPECT_EQ(first.level, 4u);
+  EXPECT_EQ(first.due_date, 20261207u);
+  // Same day, +2: level 2 (orange, 5 working days): due 11-30, earlier: taken.
+  ImportReport r = import(kProvince, {{"education", "JY-1", kChild, "school_enrolment", days_ago(1)}});
+  EXPECT_EQ(r.alerts_updated, 1u);
+  EXPECT_EQ(r.alerts_issued, 0u);
+  ASSERT_TRUE(net.settle());
+  Alert second = only_alert(kVillage);
+  EXPECT_EQ(second.id, first.id);
+  EXPECT_EQ(second.level, 2u);
+  EXPECT_EQ(second.score, 8u);
+  EXPECT_EQ(second.due_date, 20261130u);
+  EXPECT_EQ(second.state, AlertState::kDelivered);
+  // Friday 11-27, +4: level 1 (red, 3 working days from 11-27 = 12-02), later
+  // than the running 11-30: the deadline stays.
+  net.skip_days(4);
+  r = import(kCounty, {{"medical_insurance", "YB-1", kSpouse, "serious_illness", days_ago(1)}});
+  EXPECT_EQ(r.alerts_updated, 1u);
+  ASSERT_TRUE(net.settle());
+  Alert third = only_alert(kVillage);
+  EXPECT_EQ(third.id, first.id);
+  EXPECT_EQ(third.level, 1u);
+  EXPECT_EQ(third.score, 12u);
+  EXPECT_EQ(third.due_date, 20261130u);
+  // An older event of an indicator already counted changes nothing.
+  r = import(kTownship, {{"petitions", "XF-2", kSpouse, "petition", days_ago(10)}});
+  EXPECT_EQ(r.applied, 1u);
+  EXPECT_EQ(r.alerts_updated + r.alerts_issued, 0u);
+  ASSERT_TRUE(net.settle());
+  Alert fourth = only_alert(kProvince);
+  EXPECT_EQ(fourth.score, 12u);
+  EXPECT_EQ(fourth.due_date, 20261130u);
+  // Overdue after the deadline.
+  net.skip_days(4);  // Tuesday 12-01
+  AlertFilter f;
+  f.overdue_only = true;
+  EXPECT_EQ(alerts(kCounty, f).size(), 1u);
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
+TEST_F(MonitorTest, VerifiedAlertIsNotReopenedNewEventsRaiseTheNextGeneration) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"petitions", "XF-1", kHead, "petition", days_ago(2)}});
+  ASSERT_TRUE(net.settle());
+  Alert first = only_alert(kVillage);
+  ASSERT_TRUE(net.monitor(kVillage).record_feedback(testing::feedback_for(first.id, net.today()), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  ImportReport r = import(kProvince, {{"health", "WJ-1", kChild, "birth", days_ago(1)}});
+  EXPECT_EQ(r.alerts_issued, 1u);
+  ASSERT_TRUE(net.settle());
+  auto list = alerts(kVillage);
+  ASSERT_EQ(list.size(), 2u);
+  AlertFilter open;
+  open.open_only = true;
+  auto open_list = alerts(kVillage, open);
+  ASSERT_EQ(open_list.size(), 1u);
+  EXPECT_EQ(open_list[0].alert.generation, 2u);
+  EXPECT_EQ(open_list[0].alert.score, 8u);  // petition (still in the window) + birth
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
+// ---------------------------------------------------------------------------
+// Concurrency and moves
+
+TEST_F(MonitorTest, ConcurrentAlertsAtTwoNodesMergeIntoOne) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  net.cut(kCounty);
+  // Province: 4 + 4 = 8, level 2 (due 11-30). County: 6, level 4 (due 12-07).
+  import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                     {"human_resources", "RS-1", kSpouse, "unemployment", days_ago(20)}});
+  import(kCounty, {{"petitions", "XF-1", kChild, "petition", days_ago(3)}});
+  net.run_for(500'000);
+  Alert at_province = only_alert(kProvince);
+  Alert at_county = only_alert(kCounty);
+  ASSERT_NE(at_province.id, at_county.id);
+  EXPECT_EQ(at_province.generation, at_county.generation);
+  EXPECT_EQ(only_alert(kVillage).id, at_county.id);
+  EXPECT_EQ(only_alert(kVillage).state, AlertState::kDelivered);
+
+  net.heal(kCounty);
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) {
+    Alert a = only_alert(c);
+    EXPECT_EQ(a.id, std::min(at_province.id, at_county.id)) << "at " << c;
+    EXPECT_EQ(a.aliases, std::vector<protocol::AlertId>{std::max(at_province.id, at_county.id)}) << "at " << c;
+    std::vector<std::string> codes;
+    for (auto& i : a.indicators) codes.push_back(i.code);
+    EXPECT_EQ(codes, (std::vector<std::string>{"petition", "serious_illness", "unemployment"})) << "at " << c;
+    // 14 points: level 1 (red), so 3 working days from the issue day, not
+    // the 5 of the province's level 2 alert.
+    EXPECT_EQ(a.score, 14u);
+    EXPECT_EQ(a.level, 1u);
+    EXPECT_EQ(a.issued_date, 20261123u);
+    EXPECT_EQ(a.due_date, 20261126u);
+    EXPECT_EQ(a.state, AlertState::kDelivered) << "at " << c;
+    AlertFilter open;
+    open.open_only = true;
+    EXPECT_EQ(alerts(c, open).size(), 1u) << "at " << c;
+  }
+  expect_replicated(h, kHolders, kNonHolders);
+
+  // Feedback through the merged-away id closes the one alert everywhere.
+  protocol::AlertId alias = std::max(at_province.id, at_county.id);
+  Status s = net.monitor(kVillage).record_feedback(testing::feedback_for(alias, net.today()), net.now());
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) {
+    EXPECT_EQ(only_alert(c).state, AlertState::kVerified) << "at " << c;
+    AlertFilter open;
+    open.open_only = true;
+    EXPECT_TRUE(alerts(c, open).empty()) << "at " << c;
+  }
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
+TEST_F(MonitorTest, HouseholdMoveHandsOverAlertAndHistory) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                     {"petitions", "XF-1", kChild, "petition", days_ago(3)}});
+  ASSERT_TRUE(net.settle());
+  Alert a = only_alert(kVillage);
+  ASSERT_TRUE(net.monitor(kVillage).accept_alert(a.id, "村协理员", net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+
+  EXPECT_EQ(net.monitor(kCounty).move_household(h, kOtherVillage, net.now()).code(), Status::Code::kRefused)
+      << "a county moves households only within its jurisdiction";
+  Status s = net.monitor(kCounty).move_household(h, kVillage2, net.now());
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  ASSERT_TRUE(net.settle());
+
+  auto now_home = net.monitor(kVillage2).show_household(h);
+  ASSERT_TRUE(now_home.is_ok());
+  EXPECT_EQ(now_home->moved_to, 0u);
+  EXPECT_EQ(now_home->household.village.value, kVillage2);
+  ASSERT_EQ(now_home->alerts.size(), 1u);
+  EXPECT_EQ(now_home->alerts[0].id, a.id);
+  EXPECT_EQ(now_home->alerts[0].state, AlertState::kAccepted);
+  EXPECT_EQ(now_home->events.size(), 2u);
+  std::set<std::string> kinds;
+  for (auto& e : now_home->history) kinds.insert(e.kind);
+  EXPECT_EQ(kinds, (std::set<std::string>{"registered", "alert_issued", "delivered", "accepted", "moved"}));
+  auto who = net.monitor(kVillage2).find_person(kSpouse);
+  ASSERT_TRUE(who.is_ok());
+  EXPECT_EQ(*who, h);
+
+  auto old_home = net.monitor(kVillage).show_household(h);
+  ASSERT_TRUE(old_home.is_ok());
+  EXPECT_EQ(old_home->moved_to, kVillage2);
+  EXPECT_TRUE(old_home->alerts.empty());
+  EXPECT_TRUE(old_home->history.empty());
+  EXPECT_EQ(net.monitor(kVillage).find_person(kSpouse).status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(alerts(kVillage).empty());
+  expect_replicated(h, {kProvince, kCity, kCounty, kTownship, kVillage2},
+                    {kVillage, kOtherCounty, kOtherTownship, kOtherVillage});
+
+  // Feedback now comes from the new village; the old one no longer holds the alert.
+  EXPECT_FALSE(net.monitor(kVillage).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).is_ok());
+  ASSERT_TRUE(net.monitor(kVillage2).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(only_alert(kProvince).state, AlertState::kVerified);
+
+  // And across counties, made at the city: the new county's path gets the whole file.
+  ASSERT_TRUE(net.monitor(kCity).move_household(h, kOtherVillage, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  expect_replicated(h, {kProvince, kCity, kOtherCounty, kOtherTownship, kOtherVillage},
+                    {kVillage, kVillage2, kCounty, kTownship});
+  EXPECT_EQ(only_alert(kOtherVillage).state, AlertState::kVerified);
+  EXPECT_EQ(net.monitor(kCounty).show_household(h)->moved_to, kOtherVillage);
+}
+
+TEST_F(MonitorTest, ConcurrentMovesAgreeOnTheLaterOneWithTheWholeFile) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  net.cut(kCounty);
+  // The city moves it to the other county first; the county, cut off, moves
+  // it within itself later (a later stamp wins) — then the city imports
+  // events while it still thinks the household lives in the other county.
+  ASSERT_TRUE(net.monitor(kCity).move_household(h, kOtherVillage, net.now()).is_ok());
+  net.run_for(200'000);
+  ASSERT_TRUE(net.monitor(kCounty).move_household(h, kVillage2, net.now()).is_ok());
+  import(kCity, {{"petitions", "XF-1", kChild, "petition", days_ago(3)}});
+  net.run_for(500'000);
+  EXPECT_EQ(alerts(kOtherVillage).size(), 1u);
+  net.heal(kCounty);
+  ASSERT_TRUE(net.settle());
+  expect_replicated(h, {kProvince, kCity, kCounty, kTownship, kVillage2},
+                    {kVillage, kOtherCounty, kOtherTownship, kOtherVillage});
+  Alert a = only_alert(kVillage2);
+  EXPECT_EQ(a.state, AlertState::kDelivered);
+  EXPECT_EQ(a.score, 6u);
+}
+
+TEST_F(MonitorTest, AlertRaisedAtTheOldHomeDuringAMoveFollowsTheHousehold) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  // The village raises an alert; it waits at the township (cut off) while
+  // the city moves the household to the other county.
+  net.cut(kTownship);
+  import(kVillage, {{"petitions", "XF-1", kChild, "petition", days_ago(3)}});
+  Alert a = only_alert(kVillage);
+  ASSERT_TRUE(net.monitor(kCity).move_household(h, kOtherVillage, net.now()).is_ok());
+  net.run_for(500'000);
+  EXPECT_EQ(net.monitor(kCounty).show_household(h)->moved_to, kOtherVillage);
+  net.heal(kTownship);
+  ASSERT_TRUE(net.settle());
+  std::vector<uint64_t> holders = {kProvince, kCity, kOtherCounty, kOtherTownship, kOtherVillage};
+  for (uint64_t c : holders) {
+    Alert x = only_alert(c);
+    EXPECT_EQ(x.id, a.id) << "at " << c;
+    EXPECT_EQ(x.state, AlertState::kDelivered) << "at " << c;
+  }
+  expect_replicated(h, holders, {kCounty, kTownship, kVillage, kVillage2});
+  for (uint64_t c : net.codes()) EXPECT_EQ(net.refusals(c, kCounty) + net.refusals(c, kTownship), 0u) << "at " << c;
+}
+
+TEST_F(MonitorTest, MoveAwayAndBackKeepsWhatTheOldHomeDidMeanwhile) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"petitions", "XF-1", kChild, "petition", days_ago(3)}});
+  ASSERT_TRUE(net.settle());
+  Alert a = only_alert(kVillage);
+  // The village accepts while the township, not yet told, moves the
+  // household away and back: the village drops its copy and gets the
+  // township's file back before its acceptance reaches the township.
+  ASSERT_TRUE(net.monitor(kVillage).accept_alert(a.id, "村协理员", net.now()).is_ok());
+  ASSERT_TRUE(net.monitor(kTownship).move_household(h, kVillage2, net.now()).is_ok());
+  ASSERT_TRUE(net.monitor(kTownship).move_household(h, kVillage, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) EXPECT_EQ(only_alert(c).state, AlertState::kAccepted) << "at " << c;
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
+// ---------------------------------------------------------------------------
+// Policy
+
+TEST_F(MonitorTest, PolicyNewerVersionApplied_OlderIgnored) {
+  EXPECT_EQ(net.monitor(kVillage).policy().version, 1u);
+  EXPECT_EQ(net.monitor(kCity).set_policy(testing::policy_version(2), net.now()).code(), Status::Code::kRefused);
+  Status s = net.monitor(kProvince).set_policy(testing::policy_version(2, "petition", 9), net.now());
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(net.monitor(kProvince).policy().version, 2u);
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : net.codes()) {
+    EXPECT_EQ(net.monitor(c).policy().version, 2u) << "at " << c;
+    EXPECT_EQ(net.monitor(c).policy().indicator("petition")->points, 9u) << "at " << c;
+  }
+  EXPECT_EQ(net.monitor(kProvince).set_policy(testing::policy_version(2), net.now()).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(net.monitor(kProvince).set_policy(testing::policy_version(1), net.now()).code(),
+            Status::Code::kInvalidArgument);
+
+  // A replayed version 1 from the parent is ignored (not refused).
+  Status sent = net.core(kCity).execute([&](storage::WriteTxn&, Outbound& out) {
+    out.send(kCounty, protocol::MessageKind::kPolicy, testing::policy_version(1));
+    return Status::ok();
+  }, net.now());
+  ASSERT_TRUE(sent.is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(net.monitor(kCounty).policy().version, 2u);
+  EXPECT_EQ(net.monitor(kTownship).policy().version, 2u);
+  EXPECT_EQ(net.refusals(kCounty, kCity), 0u);
+  // A policy from a child is refused.
+  sent = net.core(kTownship).execute([&](storage::WriteTxn&, Outbound& out) {
+    out.send(kCounty, protocol::MessageKind::kPolicy, testing::policy_version(7));
+    return Status::ok();
+  }, net.now());
+  ASSERT_TRUE(sent.is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(net.monitor(kCounty).policy().version, 2u);
+  EXPECT_EQ(net.refusals(kCounty, kTownship), 1u);
+
+  // The running policy scores: petition is now worth 9 (level 1).
+  add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kTownship, {{"petitions", "XF-1", kHead, "petition", days_ago(1)}});
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(only_alert(kVillage).level, 1u);
+}
+
+TEST_F(MonitorTest, PolicySurvivesRestartOfTheMonitor) {
+  ASSERT_TRUE(net.monitor(kProvince).set_policy(testing::policy_version(3), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  Monitor fresh(&net.core(kVillage), &net.store(kVillage), MonitorOptions{});
+  ASSERT_TRUE(fresh.start().is_ok());
+  EXPECT_EQ(fresh.policy().version, 3u);
+}
+
+// ---------------------------------------------------------------------------
+// Imports
+
+TEST_F(MonitorTest, ImportReportCountsDuplicatesUnmonitoredAndRejectedLines) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  std::string text = testing::events_csv({{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                                          {"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                                          {"human_resources", "RS-1", kStranger, "unemployment", days_ago(5)}});
+  text += "medical_insurance,YB-2,441303198001010110,serious_illness,2026-11-01\n";  // bad check character
+  text += "education,JY-9,";
+  text += kChild + ",serious_illness,2026-11-01\n";  // department not a source of the indicator
+  auto r = net.monitor(kCounty).import_events(text, ImportFormat::kCsv, net.now());
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->lines_read, 5u);
+  EXPECT_EQ(r->applied, 1u);
+  EXPECT_EQ(r->duplicates, 1u);
+  EXPECT_EQ(r->not_monitored, 1u);
+  ASSERT_EQ(r->rejected.size(), 2u);
+  EXPECT_EQ(r->rejected[0].line, 5u);
+  EXPECT_EQ(r->rejected[1].line, 6u);
+  EXPECT_EQ(r->alerts_issued, 1u);  // 4 points: the green band
+  ASSERT_TRUE(net.settle());
+  // Again at the same node, and at another node after replication: duplicates.
+  ImportReport again = import(kCounty, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)}});
+  EXPECT_EQ(again.duplicates, 1u);
+  EXPECT_EQ(again.applied, 0u);
+  ImportReport elsewhere = import(kVillage, {{"medical_insurance", "YB-1", kSpouse, "serious_illness", days_ago(9)}});
+  EXPECT_EQ(elsewhere.duplicates, 1u);
+  EXPECT_EQ(elsewhere.applied, 0u);
+  ImportReport province = import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)}});
+  EXPECT_EQ(province.duplicates, 1u);
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(held(kVillage, h).events.size(), 1u);
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
+// Every domain table of a store, as (table, key) -> value.
+std::map<std::pair<int, std::string>, std::string> dump(storage::Store& store) {
+  std::map<std::pair<int, std::string>, std::string> out;
+  EXPECT_TRUE(store.read([&](const storage::ReadTxn& t) {
+    for (int table = 0; table < static_cast<int>(storage::Table::kCount); ++table) {
+      t.scan(static_cast<storage::Table>(table), {}, [&](std::string_view k, std::string_view v) {
+        out[{table, std::string(k)}] = std::string(v);
+        return true;
+      });
+    }
+  }).is_ok());
+  return out;
+}
+
+TEST_F(MonitorTest, RejectedLinesAndBadFilesLeaveTheStoreUnchanged) {
+  add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  auto before = dump(net.store(kCounty));
+  uint64_t depth_before = 0;
+  for (auto& l : net.core(kCounty).status().links) depth_before += l.last_assigned;
+
+  std::string rejected_only = "source_department,source_record_id,id_number,indicator,event_date\n"
+                              "medical_insurance,YB-1,441303198001010110,serious_illness,2026-11-01\n"
+                              "nobody,YB-2," + kHead + ",serious_illness,2026-11-01\n"
+                              "medical_insurance,YB-3," + kHead + ",serious_illness,2030-01-01\n";
+  auto r = net.monitor(kCounty).import_events(rejected_only, ImportFormat::kCsv, net.now());
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->rejected.size(), 3u);
+  EXPECT_EQ(r->applied, 0u);
+
+  std::string bad_header = "source_department,record,id_number,indicator,event_date\n"
+                           "medical_insurance,YB-1," + kHead + ",serious_illness,2026-11-01\n";
+  EXPECT_EQ(net.monitor(kCounty).import_events(bad_header, ImportFormat::kCsv, net.now()).status().code(),
+            Status::Code::kInvalidArgument);
+
+  EXPECT_EQ(dump(net.store(kCounty)), before);
+  uint64_t depth_after = 0;
+  for (auto& l : net.core(kCounty).status().links) depth_after += l.last_assigned;
+  EXPECT_EQ(depth_after, depth_before) << "nothing was sent";
+}
+
+// ---------------------------------------------------------------------------
+// Cross-location applications
+
+TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  nlohmann::json app{{"village", "441303001001"}, {"name", "李四"}, {"id_number", kSpouse},
+                     {"phone", "13900000000"}, {"reason", "务工地申请临时救助"}, {"needs", {"basic_living"}}};
+  EXPECT_EQ(net.monitor(kCounty).submit_application(app, net.now()).status().code(), Status::Code::kRefused);
+  EXPECT_EQ(net.monitor(kTownship).submit_application(app, net.now()).status().code(), Status::Code::kInvalidArgument)
+      << "the village is the township's own";
+  auto id = net.monitor(kOtherTownship).submit_application(app, net.now());
+  ASSERT_TRUE(id.is_ok()) << id.status().to_string();
+  ASSERT_TRUE(net.settle());
+
+  auto at_home = net.monitor(kVillage).applications();
+  ASSERT_TRUE(at_home.is_ok());
+  ASSERT_EQ(at_home->size(), 1u);
+  EXPECT_EQ((*at_home)[0]["id"], *id);
+  EXPECT_EQ((*at_home)[0]["status"], "received");
+  EXPECT_EQ((*at_home)[0]["household"], protocol::format_id('H', h));
+  auto taken = net.monitor(kOtherTownship).applications();
+  ASSERT_TRUE(taken.is_ok());
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0]["status"], "received");
+  EXPECT_EQ((*taken)[0]["home"], "441303001001");
+  EXPECT_EQ((*taken)[0]["household"], protocol::format_id('H', h));
+  // The household's history records it at every holder.
+  auto cf = net.monitor(kProvince).show_household(h);
+  ASSERT_TRUE(cf.is_ok());
+  EXPECT_TRUE(std::any_of(cf->history.begin(), cf->history.end(), [](auto& e) { return e.kind == "application"; }));
+
+  EXPECT_EQ(net.monitor(kOtherTownship).decide_application(*id, "accepted", "", net.now()).code(), Status::Code::kRefused);
+  ASSERT_TRUE(net.monitor(kVillage).decide_application(*id, "accepted", "纳入临时救助", net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  taken = net.monitor(kOtherTownship).applications();
+  EXPECT_EQ((*taken)[0]["status"], "accepted");
+  EXPECT_EQ((*taken)[0]["note"], "纳入临时救助");
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
+// ---------------------------------------------------------------------------
+// Aggregates
+
+TEST_F(MonitorTest, AggregatesAddUpAndMatchWhatChildrenReport) {
+  HouseholdId a = add_household(kVillage, kVillage);
+  add_household(kTownship, kVillage2, {testing::member(kStranger, "王五", "head")});
+  add_household(kOtherCounty, kOtherVillage,
+                {testing::member(testing::make_id_number(441302, 19900101, 1), "赵六", "head"),
+                 testing::member(testing::make_id_number(441302, 19920101, 2), "钱七", "spouse")});
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                     {"petitions", "XF-1", kStranger, "petition", days_ago(3)}});
+  ASSERT_TRUE(net.settle());
+  auto open = alerts(kVillage);
+  ASSERT_EQ(open.size(), 1u);
+  ASSERT_TRUE(net.monitor(kVillage).record_feedback(testing::feedback_for(open[0].alert.id, net.today()), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  net.run_for(2'000'000);  // snapshots go up at most once a second
+  ASSERT_TRUE(net.settle());
+
+  auto figures = [&](uint64_t c) { return (*net.monitor(c).aggregates(net.now()))["own"]["figures"]; };
+  nlohmann::json province = figures(kProvince);
+  EXPECT_EQ(province["households"], 3);
+  EXPECT_EQ(province["persons"], 6);
+  EXPECT_EQ(province["alerts_by_state"]["verified"], 1);
+  EXPECT_EQ(province["alerts_by_state"]["delivered"], 1);
+  EXPECT_EQ(province["verified_on_time"], 1);
+  int64_t households = 0, persons = 0;
+  std::map<std::string, int64_t> by_state;
+  for (uint64_t v : {kVillage, kVillage2, kOtherVillage}) {
+    nlohmann::json f = figures(v);
+    households += f["households"].get<int64_t>();
+    persons += f["persons"].get<int64_t>();
+    for (auto& [k, n] : f["alerts_by_state"].items()) by_state[k] += n.get<int64_t>();
+  }
+  EXPECT_EQ(province["households"], households);
+  EXPECT_EQ(province["persons"], persons);
+  for (auto& [k, n] : by_state) EXPECT_EQ(province["alerts_by_state"][k], n) << k;
+
+  for (uint64_t c : net.codes()) {
+    auto agg = net.monitor(c).aggregates(net.now());
+    ASSERT_TRUE(agg.is_ok());
+    for (auto& row : (*agg)["children"]) {
+      ASSERT_FALSE(row["reported"].is_null()) << "no snapshot from " << row["code"] << " at " << c;
+      EXPECT_EQ(row["mismatch"], false) << row.dump();
+      EXPECT_EQ(row["reported"]["figures"]["households"], row["computed"]["households"]);
+      EXPECT_EQ(row["reported"]["policy_version"], 1);
+    }
+  }
+  (void)a;
+}
+
+// ---------------------------------------------------------------------------
+// Jurisdiction
+
+TEST_F(MonitorTest, CommandsOutsideTheJurisdictionAreRefused) {
+  NewHousehold h;
+  h.village = kVillage;
+  h.category = "marginal";
+  h.members = {testing::member(kHead, "张三明", "head")};
+  EXPECT_EQ(net.monitor(kOtherCounty).add_household(h, net.now()).status().code(), Status::Code::kRefused);
+  EXPECT_EQ(net.monitor(kVillage2).add_household(h, net.now()).status().code(), Status::Code::kRefused);
+  h.village = kTownship;
+  EXPECT_EQ(net.monitor(kTownship).add_household(h, net.now()).status().code(), Status::Code::kInvalidArgument);
+  h.village = kVillage;
+  h.members = {testing::member(kHead, "张三明", "head"), testing::member(kHead, "张三明", "spouse")};
+  EXPECT_EQ(net.monitor(kVillage).add_household(h, net.now()).status().code(), Status::Code::kInvalidArgument);
+  h.members = {testing::member("441303198001010110", "张三明", "head")};
+  EXPECT_EQ(net.monitor(kVillage).add_household(h, net.now()).status().code(), Status::Code::kInvalidArgument);
+  h.members = {testing::member(kHead, "张三明", "head")};
+  ASSERT_TRUE(net.monitor(kVillage).add_household(h, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(net.monitor(kTownship).add_household(h, net.now()).status().code(), Status::Code::kInvalidArgument)
+      << "a person is in one household only";
+}
+
+TEST_F(MonitorTest, SyncFromChildAboutAHouseholdOutsideItIsRefused) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  auto before = dump(net.store(kTownship));
+  // Village 002 claims a change to village 001's household, and invents one in 001.
+  protocol::Household forged = *held(kVillage, h).household;
+  forged.phone = {"110", {forged.phone.stamp.hlc + 1000000, kVillage2}};
+  protocol::Household invented = forged;
+  invented.id = {kVillage2, 99};
+  for (const auto& hh : {forged, invented}) {
+    Status s = net.core(kVillage2).execute([&](storage::WriteTxn&, Outbound& out) {
+      out.send(kTownship, protocol::MessageKind::kHouseholdSync, protocol::encode_sync({hh, {}, {}, {}}));
+      return Status::ok();
+    }, net.now());
+    ASSERT_TRUE(s.is_ok());
+  }
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(net.refusals(kTownship, kVillage2), 2u);
+  auto after = dump(net.store(kTownship));
+  // Only the link bookkeeping changed (cursor, applied ids, counters): no domain table.
+  for (auto& [k, v] : before) {
+    if (k.first <= static_cast<int>(storage::Table::kApplications)) {
+      EXPECT_EQ(after[k], v);
+    }
+  }
+  for (auto& [k, v] : after) {
+    if (k.first <= static_cast<int>(storage::Table::kApplications)) {
+      EXPECT_TRUE(before.count(k)) << k.first;
+    }
+  }
+  EXPECT_EQ(held(kTownship, h).household->phone.value, "13800000000");
+  EXPECT_EQ(held(kProvince, h).household->phone.value, "13800000000");
+}
+
+}  // namespace
+}  // namespace lifeline::node

@@ -1,0 +1,279 @@
+// The monitoring command line as operators and scripts use it: exit codes
+// (0 done, 1 refused or failed with the reason on stderr, 2 bad usage),
+// jurisdiction checks, the import report, the working-day calendar, policy
+// rules, and the masking of ID numbers in every list. Most cases run the
+// commands against stopped nodes (they work on the store directly); the
+// policy case runs the chain to see a new policy reach the village.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
+
+#include "tests/testing/local_network.h"
+
+namespace lifeline {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::LocalNetwork;
+
+const std::string kProvince = "440000000000", kCity = "441300000000", kCounty = "441303000000",
+                  kTownship = "441303001000", kVillage = "441303001001", kOtherVillage = "441303001002";
+const std::vector<std::string> kChain = {kProvince, kCity, kCounty, kTownship, kVillage};
+const std::string kHead = "44130319850312123X", kSpouse = "441302200107040044",
+                  kUnregistered = "441322197209152320";
+
+std::string divisions() { return std::string(LIFELINE_SHARED_DATA) + "/huizhou_divisions.csv"; }
+
+// The date in Asia/Shanghai (UTC+8 all year) shifted by offset_days, YYYY-MM-DD.
+std::string shanghai_date(int offset_days = 0) {
+  auto local = std::chrono::system_clock::now() + 8h;
+  std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(local) + std::chrono::days(offset_days)};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
+                static_cast<unsigned>(d.day()));
+  return buf;
+}
+
+const std::string kHeader = "source_department,source_record_id,id_number,indicator,event_date\n";
+
+// Registers the two-member test household at code (village kVillage); returns its id.
+std::string register_household(const LocalNetwork& net, const std::string& code) {
+  auto r = net.cli(code, {"household", "add", "--village", kVillage, "--category", "marginal", "--member",
+                          kHead + ",张三,head", "--member", kSpouse + ",李四,spouse", "--json"});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  return r.rc == 0 && r.json.is_object() ? r.json.value("household", "") : "";
+}
+
+// An 18-character resident ID number anywhere in text.
+bool has_whole_id_number(const std::string& text) {
+  static const std::regex id(R"((^|[^0-9])[0-9]{17}[0-9X]($|[^0-9]))");
+  return std::regex_search(text, id);
+}
+
+TEST(MonitorCliTest, HouseholdAddForAVillageOutsideTheJurisdictionIsRefusedNamingIt) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  auto r = net.cli(kVillage, {"household", "add", "--village", kOtherVillage, "--category", "marginal", "--member",
+                              kHead + ",张三,head", "--json"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("jurisdiction"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(kOtherVillage), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(kVillage), std::string::npos) << r.err;
+  // Nothing was registered.
+  EXPECT_EQ(net.cli(kVillage, {"household", "show", "--id-number", kHead, "--json"}).rc, 1);
+  // The same household in the node's own village is taken.
+  EXPECT_FALSE(register_household(net, kVillage).empty());
+}
+
+TEST(MonitorCliTest, AlertsWithALevelOutsideOneToFiveIsAUsageError) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  auto r = net.cli(kVillage, {"alerts", "--level", "9", "--json"});
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--level"), std::string::npos) << r.err;
+  EXPECT_EQ(net.cli(kVillage, {"alerts", "--state", "lost", "--json"}).rc, 2);
+  EXPECT_EQ(net.cli(kVillage, {"alerts", "--level", "5", "--json"}).rc, 0);
+}
+
+TEST(MonitorCliTest, ImportWithABadHeaderFailsWholeAndStoresNothing) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  std::string hh = register_household(net, kProvince);
+  ASSERT_FALSE(hh.empty());
+  auto before = net.cli(kProvince, {"aggregates", "--json"});
+  ASSERT_EQ(before.rc, 0) << before.err;
+
+  // A misspelt column; the line itself would raise a level 2 alert.
+  std::string d = shanghai_date(-10);
+  std::string file = net.write_file(
+      "bad_header.csv", "source_department,source_record_id,id_number,indicator,event_day\n"
+                        "medical_insurance,YB-1," + kHead + ",serious_illness," + d + "\n"
+                        "human_resources,RS-1," + kHead + ",unemployment," + d + "\n");
+  auto r = net.cli(kProvince, {"import", file, "--json"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("event_day"), std::string::npos) << "the error names the column: " << r.err;
+
+  auto after = net.cli(kProvince, {"aggregates", "--json"});
+  ASSERT_EQ(after.rc, 0) << after.err;
+  EXPECT_EQ(after.json["own"]["figures"], before.json["own"]["figures"]);
+  EXPECT_EQ(net.cli(kProvince, {"alerts", "--json"}).json["count"], 0);
+  auto page = net.cli(kProvince, {"household", "show", hh, "--json"});
+  ASSERT_EQ(page.rc, 0) << page.err;
+  EXPECT_TRUE(page.json["events"].empty()) << page.json["events"];
+  EXPECT_TRUE(page.json["alerts"].empty()) << page.json["alerts"];
+
+  // The same lines under the right header are applied: they were valid.
+  auto good = net.cli(kProvince, {"import", net.write_file("good.csv", kHeader + "medical_insurance,YB-1," + kHead +
+                                                                           ",serious_illness," + d + "\n"), "--json"});
+  EXPECT_EQ(good.rc, 0) << good.err;
+  EXPECT_EQ(good.json["applied"], 1) << good.out;
+}
+
+TEST(MonitorCliTest, ImportReportsEachRejectedLineAndAppliesTheValidOnes) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  std::string hh = register_household(net, kProvince);
+  ASSERT_FALSE(hh.empty());
+  std::string d = shanghai_date(-10), tomorrow = shanghai_date(1);
+  std::string bad_check = kHead.substr(0, 17) + "0";  // wrong check character
+  std::string text = kHeader +                                                          // line 1
+                     "medical_insurance,YB-1," + kHead + ",serious_illness," + d + "\n" +  // 2: applied
+                     "medical_insurance,YB-2," + bad_check + ",serious_illness," + d + "\n" +  // 3: bad_id_number
+                     "human_resources,RS-1," + kHead + ",insurance_lapse," + tomorrow + "\n" +  // 4: future_date
+                     "health,WJ-1," + kHead + ",unemployment," + d + "\n" +  // 5: department_not_source
+                     "\n" +                                                 // 6: blank, skipped
+                     "civil_affairs,MZ-1," + kHead + ",lottery_win," + d + "\n" +  // 7: unknown_indicator
+                     "human_resources,RS-2," + kHead + ",unemployment\n" +         // 8: wrong_field_count
+                     "human_resources,RS-3," + kHead + ",unemployment," + d + "\n" +  // 9: applied
+                     "human_resources,RS-4," + kSpouse + ",insurance_lapse,2026-02-30\n" +  // 10: bad_date
+                     "health,WJ-2," + kUnregistered + ",birth," + d + "\n" +  // 11: not monitored
+                     "medical_insurance,YB-1," + kHead + ",serious_illness," + d + "\n";  // 12: duplicate
+  auto r = net.cli(kProvince, {"import", net.write_file("mixed.csv", text), "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const json& rep = r.json;
+  EXPECT_EQ(rep["lines_read"], 10) << rep;
+  EXPECT_EQ(rep["applied"], 2) << rep;
+  EXPECT_EQ(rep["duplicates"], 1) << rep;
+  EXPECT_EQ(rep["not_monitored"], 1) << rep;
+  EXPECT_EQ(rep["alerts_issued"], 1) << rep;
+  const std::vector<std::pair<int, std::string>> want = {{3, "bad_id_number"}, {4, "future_date"},
+                                                         {5, "department_not_source"}, {7, "unknown_indicator"},
+                                                         {8, "wrong_field_count"}, {10, "bad_date"}};
+  ASSERT_EQ(rep["rejected"].size(), want.size()) << rep["rejected"];
+  for (size_t i = 0; i < want.size(); ++i) {
+    const json& l = rep["rejected"][i];
+    EXPECT_EQ(l["line"], want[i].first) << l;
+    EXPECT_EQ(l["reason_code"], want[i].second) << l;
+    EXPECT_FALSE(l.value("reason", "").empty()) << l;
+    EXPECT_FALSE(l.value("reason_en", "").empty()) << l;
+  }
+  EXPECT_FALSE(has_whole_id_number(r.out)) << "the report quotes an ID number in full: " << r.out;
+
+  // The two valid events are stored and scored: 4 + 4 = 8, level 2.
+  auto page = net.cli(kProvince, {"household", "show", hh, "--json"});
+  ASSERT_EQ(page.rc, 0) << page.err;
+  EXPECT_EQ(page.json["events"].size(), 2u) << page.json["events"];
+  auto alerts = net.cli(kProvince, {"alerts", "--json"});
+  ASSERT_EQ(alerts.json["count"], 1) << alerts.out;
+  EXPECT_EQ(alerts.json["alerts"][0]["score"], 8);
+  EXPECT_EQ(alerts.json["alerts"][0]["level"], 2);
+}
+
+TEST(MonitorCliTest, FeedbackAtTheCountyIsRefused) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  ASSERT_FALSE(register_household(net, kCounty).empty());
+  std::string d = shanghai_date(-10);
+  auto imp = net.cli(kCounty, {"import", net.write_file("e.csv", kHeader + "public_security,GA-1," + kHead +
+                                                                       ",death," + d + "\n"), "--json"});
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  auto alerts = net.cli(kCounty, {"alerts", "--json"});
+  ASSERT_EQ(alerts.json["count"], 1) << alerts.out;
+  std::string id = alerts.json["alerts"][0]["id"];
+  std::string state = alerts.json["alerts"][0]["state"];
+
+  auto r = net.cli(kCounty, {"feedback", id, "--visit-date", shanghai_date(), "--method", "home_visit", "--visitor",
+                             "王五", "--truthful", "yes", "--decision", "none_needed", "--json"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("township or village"), std::string::npos) << r.err;
+  EXPECT_EQ(net.cli(kCounty, {"alerts", "--json"}).json["alerts"][0]["state"], state);
+}
+
+TEST(MonitorCliTest, CalendarDueSkipsHolidaysAndCountsWorkedWeekends) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  auto due = [&](const std::string& from, int days) {
+    auto r = net.run_lifeline({"calendar", "due", "--from", from, "--days", std::to_string(days)});
+    EXPECT_EQ(r.rc, 0) << r.err;
+    return r.out;
+  };
+  // 国庆 2024: Sunday 9/29 is worked, 10/1–10/7 are off.
+  EXPECT_EQ(due("2024-09-27", 3), "2024-10-08\n");
+  // 春节 2026: Saturday 2/14 is worked, 2/15–2/23 are off.
+  EXPECT_EQ(due("2026-02-13", 1), "2026-02-14\n");
+  EXPECT_EQ(due("2026-02-13", 2), "2026-02-24\n");
+  auto j = net.run_lifeline({"calendar", "due", "--from", "2024-09-27", "--days", "3", "--json"});
+  ASSERT_EQ(j.rc, 0) << j.err;
+  EXPECT_EQ(j.json["due"], "2024-10-08");
+  EXPECT_EQ(j.json["deadline"], "2024-10-08T23:59:59+08:00");
+  EXPECT_EQ(net.run_lifeline({"calendar", "due", "--from", "2024-02-30", "--days", "3"}).rc, 1);
+  EXPECT_EQ(net.run_lifeline({"calendar", "due", "--from", "2024-09-27", "--days", "-1"}).rc, 2);
+}
+
+TEST(MonitorCliTest, PolicySetOnlyAtTheProvinceAndANewerVersionReachesTheVillage) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  net.start_all(kChain);
+  std::ifstream in(std::string(LIFELINE_SOURCE_DIR) + "/node/policy/default_policy.json");
+  json policy = json::parse(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), nullptr, false);
+  ASSERT_TRUE(policy.is_object());
+  ASSERT_EQ(policy["version"], 1);
+  policy["version"] = 2;
+  policy["note"] = "test: version 2";
+  std::string file = net.write_file("policy_v2.json", policy.dump());
+
+  auto at_city = net.cli(kCity, {"policy", "set", "--file", file, "--json"});
+  EXPECT_EQ(at_city.rc, 1);
+  EXPECT_NE(at_city.err.find("province"), std::string::npos) << at_city.err;
+  EXPECT_EQ(net.cli(kCity, {"policy", "show", "--json"}).json["policy"]["version"], 1);
+
+  auto at_province = net.cli(kProvince, {"policy", "set", "--file", file, "--json"});
+  ASSERT_EQ(at_province.rc, 0) << at_province.err;
+  EXPECT_EQ(at_province.json["policy_version"], 2);
+  auto version_at = [&](const std::string& code) {
+    auto r = net.cli(code, {"policy", "show", "--json"});
+    return r.rc == 0 ? r.json["policy"].value("version", 0) : 0;
+  };
+  EXPECT_TRUE(testing::wait_until([&] { return version_at(kVillage) == 2; }, 20s, 200ms))
+      << "village runs version " << version_at(kVillage);
+  for (const auto& code : kChain) EXPECT_EQ(version_at(code), 2) << code;
+  // The same version again is not newer.
+  EXPECT_EQ(net.cli(kProvince, {"policy", "set", "--file", file, "--json"}).rc, 1);
+}
+
+TEST(MonitorCliTest, ListsMaskIdNumbersAndTheCasePageShowsThemWhole) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  std::string hh = register_household(net, kProvince);
+  ASSERT_FALSE(hh.empty());
+  std::string d = shanghai_date(-10);
+  auto imp = net.cli(kProvince, {"import", net.write_file("e.csv", kHeader + "public_security,GA-1," + kHead +
+                                                                         ",death," + d + "\n" + "health,WJ-1," +
+                                                                         kSpouse + ",birth," + d + "\n"), "--json"});
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  // An application taken at the village for a home village under another township.
+  auto app = net.cli(kVillage, {"apply", "--village", "441303108201", "--name", "赵六", "--id-number", kUnregistered,
+                                "--reason", "失业", "--json"});
+  ASSERT_EQ(app.rc, 0) << app.err;
+
+  auto alerts = net.cli(kProvince, {"alerts", "--json"});
+  ASSERT_EQ(alerts.rc, 0) << alerts.err;
+  ASSERT_EQ(alerts.json["count"], 1) << alerts.out;
+  auto apps = net.cli(kVillage, {"apply", "--list", "--json"});
+  ASSERT_EQ(apps.rc, 0) << apps.err;
+  ASSERT_EQ(apps.json["applications"].size(), 1u) << apps.out;
+  for (const auto* out : {&alerts.out, &apps.out}) {
+    EXPECT_FALSE(has_whole_id_number(*out)) << *out;
+    for (const auto& id : {kHead, kSpouse, kUnregistered}) EXPECT_EQ(out->find(id), std::string::npos) << *out;
+  }
+  EXPECT_EQ(apps.out.find("赵六"), std::string::npos) << "names are masked too: " << apps.out;
+
+  auto page = net.cli(kProvince, {"household", "show", hh, "--json"});
+  ASSERT_EQ(page.rc, 0) << page.err;
+  std::set<std::string> ids;
+  for (const auto& m : page.json["members"]) ids.insert(m["id_number"].get<std::string>());
+  EXPECT_EQ(ids, (std::set<std::string>{kHead, kSpouse}));
+  auto by_person = net.cli(kProvince, {"household", "show", "--id-number", kSpouse, "--json"});
+  ASSERT_EQ(by_person.rc, 0) << by_person.err;
+  EXPECT_EQ(by_person.json["household"], hh);
+}
+
+}  // namespace
+}  // namespace lifeline
