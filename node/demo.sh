@@ -61,7 +61,32 @@ echo "=== inbox of the province ==="
 "$LIFELINE" inbox --config "$(cfg $PROVINCE)"
 echo "=== inbox of $ACROSS_TO (across counties) ==="
 "$LIFELINE" inbox --config "$(cfg $ACROSS_TO)"
+echo; echo "=== monitoring: households registered at two villages (synthetic people) ==="
+V1=${VILLAGES[0]}; V2=${VILLAGES[1]}
+"$LIFELINE" household add --config "$(cfg "$V1")" --village "$V1" --category marginal --income-yuan 820 \
+  --member 44130319850312123X,张三明,head --member 441302200107040044,李小红,spouse --json
+"$LIFELINE" household add --config "$(cfg "$V2")" --village "$V2" --category minimum_living --income-yuan 560 \
+  --member 441303196811220011,王建国,head --json
+sleep 1
+echo "=== department events imported at the province (node/import/example_events.csv) ==="
+"$LIFELINE" import --config "$(cfg $PROVINCE)" "$ROOT_DIR/node/import/example_events.csv"
+sleep 1
+echo "=== alerts at village $V1 (level, score, deadline in working days) ==="
+"$LIFELINE" alerts --config "$(cfg "$V1")"
+alert=$("$LIFELINE" alerts --config "$(cfg "$V1")" --json | grep -o '"id":"A-[0-9-]*"' | head -1 | cut -d'"' -f4)
+if [ -n "$alert" ]; then
+  echo "=== verification feedback recorded at $V1 for $alert ==="
+  "$LIFELINE" feedback --config "$(cfg "$V1")" "$alert" --visit-date "$(TZ=Asia/Shanghai date +%F)" --method home_visit \
+    --visitor 村协理员 --truthful yes --findings "户主患病、失业，收入骤减" --needs basic_living,health --decision include_minimum_living
+  sleep 1
+  echo "=== the same alert at the province ==="
+  "$LIFELINE" alerts --config "$(cfg $PROVINCE)"
+fi
+echo "=== aggregates at the county 441303000000 (per child: reported beside computed) ==="
+"$LIFELINE" aggregates --config "$(cfg 441303000000)" --json | head -c 1500; echo
+
 echo; echo "network running (logs: $OUT/<code>/node.log); try:"
 echo "  $LIFELINE status --config $(cfg ${VILLAGES[0]})"
+echo "  $LIFELINE household show --config $(cfg $PROVINCE) --id-number 44130319850312123X"
 echo "press Ctrl-C to stop every node"
 while true; do sleep 3600; done

@@ -70,6 +70,13 @@ inline constexpr const char* kInbox = "inbox";
 // Durable counts shown in status. Crash: the last commit's values.
 inline constexpr const char* kCounters = "counters";
 
+// The monitoring domain's tables (storage::Table: households, persons,
+// events, household_events, alerts, household_alerts, aliases, open_alerts,
+// history, moved, applications, domain) are opaque to the store; their key
+// encodings and values are documented in node/core/monitor_tables.h. They
+// change only in the transactions of the changes that cause them, together
+// with the outbox entries that carry those changes on.
+
 inline void put_be64(char* out, uint64_t v) {
   for (int i = 7; i >= 0; --i) {
     out[i] = static_cast<char>(v & 0xff);

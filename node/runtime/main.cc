@@ -257,7 +257,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
                        "ID,NAME,RELATION[,DISABILITY_GRADE[,DISABILITY_KIND[,MAJOR_ILLNESS yes|no[,SINGLE_PERSON yes|no]]]] (repeat; one relation head)")->required();
   c.hh_import = household->add_subcommand("import", "register households from a file: JSON Lines, one household per line (as household add)");
   c.hh_import->add_option("FILE", a.file, "registration file (.jsonl)")->required();
-  c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (the view is logged)");
+  c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (each view is recorded in the running node's log)");
   c.hh_show->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1");
   c.hh_show->add_option("--id-number", a.id_number, "find the household of this person instead");
   c.hh_move = household->add_subcommand("move", "move a household to another village of this node's jurisdiction");

@@ -6,6 +6,7 @@
 #include "node/core/alert_merge.h"
 #include "node/core/household_json.h"
 #include "node/core/id_number.h"
+#include "topology/logging.h"
 
 namespace lifeline::runtime {
 
@@ -147,7 +148,11 @@ json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now
       id = *parsed;
     }
     auto cf = mon.show_household(id);
-    return cf ? ok_json(case_json(*cf, mon.policy())) : error_json(cf.status());
+    if (!cf) return error_json(cf.status());
+    // A full view of personal data: recorded (without the data itself). The
+    // operators' audit log with accounts comes with the HTTP API.
+    folder_logger("runtime")->info("case page {} shown in full over the control socket", format_id('H', id));
+    return ok_json(case_json(*cf, mon.policy()));
   }
   if (action == "move") {
     auto id = id_field(req, "household", 'H');

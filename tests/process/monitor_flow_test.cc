@@ -192,7 +192,7 @@ TEST(MonitorFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
   ASSERT_TRUE(net.ok()) << net.init_output();
   std::string hh = start_chain_with_household(net);
   ASSERT_FALSE(hh.empty());
-  // Every holder between has it too, members whole on the case page.
+  // Every holder on the way up has it too.
   for (const auto& code : {kCity, kCounty, kTownship}) EXPECT_TRUE(holds_household(net, code, hh)) << code;
 
   std::string before = shanghai_date();
