@@ -255,9 +255,10 @@ ApplyOutcome WriteTxn::apply(const protocol::Record& r, uint64_t applied_at_us) 
 }
 
 ApplyOutcome WriteTxn::mark_applied(const protocol::Record& r) {
-  CachedMark& cm = impl_->cached_mark(r.origin, r.destination);
+  const uint64_t stream = stream_of(r);
+  CachedMark& cm = impl_->cached_mark(r.origin, stream);
   StreamMark& m = cm.mark;
-  std::string id = key64(r.origin, r.destination, r.origin_seq);
+  std::string id = key64(r.origin, stream, r.origin_seq);
   std::string_view seen;
   if (r.origin_seq <= m.contiguous_through || (cm.has_ids && impl_->get(impl_->dbis->ids, id, seen)))
     return ApplyOutcome::kDuplicate;
@@ -265,13 +266,13 @@ ApplyOutcome WriteTxn::mark_applied(const protocol::Record& r) {
     ++m.contiguous_through;
     // Absorb ids applied earlier out of order that are now contiguous.
     while (cm.has_ids) {
-      std::string next = key64(r.origin, r.destination, m.contiguous_through + 1);
+      std::string next = key64(r.origin, stream, m.contiguous_through + 1);
       if (!impl_->get(impl_->dbis->ids, next, seen)) break;
       MDB_val k = to_val(next);
       check_lmdb(mdb_del(impl_->txn, impl_->dbis->ids, &k, nullptr), "mdb_del");
       ++m.contiguous_through;
     }
-    if (cm.has_ids) cm.has_ids = impl_->stream_has_ids(r.origin, r.destination);
+    if (cm.has_ids) cm.has_ids = impl_->stream_has_ids(r.origin, stream);
   } else {
     ++m.out_of_order;
     impl_->put(impl_->dbis->ids, id, std::string_view());

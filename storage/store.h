@@ -51,10 +51,21 @@ struct LinkCursor {
   bool operator==(const LinkCursor&) const = default;
 };
 
+// Origin sequences and applied marks are kept per stream: (origin,
+// destination, channel). Test messages use the destination code itself;
+// monitoring messages (every other kind) use it with this bit set, so the
+// two never share sequence numbers and `lifeline inbox` counts test
+// messages only.
+inline constexpr uint64_t kMonitorChannel = uint64_t{1} << 63;
+inline uint64_t stream_of(const protocol::Record& r) {
+  return r.kind == static_cast<uint16_t>(protocol::MessageKind::kTest) ? r.destination
+                                                                       : r.destination | kMonitorChannel;
+}
+
 // Applied messages of one (origin, destination) stream at this node.
 struct StreamMark {
   uint64_t origin = 0;
-  uint64_t destination = 0;
+  uint64_t destination = 0;         // with kMonitorChannel set for monitoring messages
   uint64_t contiguous_through = 0;  // every origin_seq ≤ this is applied
   uint64_t count = 0;               // messages applied (each once)
   uint64_t out_of_order = 0;        // applies that were not contiguous_through + 1
@@ -100,7 +111,8 @@ class WriteTxn {
   void outbox_put(uint64_t peer, const protocol::Record& r);
   // Deletes outbox entries toward peer with link_seq ≤ through; returns how many.
   uint64_t outbox_delete_through(uint64_t peer, uint64_t through);
-  // Allocates the next origin_seq of the stream from this node to destination.
+  // Allocates the next origin_seq of the stream from this node to
+  // destination (with kMonitorChannel set: the monitoring stream).
   uint64_t next_origin_seq(uint64_t destination) { return reserve_origin_seqs(destination, 1); }
   // Allocates count consecutive origin_seqs; returns the first.
   uint64_t reserve_origin_seqs(uint64_t destination, uint64_t count);

@@ -43,13 +43,15 @@ inline constexpr const char* kOutbox = "outbox";
 // Crash: the values of the last commit; they never move backward.
 inline constexpr const char* kCursors = "cursors";
 
-// `streams`: key = destination code (8 BE); value = last origin_seq (8)
-// assigned to a message created here for that destination.
+// `streams`: key = destination code (8 BE), with the top bit set for the
+// monitoring channel (store.h kMonitorChannel); value = last origin_seq (8)
+// assigned to a message created here for that destination and channel.
 // Crash: the last commit's value; a message and its origin_seq are written
 // in one transaction, so no origin_seq is ever used twice.
 inline constexpr const char* kStreams = "streams";
 
-// `applied_marks`: key = origin (8 BE) ++ destination (8 BE);
+// `applied_marks`: key = origin (8 BE) ++ destination (8 BE, top bit set for
+//   the monitoring channel);
 //   value = contiguous_through (8) ++ count (8) ++ out_of_order (8).
 //   contiguous_through: highest origin_seq with every seq ≤ it applied here;
 //   count:        number of messages of the stream applied here;

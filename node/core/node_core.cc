@@ -92,7 +92,8 @@ class NodeCore::BatchOutbound : public Outbound {
   BatchOutbound(NodeCore& core, Batch& batch) : core_(core), batch_(batch) {}
   void send(uint64_t destination, protocol::MessageKind kind, std::string payload) override {
     uint64_t self = core_.neighbourhood_.self().number();
-    Record r{0, self, batch_.txn->next_origin_seq(destination), destination, static_cast<uint16_t>(kind),
+    Record r{0, self, batch_.txn->next_origin_seq(destination | storage::kMonitorChannel), destination,
+             static_cast<uint16_t>(kind),
              core_.hlc_.now(batch_.now), std::move(payload)};
     core_.route_record(batch_, r, self);
   }

@@ -65,6 +65,7 @@ Result<json> inbox_json(const storage::Store& store, uint64_t self) {
   json applied = json::object(), others = json::object();
   Status s = store.read([&](const storage::ReadTxn& txn) {
     for (const storage::StreamMark& m : txn.stream_marks()) {
+      if (m.destination & storage::kMonitorChannel) continue;  // monitoring messages are not test messages
       json entry{{"count", m.count}, {"contiguous_through", m.contiguous_through}, {"out_of_order", m.out_of_order}};
       if (m.destination == self) {
         applied[topology::DivisionCode::format(m.origin)] = entry;

@@ -28,6 +28,12 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void on_signal(int) { g_stop.store(true); }
 
+// Bad usage that CLI11 cannot express (one of two flags): exit status 2.
+int usage(const std::string& what) {
+  std::fprintf(stderr, "lifeline: %s (see --help)\n", what.c_str());
+  return 2;
+}
+
 int fail(const Status& s) {
   std::fprintf(stderr, "lifeline: %s\n", s.to_string().c_str());
   return 1;
@@ -88,7 +94,10 @@ void print_status(const json& st) {
 
 int show(const Result<json>& r, bool as_json, void (*print)(const json&)) {
   if (!r) return fail(r.status());
-  if (!r->value("ok", false)) return fail(Status::invalid_argument(r->value("error", "request failed")));
+  if (!r->value("ok", false)) {
+    std::fprintf(stderr, "lifeline: %s\n", r->value("error", "request failed").c_str());
+    return 1;
+  }
   json out = *r;
   out.erase("ok");
   if (as_json || print == nullptr) {
@@ -411,14 +420,17 @@ int dispatch_monitor(const Commands& c, const Args& a) {
     return show(request(a.config, json{{"cmd", "household"}, {"action", "import"}, {"text", *text}}, import_wait), a.as_json, nullptr);
   }
   if (*c.hh_show) {
-    if (a.id.empty() == a.id_number.empty()) return fail(Status::invalid_argument("give HOUSEHOLD_ID or --id-number"));
+    if (a.id.empty() == a.id_number.empty()) return usage("household show: give HOUSEHOLD_ID or --id-number");
     return ask(json{{"cmd", "household"}, {"action", "show"}, {"household", a.id}, {"id_number", a.id_number}}, nullptr);
   }
   if (*c.hh_move) return ask(json{{"cmd", "household"}, {"action", "move"}, {"household", a.id}, {"to", a.village}}, nullptr);
   if (*c.apply) {
     if (a.list) return ask(json{{"cmd", "apply"}, {"action", "list"}}, nullptr);
+    if (!a.decide.empty() && a.state.empty()) return usage("apply --decide: give --status accepted|declined");
     if (!a.decide.empty())
       return ask(json{{"cmd", "apply"}, {"action", "decide"}, {"id", a.decide}, {"status", a.state}, {"note", a.note}}, nullptr);
+    if (a.village.empty() || a.name.empty() || a.id_number.empty())
+      return usage("apply: give --list, --decide ID --status S, or --village, --name and --id-number");
     json app{{"village", a.village}, {"name", a.name}, {"id_number", a.id_number}, {"phone", a.phone}, {"reason", a.reason},
              {"needs", a.needs.empty() ? std::vector<std::string>{} : split_commas(a.needs)}};
     return ask(json{{"cmd", "apply"}, {"action", "submit"}, {"application", app}}, nullptr);
@@ -426,7 +438,7 @@ int dispatch_monitor(const Commands& c, const Args& a) {
   if (*c.aggregates) return ask(json{{"cmd", "aggregates"}}, nullptr);
   if (*c.policy_show) return ask(json{{"cmd", "policy"}, {"action", "show"}}, nullptr);
   if (*c.policy_set) {
-    if (a.file.empty() == a.standards.empty()) return fail(Status::invalid_argument("give --file or --standards"));
+    if (a.file.empty() == a.standards.empty()) return usage("policy set: give --file or --standards");
     auto text = read_file(a.file.empty() ? a.standards : a.file);
     if (!text) return fail(text.status());
     return ask(json{{"cmd", "policy"}, {"action", a.file.empty() ? "set_standards" : "set"}, {"text", *text}}, nullptr);

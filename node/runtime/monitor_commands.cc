@@ -181,7 +181,12 @@ json cmd_apply(node::Monitor& mon, const json& req, const node::Instant& now) {
 
 json cmd_policy(node::Monitor& mon, const json& req, const node::Instant& now) {
   std::string action = str(req, "action");
-  if (action == "show") return ok_json(json{{"policy", mon.policy_json()}});
+  if (action == "show") {
+    json p = mon.policy_json();
+    json standards = p["standards_set"];
+    p.erase("standards_set");
+    return ok_json(json{{"policy", p}, {"standards_set", standards}});
+  }
   Status s = action == "set"             ? mon.set_policy(str(req, "text"), now)
              : action == "set_standards" ? mon.set_standards(str(req, "text"), now)
                                          : Status::invalid_argument("policy action must be show, set or set_standards");
