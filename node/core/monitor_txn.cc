@@ -381,17 +381,25 @@ void Monitor::Txn::forward(Merge& mg, const HouseholdSync& in, uint64_t from_pee
   // A node that no longer holds the household (it moved away) passes what
   // came from below up as it came: the village in it, one this node held,
   // is what lets the parent take it from this child (check_sync).
-  HouseholdSync update{mg.holder ? mg.merged : in.household, mg.changed_alerts, mg.new_history, mg.new_events};
-  if (news && parent != 0 && parent != from_peer) send_sync(parent, update);
+  // The household's fields travel only when they changed here; otherwise
+  // its id and village do (header_of). Encoded once for both directions.
+  const Household& carried = !mg.holder ? in.household : household_changed ? mg.merged : header_of(mg.merged);
+  std::string update;
+  auto send_update = [&](uint64_t to) {
+    if (update.empty())
+      update = protocol::encode_sync(HouseholdSync{carried, mg.changed_alerts, mg.new_history, mg.new_events});
+    out.send(to, protocol::MessageKind::kHouseholdSync, update);
+  };
+  if (news && parent != 0 && parent != from_peer) send_update(parent);
   if (down != 0 && down != from_peer && (news || new_path)) {
     if (new_path && mg.holder) {
       send_sync(down, bundle(mg.merged));
     } else if (news) {
-      send_sync(down, update);
+      send_update(down);
     }
   }
   if (old_down != 0 && old_down != down && old_down != from_peer)
-    send_sync(old_down, HouseholdSync{mg.merged, {}, {}, {}});
+    send_sync(old_down, HouseholdSync{header_of(mg.merged), {}, {}, {}});
   // Answers go only to a holder next door. A non-holder has nothing to
   // answer with, and a child off the household's path was sent its
   // tombstone when the path left it (old_down above).
@@ -400,19 +408,19 @@ void Monitor::Txn::forward(Merge& mg, const HouseholdSync& in, uint64_t from_pee
   // the file that went with it: a move's hand-over (it won a concurrent
   // move; it was moved away and back, dropping what it had done meanwhile).
   // It gets the whole file back.
-  bool sender_behind = mg.merged != in.household || (new_path && down == from_peer && mg.local);
-  if (sender_behind) {
+  bool behind = sender_behind(mg.merged, in.household) || (new_path && down == from_peer && mg.local);
+  if (behind) {
     send_sync(from_peer, bundle(mg.merged));
     return;
   }
   // Otherwise the sender gets what differs and what was recorded here in
   // answer (a delivery, a merge).
-  HouseholdSync reply{mg.merged, mg.reply_alerts, {}, {}};
+  HouseholdSync reply{header_of(mg.merged), mg.reply_alerts, {}, {}};
   for (const HistoryEntry& e : mg.new_history) {
     if (std::none_of(in.history.begin(), in.history.end(), [&](const HistoryEntry& x) { return x.id == e.id; }))
       reply.history.push_back(e);
   }
-  if (mg.merged != in.household || !reply.alerts.empty() || !reply.history.empty()) send_sync(from_peer, reply);
+  if (!reply.alerts.empty() || !reply.history.empty()) send_sync(from_peer, reply);
 }
 
 }  // namespace lifeline::node

@@ -7,6 +7,7 @@
 //
 // Usage: lifeline_monitor_bench LIFELINE_BIN DIVISIONS_CSV RESULTS_JSON [PERSONS]
 #include <lmdb.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -30,6 +31,12 @@ using Clock = std::chrono::steady_clock;
 using lifeline::node::Instant;
 using lifeline::testing::LocalNetwork;
 using nlohmann::json;
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -124,18 +131,21 @@ double raw_lmdb_batched_puts_per_s(const std::string& dir) {
   return rate;
 }
 
-// One in-process county node over a store on disk, with a parent and a child
-// configured (so every change also goes to their outboxes, as in production).
+// One in-process county node over a store on disk. With links, a parent and
+// a child are configured, so every change also goes to their outboxes, as
+// in production; without, the store holds the registry alone (a network
+// whose outboxes have drained).
 struct BenchNode {
   std::unique_ptr<lifeline::storage::Store> store;
   std::unique_ptr<lifeline::node::NodeCore> core;
   std::unique_ptr<lifeline::node::Monitor> monitor;
 
-  explicit BenchNode(const std::string& dir) {
+  BenchNode(const std::string& dir, bool links) {
     using lifeline::topology::DivisionCode;
     auto c = [](uint64_t n) { return *DivisionCode::from_number(n); };
     store = std::move(*lifeline::storage::Store::open(lifeline::storage::StorageOptions{dir, size_t{1} << 30, true}, 441303000000));
-    lifeline::topology::Neighbourhood nb(c(441303000000), c(441300000000), {c(441303001000)});
+    lifeline::topology::Neighbourhood nb = links ? lifeline::topology::Neighbourhood(c(441303000000), c(441300000000), {c(441303001000)})
+                                                 : lifeline::topology::Neighbourhood(c(441303000000), std::nullopt, {});
     core = std::make_unique<lifeline::node::NodeCore>(nb, store.get(), lifeline::node::LinkOptions{});
     monitor = std::make_unique<lifeline::node::Monitor>(core.get(), store.get(), lifeline::node::MonitorOptions{});
     core->set_domain(monitor.get());
@@ -156,7 +166,7 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
   uint64_t households = 0;
   {
     std::string file = registry_file(persons, 441303001001, 28, &households);
-    BenchNode node(dir.path());
+    BenchNode node(dir.path(), false);
     auto t0 = Clock::now();
     auto rep = node.monitor->import_households(file, now());
     if (!rep || rep->registered != households) {
@@ -164,18 +174,19 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
       std::exit(1);
     }
     r.add("registry_households_per_s", households / seconds_since(t0), "households/s");
-    // What the registry itself takes: the outboxes toward the (absent) parent and child are not part of it.
     r.add("registry_bytes_per_person", double(node.store->used_bytes()) / persons, "bytes");
   }
   {
     auto t0 = Clock::now();
-    BenchNode node(dir.path());
+    BenchNode node(dir.path(), true);
     r.add("open_1m_ms", seconds_since(t0) * 1000, "ms");
     uint64_t events = 200'000;
     std::string csv = events_file(events, persons, 1);
     t0 = Clock::now();
+    double cpu0 = cpu_seconds();
     auto rep = node.monitor->import_events(csv, lifeline::node::ImportFormat::kCsv, now());
     double secs = seconds_since(t0);
+    std::printf("  (import: %.2f s wall, %.2f s CPU)\n", secs, cpu_seconds() - cpu0);
     if (!rep || !rep->rejected.empty()) {
       std::fprintf(stderr, "event import failed: %s\n", rep ? rep->rejected.front().reason_en.c_str() : rep.status().to_string().c_str());
       std::exit(1);
