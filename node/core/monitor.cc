@@ -25,8 +25,6 @@ using topology::DivisionCode;
 
 namespace {
 
-DivisionCode as_code(uint64_t n) { return DivisionCode::or_invalid(n); }
-
 const std::set<std::string>& categories() {
   static const std::set<std::string> k = {"minimum_living", "destitute", "marginal", "expenditure_hardship", "other"};
   return k;

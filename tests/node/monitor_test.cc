@@ -576,8 +576,8 @@ TEST_F(MonitorTest, RejectedLinesAndBadFilesLeaveTheStoreUnchanged) {
   add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());
   auto before = dump(net.store(kCounty));
-  uint64_t depth_before = 0;
-  for (auto& l : net.core(kCounty).status().links) depth_before += l.last_assigned;
+  uint64_t assigned_before = 0;
+  for (auto& l : net.core(kCounty).status().links) assigned_before += l.last_assigned;
 
   std::string rejected_only = "source_department,source_record_id,id_number,indicator,event_date\n"
                               "medical_insurance,YB-1,441303198001010110,serious_illness,2026-11-01\n"
@@ -594,9 +594,9 @@ TEST_F(MonitorTest, RejectedLinesAndBadFilesLeaveTheStoreUnchanged) {
             Status::Code::kInvalidArgument);
 
   EXPECT_EQ(dump(net.store(kCounty)), before);
-  uint64_t depth_after = 0;
-  for (auto& l : net.core(kCounty).status().links) depth_after += l.last_assigned;
-  EXPECT_EQ(depth_after, depth_before) << "nothing was sent";
+  uint64_t assigned_after = 0;
+  for (auto& l : net.core(kCounty).status().links) assigned_after += l.last_assigned;
+  EXPECT_EQ(assigned_after, assigned_before) << "nothing was sent";
 }
 
 // ---------------------------------------------------------------------------
@@ -644,7 +644,7 @@ TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
 // Aggregates
 
 TEST_F(MonitorTest, AggregatesAddUpAndMatchWhatChildrenReport) {
-  HouseholdId a = add_household(kVillage, kVillage);
+  add_household(kVillage, kVillage);
   add_household(kTownship, kVillage2, {testing::member(kStranger, "王五", "head")});
   add_household(kOtherCounty, kOtherVillage,
                 {testing::member(testing::make_id_number(441302, 19900101, 1), "赵六", "head"),
@@ -689,7 +689,6 @@ TEST_F(MonitorTest, AggregatesAddUpAndMatchWhatChildrenReport) {
       EXPECT_EQ(row["reported"]["policy_version"], 1);
     }
   }
-  (void)a;
 }
 
 // ---------------------------------------------------------------------------
