@@ -469,6 +469,30 @@ TEST_F(MonitorTest, MoveAwayAndBackKeepsWhatTheOldHomeDidMeanwhile) {
 // ---------------------------------------------------------------------------
 // Policy
 
+TEST_F(MonitorTest, CityStandardsReachItsCountyBelowAndTheProvinceAbove) {
+  const std::string doc = R"({"441303000000": {"urban_yuan": 1120.5, "rural_yuan": 980, "illustrative": true}})";
+  EXPECT_EQ(net.monitor(kCounty).set_standards(doc, net.now()).code(), Status::Code::kRefused);
+  EXPECT_EQ(net.monitor(kCity).set_standards(R"({"441402000000": {"urban_yuan": 1, "rural_yuan": 1}})", net.now()).code(),
+            Status::Code::kRefused);
+  EXPECT_EQ(net.monitor(kCity).set_standards(R"({"441303000000": {"urban_yuan": -1, "rural_yuan": 1}})", net.now()).code(),
+            Status::Code::kInvalidArgument);
+  ASSERT_TRUE(net.monitor(kCity).set_standards(doc, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage}) {
+    nlohmann::json set = net.monitor(c).policy_json()["standards_set"];
+    ASSERT_TRUE(set.contains("441303000000")) << "at " << c;
+    EXPECT_EQ(set["441303000000"]["urban_fen"], 112050) << "at " << c;
+    EXPECT_EQ(set["441303000000"]["set_by"], "441300000000") << "at " << c;
+  }
+  // The other county's subtree does not hold this county's standards.
+  EXPECT_FALSE(net.monitor(kOtherCounty).policy_json()["standards_set"].contains("441303000000"));
+  // A later setting by the province wins everywhere.
+  ASSERT_TRUE(net.monitor(kProvince).set_standards(R"({"441303000000": {"urban_yuan": 1200, "rural_yuan": 1000}})", net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage})
+    EXPECT_EQ(net.monitor(c).policy_json()["standards_set"]["441303000000"]["urban_fen"], 120000) << "at " << c;
+}
+
 TEST_F(MonitorTest, PolicyNewerVersionApplied_OlderIgnored) {
   EXPECT_EQ(net.monitor(kVillage).policy().version, 1u);
   EXPECT_EQ(net.monitor(kCity).set_policy(testing::policy_version(2), net.now()).code(), Status::Code::kRefused);
