@@ -6,6 +6,7 @@
 // Merges its figures into RESULTS_JSON (written by lifeline_bench first).
 //
 // Usage: lifeline_monitor_bench LIFELINE_BIN DIVISIONS_CSV RESULTS_JSON [PERSONS]
+// BENCH_EVENTS (environment): events in the import (default 200,000).
 #include <lmdb.h>
 #include <sys/resource.h>
 
@@ -180,7 +181,7 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
     auto t0 = Clock::now();
     BenchNode node(dir.path(), true);
     r.add("open_1m_ms", seconds_since(t0) * 1000, "ms");
-    uint64_t events = 200'000;
+    uint64_t events = getenv("BENCH_EVENTS") ? std::stoull(getenv("BENCH_EVENTS")) : 200'000;
     std::string csv = events_file(events, persons, 1);
     t0 = Clock::now();
     double cpu0 = cpu_seconds();
