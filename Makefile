@@ -35,8 +35,9 @@ sim-long: build
 fuzz:
 	@bash .ci/deps.sh clang libclang-rt-14-dev
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DLIFELINE_FUZZ=ON -DLIFELINE_BUILD_TESTS=OFF
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target frame_decode_fuzz
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target frame_decode_fuzz domain_decode_fuzz
 	$(BUILD)-fuzz/tests/fuzz/frame_decode_fuzz tests/fuzz/corpus -max_total_time=60
+	$(BUILD)-fuzz/tests/fuzz/domain_decode_fuzz tests/fuzz/domain_corpus -max_total_time=60
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-fuzz

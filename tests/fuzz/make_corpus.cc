@@ -1,8 +1,10 @@
 // Writes the seed corpus for frame_decode_fuzz: one valid encoding of each
 // frame kind and a few malformed frames, one file each.
 //
-//   make_corpus <directory>
+//   make_corpus <directory> [<domain directory>]
 //
+// With a second directory it also writes the seed corpus of
+// domain_decode_fuzz there: one valid value of each domain type.
 // The files in tests/fuzz/corpus/ were written by this program; rerun it
 // after a change to protocol/link.capnp.
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "protocol/codec.h"
+#include "protocol/domain_codec.h"
 
 namespace lifeline::protocol {
 namespace {
@@ -56,14 +59,59 @@ std::vector<std::pair<std::string, std::string>> corpus() {
   return files;
 }
 
+// One valid value of each monitoring payload type.
+std::vector<std::pair<std::string, std::string>> domain_corpus() {
+  Stamp st{(uint64_t{1'795'000'000'000} << 16) | 1, kVillage};
+  Household h;
+  h.id = RecordId{kVillage, 7};
+  h.village = {kVillage, st};
+  h.category = {"marginal", st};
+  h.income_fen = {82000, st};
+  h.members = {{Member{"44130319850312123X", "张三明", "head", 2, "physical", true, true}}, st};
+  Alert a;
+  a.id = RecordId{kCity, 3};
+  a.household = h.id;
+  a.generation = 1;
+  a.indicators = {{"serious_illness", 4, 20261101}, {"unemployment", 4, 20261102}};
+  a.score = 8;
+  a.level = 2;
+  a.issued_date = 20261123;
+  a.due_date = 20261130;
+  a.state = AlertState::kAccepted;
+  a.aliases = {RecordId{kTownship, 1}};
+  HistoryEntry e{RecordId{kVillage, 9}, h.id, st.hlc, "feedback", a.id, "verified", true,
+                 Feedback{a.id, 20261124, "home_visit", "王", true, "病", {"health"}, "referral", "medical"}};
+  DeptEvent ev{"medical_insurance", "YB-1", "44130319850312123X", "serious_illness", 20261101, kCity, st.hlc};
+  return {{"household", encode_household(h)}, {"alert", encode_alert(a)}, {"history", encode_history(e)},
+          {"event", encode_event(ev)}, {"sync", encode_sync(HouseholdSync{h, {a}, {e}, {ev}})}};
+}
+
 }  // namespace
 }  // namespace lifeline::protocol
 
+namespace {
+
+int write_all(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  for (const auto& [name, bytes] : files) {
+    std::string path = dir + "/" + name + ".bin";
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      std::fprintf(stderr, "cannot write %s\n", path.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <directory>\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s <directory> [<domain directory>]\n", argv[0]);
     return 2;
   }
+  if (argc == 3 && write_all(argv[2], lifeline::protocol::domain_corpus()) != 0) return 1;
   for (const auto& [name, bytes] : lifeline::protocol::corpus()) {
     std::string path = std::string(argv[1]) + "/" + name + ".bin";
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
