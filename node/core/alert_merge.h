@@ -17,6 +17,8 @@ protocol::Alert join_alerts(const protocol::Alert& a, const protocol::Alert& b);
 
 // True for states before verified.
 inline bool alert_open(const protocol::Alert& a) { return a.state < protocol::AlertState::kVerified; }
+// Open and past its deadline (the end of its due day) on `today`.
+inline bool alert_overdue(const protocol::Alert& a, protocol::Date today) { return alert_open(a) && a.due_date < today; }
 
 const char* alert_state_name(protocol::AlertState state);
 // "issued" ... "closed" -> the state; 0 when unknown.

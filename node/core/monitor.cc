@@ -340,9 +340,7 @@ void Monitor::score_household_events(Txn& t, const HouseholdId& id, std::vector<
   auto h = t.household(id);
   LIFELINE_CHECK(h.has_value(), "persons index names a household that is not held");
   std::map<std::string, Date> latest;
-  for (const auto* list : {&events}) {
-    for (const auto& e : *list) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
-  }
+  for (const auto& e : events) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
   for (const auto& e : t.events_of(id)) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
   Date today = t.today();
   ScoreResult sr = score_household(t.policy, latest, today);
@@ -486,7 +484,7 @@ Result<std::vector<AlertView>> Monitor::list_alerts(const AlertFilter& f, const 
     v.txn.scan(Table::kAlerts, {}, [&](std::string_view, std::string_view bytes) {
       auto a = protocol::decode_alert(bytes);
       if (!a) return true;
-      bool overdue = alert_open(*a) && a->due_date < today;
+      bool overdue = alert_overdue(*a, today);
       if ((f.level && a->level != f.level) || (f.state && static_cast<int>(a->state) != f.state) ||
           (f.open_only && !alert_open(*a)) || (f.overdue_only && !overdue))
         return true;

@@ -146,7 +146,8 @@ class Monitor : public DomainHandler {
   // Policy: a new document (province only); standards (province or city).
   Status set_policy(std::string_view json_text, const Instant& now);
   Status set_standards(std::string_view json_text, const Instant& now);
-  nlohmann::json policy_json() const;
+  // The county standards set by a province or city, by county code.
+  nlohmann::json standards_json() const;
   // Cross-location applications (异地受理).
   Result<std::string> submit_application(const nlohmann::json& application, const Instant& now);
   Status decide_application(const std::string& id, const std::string& status, const std::string& note,

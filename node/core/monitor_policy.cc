@@ -20,11 +20,11 @@ namespace {
 DivisionCode as_code(uint64_t n) { return DivisionCode::or_invalid(n); }
 
 // A 12-digit code string of a valid division, 0 otherwise.
-uint64_t code_of(const json& j) {
-  if (!j.is_string()) return 0;
-  auto c = DivisionCode::parse(j.get<std::string>());
+uint64_t code_text(std::string_view text) {
+  auto c = DivisionCode::parse(text);
   return c ? c->number() : 0;
 }
+uint64_t code_of(const json& j) { return j.is_string() ? code_text(j.get<std::string>()) : 0; }
 
 std::optional<json> parse_object(std::string_view text) {
   json j = json::parse(text, nullptr, false);
@@ -128,7 +128,7 @@ Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer,
   bool from_child = from_peer != self() && nb.is_child(as_code(from_peer));
   json fresh = json::object();
   for (auto& [key, v] : entries.items()) {
-    uint64_t county = code_of(json(key));
+    uint64_t county = code_text(key);
     if (county == 0 || !v.is_object() || !v.contains("hlc") || !v["hlc"].is_number_unsigned() ||
         !v.contains("urban_fen") || !v["urban_fen"].is_number_integer() || !v.contains("rural_fen") ||
         !v["rural_fen"].is_number_integer())
@@ -151,7 +151,7 @@ Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer,
     if (c.number() == from_peer) continue;
     bool wanted = false;
     for (auto& [key, v] : fresh.items()) {
-      DivisionCode county = as_code(code_of(json(key)));
+      DivisionCode county = as_code(code_text(key));
       wanted = wanted || c.contains(county) || county.contains(c);
     }
     if (wanted) t.out.send(c.number(), MessageKind::kStandards, text);
@@ -159,8 +159,7 @@ Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer,
   return Status::ok();
 }
 
-json Monitor::policy_json() const {
-  json out = json::parse(policy_to_json(policy_));
+json Monitor::standards_json() const {
   json standards = json::object();
   (void)read([&](const ReadView& v) {
     v.txn.scan(Table::kDomain, "std:", [&](std::string_view k, std::string_view val) {
@@ -169,8 +168,7 @@ json Monitor::policy_json() const {
       return true;
     });
   });
-  out["standards_set"] = standards;
-  return out;
+  return standards;
 }
 
 // ---------------------------------------------------------------------------

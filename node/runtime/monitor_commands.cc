@@ -152,7 +152,7 @@ json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now
     // A full view of personal data: recorded (without the data itself). The
     // operators' audit log with accounts comes with the HTTP API.
     folder_logger("runtime")->info("case page {} shown in full over the control socket", format_id('H', id));
-    return ok_json(case_json(*cf, mon.policy()));
+    return ok_json(case_json(*cf, mon.policy(), node::shanghai_date(now.wall_us)));
   }
   if (action == "move") {
     auto id = id_field(req, "household", 'H');
@@ -182,10 +182,8 @@ json cmd_apply(node::Monitor& mon, const json& req, const node::Instant& now) {
 json cmd_policy(node::Monitor& mon, const json& req, const node::Instant& now) {
   std::string action = str(req, "action");
   if (action == "show") {
-    json p = mon.policy_json();
-    json standards = p["standards_set"];
-    p.erase("standards_set");
-    return ok_json(json{{"policy", p}, {"standards_set", standards}});
+    return ok_json(json{{"policy", json::parse(node::policy_to_json(mon.policy()))},
+                        {"standards_set", mon.standards_json()}});
   }
   Status s = action == "set"             ? mon.set_policy(str(req, "text"), now)
              : action == "set_standards" ? mon.set_standards(str(req, "text"), now)
@@ -254,7 +252,7 @@ json alert_json(const node::AlertView& v, const node::Policy& policy) {
               {"aliases", aliases}};
 }
 
-json case_json(const node::CaseFile& cf, const node::Policy& policy) {
+json case_json(const node::CaseFile& cf, const node::Policy& policy, node::Date today) {
   const protocol::Household& h = cf.household;
   if (cf.moved_to != 0)
     return json{{"household", format_id('H', h.id)}, {"moved_to", DivisionCode::format(cf.moved_to)},
@@ -264,8 +262,7 @@ json case_json(const node::CaseFile& cf, const node::Policy& policy) {
   for (const auto& m : h.members.value) members.push_back(member_json(m, true));
   json alerts = json::array();
   for (const auto& a : cf.alerts) {
-    json j = alert_json(node::AlertView{a, h.village.value, false}, policy);
-    alerts.push_back(j);
+    alerts.push_back(alert_json(node::AlertView{a, h.village.value, node::alert_overdue(a, today)}, policy));
   }
   json history = json::array();
   for (const auto& e : cf.history) history.push_back(history_json(e));

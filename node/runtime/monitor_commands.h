@@ -20,7 +20,7 @@ nlohmann::json answer_monitor(node::Monitor& monitor, const nlohmann::json& requ
 
 // JSON views shared with the web API later.
 nlohmann::json alert_json(const node::AlertView& view, const node::Policy& policy);
-nlohmann::json case_json(const node::CaseFile& file, const node::Policy& policy);
+nlohmann::json case_json(const node::CaseFile& file, const node::Policy& policy, node::Date today);
 nlohmann::json import_report_json(const node::ImportReport& report);
 
 }  // namespace lifeline::runtime

@@ -479,18 +479,18 @@ TEST_F(MonitorTest, CityStandardsReachItsCountyBelowAndTheProvinceAbove) {
   ASSERT_TRUE(net.monitor(kCity).set_standards(doc, net.now()).is_ok());
   ASSERT_TRUE(net.settle());
   for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage}) {
-    nlohmann::json set = net.monitor(c).policy_json()["standards_set"];
+    nlohmann::json set = net.monitor(c).standards_json();
     ASSERT_TRUE(set.contains("441303000000")) << "at " << c;
     EXPECT_EQ(set["441303000000"]["urban_fen"], 112050) << "at " << c;
     EXPECT_EQ(set["441303000000"]["set_by"], "441300000000") << "at " << c;
   }
   // The other county's subtree does not hold this county's standards.
-  EXPECT_FALSE(net.monitor(kOtherCounty).policy_json()["standards_set"].contains("441303000000"));
+  EXPECT_FALSE(net.monitor(kOtherCounty).standards_json().contains("441303000000"));
   // A later setting by the province wins everywhere.
   ASSERT_TRUE(net.monitor(kProvince).set_standards(R"({"441303000000": {"urban_yuan": 1200, "rural_yuan": 1000}})", net.now()).is_ok());
   ASSERT_TRUE(net.settle());
   for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage})
-    EXPECT_EQ(net.monitor(c).policy_json()["standards_set"]["441303000000"]["urban_fen"], 120000) << "at " << c;
+    EXPECT_EQ(net.monitor(c).standards_json()["441303000000"]["urban_fen"], 120000) << "at " << c;
 }
 
 TEST_F(MonitorTest, PolicyNewerVersionApplied_OlderIgnored) {
