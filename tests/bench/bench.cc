@@ -21,12 +21,16 @@
 
 #include "node/runtime/control.h"
 #include "storage/store.h"
+#include "tests/bench/bench_common.h"
 #include "tests/testing/local_network.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using lifeline::bench::Clock;
+using lifeline::bench::control;
+using lifeline::bench::Results;
+using lifeline::bench::seconds_since;
 using lifeline::testing::LocalNetwork;
 using nlohmann::json;
 
@@ -34,21 +38,6 @@ const std::string kProvince = "440000000000", kCity = "441300000000", kCounty = 
                   kTownship = "441303001000", kVillage = "441303001001";
 const std::vector<std::string> kChain = {kProvince, kCity, kCounty, kTownship, kVillage};
 constexpr size_t kPayload = 256;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-struct Results {
-  json doc = json::object();
-  void add(const std::string& name, double value, const std::string& unit, const std::string& baseline = "") {
-    json entry{{"value", value}, {"unit", unit}, {"baseline", baseline.empty() ? json(nullptr) : json(baseline)}};
-    entry["ratio"] = baseline.empty() || !doc.contains(baseline) ? json(nullptr)
-                                                                 : json(value / doc[baseline]["value"].get<double>());
-    doc[name] = entry;
-    std::printf("%-28s %14.3f %-10s %s\n", name.c_str(), value, unit.c_str(),
-                baseline.empty() ? "" : ("ratio " + std::to_string(entry["ratio"].get<double>()) + " to " + baseline).c_str());
-    std::fflush(stdout);
-  }
-};
 
 // ---------------------------------------------------------------------------
 // Baselines
@@ -145,11 +134,6 @@ double raw_lmdb_synced_puts_per_s(const std::string& dir) {
 
 // ---------------------------------------------------------------------------
 // Lifeline
-
-json control(const LocalNetwork& net, const std::string& code, const json& req, int timeout_ms = 600000) {
-  auto r = lifeline::runtime::control_request("ipc://" + net.node_dir(code) + "/data/control.sock", req, timeout_ms);
-  return r ? *r : json();
-}
 
 int64_t applied_count(const LocalNetwork& net, const std::string& at, const std::string& origin) {
   json in = control(net, at, {{"cmd", "inbox"}}, 5000);
@@ -292,7 +276,7 @@ int main(int argc, char** argv) {
   r.add("village_idle_rss_mb", rss_mb(net.process(kVillage).pid()), "MB");
   net.stop_all();
 
-  std::ofstream(argv[3]) << r.doc.dump(2) << "\n";
+  r.save(argv[3]);
   std::printf("written %s\n", argv[3]);
   return 0;
 }

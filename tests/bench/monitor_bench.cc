@@ -22,13 +22,18 @@
 #include "node/core/id_number.h"
 #include "node/core/monitor.h"
 #include "node/runtime/control.h"
+#include "node/runtime/system_clock.h"
+#include "tests/bench/bench_common.h"
 #include "storage/store.h"
 #include "tests/testing/local_network.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using lifeline::bench::Clock;
+using lifeline::bench::control;
+using lifeline::bench::Results;
+using lifeline::bench::seconds_since;
 using lifeline::node::Instant;
 using lifeline::testing::LocalNetwork;
 using nlohmann::json;
@@ -39,27 +44,7 @@ double cpu_seconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-Instant now() {
-  auto wall = std::chrono::system_clock::now().time_since_epoch();
-  auto mono = Clock::now().time_since_epoch();
-  return Instant{std::chrono::duration_cast<std::chrono::microseconds>(mono).count(),
-                 std::chrono::duration_cast<std::chrono::microseconds>(wall).count()};
-}
-
-struct Results {
-  json doc;
-  void add(const std::string& name, double value, const std::string& unit, const std::string& baseline = "") {
-    json entry{{"value", value}, {"unit", unit}, {"baseline", baseline.empty() ? json(nullptr) : json(baseline)}};
-    entry["ratio"] = baseline.empty() || !doc.contains(baseline) ? json(nullptr)
-                                                                 : json(value / doc[baseline]["value"].get<double>());
-    doc[name] = entry;
-    std::printf("%-28s %14.3f %-10s %s\n", name.c_str(), value, unit.c_str(),
-                baseline.empty() ? "" : ("ratio " + std::to_string(entry["ratio"].get<double>()) + " to " + baseline).c_str());
-    std::fflush(stdout);
-  }
-};
+Instant now() { return lifeline::runtime::system_now(); }
 
 // Person i's ID number: address 441303, a birth date from 1940 on (1,000
 // people per day), sequence i % 1000, and its check character.
@@ -199,11 +184,6 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
   }
 }
 
-json control(const LocalNetwork& net, const std::string& code, const json& req, int timeout_ms = 600000) {
-  auto r = lifeline::runtime::control_request("ipc://" + net.node_dir(code) + "/data/control.sock", req, timeout_ms);
-  return r ? *r : json();
-}
-
 int64_t own_households(const LocalNetwork& net, const std::string& code) {
   json a = control(net, code, {{"cmd", "aggregates"}}, 10000);
   return a.is_object() && a.value("ok", false) ? a["own"]["figures"]["households"].get<int64_t>() : -1;
@@ -264,12 +244,10 @@ int main(int argc, char** argv) {
   }
   uint64_t persons = argc > 4 ? std::stoull(argv[4]) : 1'000'000;
   Results r;
-  std::ifstream in(argv[3]);
-  r.doc = in ? json::parse(in, nullptr, false) : json::object();
-  if (!r.doc.is_object()) r.doc = json::object();
+  r.load(argv[3]);
   import_benchmarks(r, persons, "");
   alert_latency(r, argv[1], argv[2], 27000 + static_cast<int>(::getpid() % 100) * 20);
-  std::ofstream(argv[3]) << r.doc.dump(2) << "\n";
+  r.save(argv[3]);
   std::printf("written %s\n", argv[3]);
   return 0;
 }

@@ -13,6 +13,8 @@
 #include <regex>
 #include <set>
 
+#include "node/core/civil_date.h"
+#include "node/runtime/system_clock.h"
 #include "tests/testing/local_network.h"
 
 namespace lifeline {
@@ -30,14 +32,10 @@ const std::string kHead = "44130319850312123X", kSpouse = "441302200107040044",
 
 std::string divisions() { return std::string(LIFELINE_SHARED_DATA) + "/huizhou_divisions.csv"; }
 
-// The date in Asia/Shanghai (UTC+8 all year) shifted by offset_days, YYYY-MM-DD.
+// Today's date in Asia/Shanghai shifted by offset_days, YYYY-MM-DD (the
+// product's own date functions, so the tests and the node agree on "today").
 std::string shanghai_date(int offset_days = 0) {
-  auto local = std::chrono::system_clock::now() + 8h;
-  std::chrono::year_month_day d{std::chrono::floor<std::chrono::days>(local) + std::chrono::days(offset_days)};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                static_cast<unsigned>(d.day()));
-  return buf;
+  return node::format_date(node::add_days(node::shanghai_date(runtime::system_now().wall_us), offset_days));
 }
 
 const std::string kHeader = "source_department,source_record_id,id_number,indicator,event_date\n";
