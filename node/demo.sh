@@ -9,7 +9,7 @@
 set -euo pipefail
 LIFELINE=$(realpath "${1:-build/node/runtime/lifeline}")
 ROOT_DIR=$(cd "$(dirname "$0")/.." && pwd)
-DIVISIONS=${DIVISIONS:-$ROOT_DIR/../shared/data/huizhou_divisions.csv}
+DIVISIONS=${DIVISIONS:-$ROOT_DIR/node/data/huizhou_divisions.csv}
 OUT=${DEMO_DIR:-$ROOT_DIR/demo-network}
 BASE_PORT=${DEMO_BASE_PORT:-17100}
 PROVINCE=440000000000

@@ -2,7 +2,8 @@
 // working days unless listed as a holiday; Saturday and Sunday are days off
 // unless listed as an adjusted working day (调休). The entries are policy
 // data (pushed down with the policy), never constants in code; the default
-// comes from ../shared/data/cn_workday_calendar.csv via the default policy.
+// comes from node/data/cn_workday_calendar.csv (a copy of the shared data)
+// via the default policy.
 //
 // Value type; copyable; const methods are thread-safe.
 #pragma once

@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$BUILD/bench/tmp"
 export TMPDIR=$(realpath "$BUILD/bench/tmp")
 "$BUILD/tests/bench/lifeline_bench" "$(realpath "$BUILD/node/runtime/lifeline")" \
-  "$ROOT/../shared/data/huizhou_divisions.csv" "$(realpath "$BUILD/bench")/results.json"
+  "$ROOT/node/data/huizhou_divisions.csv" "$(realpath "$BUILD/bench")/results.json"
 "$BUILD/tests/bench/lifeline_monitor_bench" "$(realpath "$BUILD/node/runtime/lifeline")" \
-  "$ROOT/../shared/data/huizhou_divisions.csv" "$(realpath "$BUILD/bench")/results.json" ${BENCH_PERSONS:-}
+  "$ROOT/node/data/huizhou_divisions.csv" "$(realpath "$BUILD/bench")/results.json" ${BENCH_PERSONS:-}
 rm -rf "$TMPDIR"
