@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <shared_mutex>
 #include <fstream>
 #include <map>
 
@@ -108,7 +110,7 @@ struct Dbis {
 const char* table_name(Table table) {
   static constexpr const char* kNames[] = {"households", "persons", "events", "household_events", "alerts",
                                            "household_alerts", "aliases", "open_alerts", "history", "moved",
-                                           "applications", "domain"};
+                                           "applications", "domain", "audit", "users"};
   static_assert(std::size(kNames) == static_cast<size_t>(Table::kCount));
   return kNames[static_cast<size_t>(table)];
 }
@@ -146,6 +148,16 @@ struct TxnBase {
     for (bool ok = start.empty() ? c.first(k, v) : c.seek(start, k, v); ok; ok = c.next(k, v)) {
       std::string_view key = to_view(k);
       if (key.substr(0, prefix.size()) != prefix || !fn(key, to_view(v))) break;
+    }
+  }
+  // Keys < before (all when empty), last first.
+  void scan_back(Table t, std::string_view before, const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    Cursor c(txn, dbi(t));
+    MDB_val k, v;
+    bool ok = before.empty() ? c.last(k, v) : (c.seek(before, k, v) ? c.prev(k, v) : c.last(k, v));
+    for (; ok; ok = c.prev(k, v)) {
+      if (!before.empty() && to_view(k) >= before) continue;
+      if (!fn(to_view(k), to_view(v))) break;
     }
   }
   uint64_t entries(Table t) const {
@@ -315,6 +327,10 @@ void ReadTxn::scan_from(Table t, std::string_view from,
                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
   impl_->scan(t, from, {}, fn);
 }
+void ReadTxn::scan_back(Table t, std::string_view before,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  impl_->scan_back(t, before, fn);
+}
 uint64_t ReadTxn::entries(Table t) const { return impl_->entries(t); }
 
 void WriteTxn::add_counter(std::string_view name, uint64_t delta) {
@@ -422,6 +438,10 @@ struct Store::Impl {
   uint64_t node_code = 0;
   MDB_env* env = nullptr;  // owned; closed in the destructor
   Dbis dbis;
+  // Read transactions of other threads (the HTTP pool) hold this shared;
+  // resizing the map, which LMDB allows only with no transaction open in
+  // the process, holds it exclusively.
+  mutable std::shared_mutex map_lock;
 
   ~Impl() {
     if (env != nullptr) mdb_env_close(env);
@@ -440,6 +460,7 @@ struct Store::Impl {
   }
   // Doubles the map. Requires that this process has no transaction open.
   void grow() {
+    std::unique_lock lock(map_lock);
     size_t next = map_size() * 2;
     check_lmdb(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize");
     folder_logger("storage")->info("map of {} grown to {} MiB", options.path, next >> 20);
@@ -580,6 +601,7 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
 }
 
 Status Store::read(const std::function<void(const ReadTxn&)>& fn) const {
+  std::shared_lock lock(impl_->map_lock);
   try {
     LmdbTxn txn = impl_->begin(MDB_RDONLY);
     ReadTxn::Impl ti;
@@ -596,6 +618,7 @@ Status Store::read(const std::function<void(const ReadTxn&)>& fn) const {
 // MDB_FIXEDMAP), so the ranges are found in /proc/self/maps. The map is
 // read-only and shared: dropping its pages loses nothing.
 void Store::release_mapped_pages() {
+  std::unique_lock lock(impl_->map_lock);
   std::error_code ec;
   std::string file = std::filesystem::canonical(impl_->options.path + "/data.mdb", ec).string();
   std::ifstream maps("/proc/self/maps");

@@ -14,7 +14,9 @@
 // write. Hence a write's callback may run more than once and must keep its
 // in-memory changes staged until write() returns ok.
 //
-// Thread-safety: a Store is used from one thread (the node loop). Other
+// Thread-safety: writes and release_mapped_pages come from one thread (the
+// node loop); read() may be called from any thread at the same time (the
+// HTTP pool's queries), a shared lock keeping map growth out meanwhile. Other
 // processes may open the same directory concurrently (LMDB locks); one
 // process must open a directory only once. Not copyable, not movable.
 #pragma once
@@ -98,6 +100,8 @@ enum class Table : uint8_t {
   kMoved,            // household id -> new village ++ stamp (tombstone)
   kApplications,     // application id -> JSON
   kDomain,           // ASCII name -> value (policy, id sequences, aggregate counts, children's snapshots)
+  kAudit,            // time(8) origin(8) seq(8) -> JSON audit entry (append-only)
+  kUsers,            // account name -> account (web/auth/account.h); per node, not replicated
   kCount
 };
 const char* table_name(Table table);
@@ -170,6 +174,9 @@ class ReadTxn {
             const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   void scan_from(Table table, std::string_view from,
                  const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // Keys before `before` (every key when empty), last first; stops when fn returns false.
+  void scan_back(Table table, std::string_view before,
+                 const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   uint64_t entries(Table table) const;
 
  private:
@@ -201,7 +208,8 @@ class Store {
   // fn may run more than once (map growth). A non-ok Status from fn, or an
   // LMDB error, aborts: nothing of the transaction remains.
   Status write(const std::function<Status(WriteTxn&)>& fn, Sync sync = Sync::kDurable);
-  // Runs fn in one read-only transaction.
+  // Runs fn in one read-only transaction. Thread-safe: any thread may read
+  // while the owning thread writes (the HTTP pool's queries do).
   Status read(const std::function<void(const ReadTxn&)>& fn) const;
 
   // Drops this process's resident pages of the map (they stay in the page

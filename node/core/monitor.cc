@@ -7,6 +7,7 @@
 #include "node/core/alert_merge.h"
 #include "node/core/household_json.h"
 #include "node/core/id_number.h"
+#include "node/core/monitor_queries.h"
 #include "node/core/monitor_txn.h"
 #include "topology/logging.h"
 
@@ -58,7 +59,7 @@ Status Monitor::start() {
 
 bool Monitor::handles(uint16_t kind) const {
   return kind >= static_cast<uint16_t>(MessageKind::kHouseholdSync) &&
-         kind <= static_cast<uint16_t>(MessageKind::kApplicationStatus);
+         kind <= static_cast<uint16_t>(MessageKind::kAudit);
 }
 
 void Monitor::begin() {
@@ -99,6 +100,7 @@ Status Monitor::dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer) 
     case MessageKind::kAggregate: return receive_aggregate(t, r.payload, from_peer);
     case MessageKind::kApplication: return receive_application(t, r);
     case MessageKind::kApplicationStatus: return receive_application_status(t, r);
+    case MessageKind::kAudit: return receive_audit(t, r.payload, from_peer);
     default: return Status::invalid_argument("unknown domain kind " + std::to_string(r.kind));
   }
 }
@@ -261,34 +263,9 @@ Status Monitor::move_household(const HouseholdId& id, uint64_t village, const In
   });
 }
 
-Result<CaseFile> Monitor::show_household(const HouseholdId& id) const {
-  CaseFile cf;
-  bool found = false;
-  Status s = read([&](const ReadView& v) {
-    if (auto h = v.household(id)) {
-      cf.household = std::move(*h);
-      cf.alerts = v.alerts_of(id);
-      cf.history = v.history_of(id);
-      cf.events = v.events_of(id);
-      found = true;
-    } else if (uint64_t moved = v.moved_to(id)) {
-      cf.household.id = id;
-      cf.moved_to = moved;
-      found = true;
-    }
-  });
-  if (!s) return s;
-  if (!found) return Status::not_found("household " + protocol::format_id('H', id) + " is not held here");
-  return cf;
-}
+Result<CaseFile> Monitor::show_household(const HouseholdId& id) const { return query_case(*store_, id); }
 
-Result<HouseholdId> Monitor::find_person(std::string_view id_number) const {
-  std::optional<HouseholdId> h;
-  Status s = read([&](const ReadView& v) { h = v.person(id_number); });
-  if (!s) return s;
-  if (!h) return Status::not_found("person " + mask_id_number(id_number) + " is in no household held here");
-  return *h;
-}
+Result<HouseholdId> Monitor::find_person(std::string_view id_number) const { return query_person(*store_, id_number); }
 
 // ---------------------------------------------------------------------------
 // Department events and scoring

@@ -75,6 +75,15 @@ struct NewHousehold {
   std::vector<protocol::Member> members;
 };
 
+// The fields an operator may change on a registered household; unset = unchanged.
+struct HouseholdUpdate {
+  std::optional<std::string> category;
+  std::optional<int64_t> income_fen;
+  std::optional<std::string> phone;
+  std::optional<std::string> address;
+  std::optional<std::vector<protocol::Member>> members;
+};
+
 // What a household registration file did (`lifeline household import`).
 struct HouseholdImportReport {
   struct Rejected {
@@ -159,6 +168,13 @@ class Monitor : public DomainHandler {
   // Sends the aggregate snapshot up when due.
   void on_tick(const Instant& now);
 
+  // Operators' changes to a household's fields (last-writer-wins, replicated
+  // like any change). Unset fields stay as they are.
+  Status update_household(const protocol::HouseholdId& id, const HouseholdUpdate& update, const Instant& now);
+  // Appends one entry to the audit log (kAudit) and, below county level,
+  // sends it up; returns the entry's id. The entry is a JSON object (web/API.md).
+  Result<std::string> append_audit(nlohmann::json entry, const Instant& now);
+
   const Policy& policy() const { return policy_; }
   uint64_t self() const { return self_.number(); }
 
@@ -184,6 +200,9 @@ class Monitor : public DomainHandler {
   Status receive_aggregate(Txn& t, std::string_view payload, uint64_t from_peer);
   Status receive_application(Txn& t, const protocol::Record& r);
   Status receive_application_status(Txn& t, const protocol::Record& r);
+  Status receive_audit(Txn& t, std::string_view payload, uint64_t from_peer);
+  Status store_audit(Txn& t, const nlohmann::json& entry);
+  void send_audit_up(Txn& t, const nlohmann::json& entry);
   Status store_standards(Txn& t, const nlohmann::json& entries, uint64_t from_peer, bool& changed);
   nlohmann::json snapshot(const ReadView& v, const Instant& now) const;
   nlohmann::json figures(const ReadView& v, uint64_t bucket, Date today) const;

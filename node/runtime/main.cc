@@ -11,11 +11,13 @@
 
 #include "node/core/policy.h"
 #include "node/runtime/control.h"
+#include "node/runtime/demo_data.h"
 #include "node/runtime/keys.h"
 #include "node/runtime/network_init.h"
 #include "node/runtime/node.h"
 #include "node/runtime/options.h"
 #include "topology/logging.h"
+#include "web/server.h"
 
 namespace {
 
@@ -61,7 +63,16 @@ int cmd_run(const std::string& config) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // The HTTP API: its pool reads the store and posts to the node loop; it
+  // stops before the node does (declared after it, destroyed first).
+  std::unique_ptr<lifeline::web::WebServer> web;
+  if (!options->web.listen.empty()) {
+    web = std::make_unique<lifeline::web::WebServer>((*node)->options(), (*node)->queue(), (*node)->store());
+    s = web->start();
+    if (!s) return fail(s);
+  }
   s = (*node)->run(g_stop);
+  if (web) web->stop();
   return s ? 0 : fail(s);
 }
 
@@ -118,6 +129,8 @@ void print_inbox(const json& inbox) {
 struct Args {
   std::string out, config, divisions, root, codes, to;
   int base_port = 17000;
+  int web_base_port = 0;
+  bool no_web = false;
   int timeout_ms = 0;
   uint32_t count = 1;
   uint32_t size = 256;
@@ -170,6 +183,8 @@ Commands add_commands(CLI::App& app, Args& a) {
   c.init->add_option("--out", a.out, "output folder DIR")->required();
   c.init->add_option("--codes", a.codes, "comma-separated nodes to include (ancestors up to the root implied); default: the whole tree under the root");
   c.init->add_option("--base-port", a.base_port, "first loopback TCP port; each node with children listens on the next one")->capture_default_str();
+  c.init->add_option("--web-base-port", a.web_base_port, "first HTTP port; each node serves its API on the next one (default: base port + 1000)");
+  c.init->add_flag("--no-web", a.no_web, "nodes without the HTTP API (no [web] section)");
   c.run = app.add_subcommand("run", "run one node in the foreground until SIGINT/SIGTERM");
   c.status = app.add_subcommand("status", "the node's code, level and links: state and since, rtt, sent/acked/applied, outbox, refusals");
   c.status->add_flag("--json", a.as_json, "print JSON");
@@ -187,7 +202,7 @@ Commands add_commands(CLI::App& app, Args& a) {
 }
 
 int cmd_network_init(const Args& a) {
-  rt::NetworkInitOptions o{a.divisions, a.root, a.out, {}, a.base_port};
+  rt::NetworkInitOptions o{a.divisions, a.root, a.out, {}, a.base_port, a.no_web ? -1 : a.web_base_port, true};
   for (size_t b = 0, e; b < a.codes.size(); b = e + 1) {
     e = a.codes.find(',', b);
     if (e == std::string::npos) e = a.codes.size();
@@ -195,7 +210,11 @@ int cmd_network_init(const Args& a) {
   }
   auto n = rt::network_init(o);
   if (!n) return fail(n.status());
-  std::printf("%zu nodes laid out under %s (index: %s/nodes.tsv)\n", *n, a.out.c_str(), a.out.c_str());
+  std::printf("%zu nodes laid out under %s (index: %s/nodes.tsv)\n", n->nodes, a.out.c_str(), a.out.c_str());
+  std::printf("first admin of each node (one-time passwords, shown once; each must be changed at first sign-in):\n");
+  for (const auto& f : n->admins)
+    std::printf("  %s  %s  %s  %s\n", f.code.c_str(), f.url.c_str(), f.name.c_str(), f.password.c_str());
+  std::printf("(also in DIR/<code>/first_admin.txt, mode 0600; sign in with POST /api/v1/session, then change it)\n");
   return 0;
 }
 
@@ -446,6 +465,74 @@ int dispatch_monitor(const Commands& c, const Args& a) {
   return -1;
 }
 
+// user: operator accounts of a node (node/runtime/accounts.h).
+struct UserCommand {
+  std::string config, name, role, jurisdiction;
+  bool as_json = false;
+  CLI::App *add = nullptr, *list = nullptr, *reset = nullptr, *disable = nullptr, *enable = nullptr;
+};
+
+CLI::App* add_user_command(CLI::App& app, UserCommand& u) {
+  auto* c = app.add_subcommand("user", "operator accounts of a node (roles operator, supervisor, admin)");
+  c->require_subcommand(1);
+  u.add = c->add_subcommand("add", "create an account; prints its one-time password (changed at first sign-in)");
+  u.add->add_option("--role", u.role, "operator, supervisor or admin")->required();
+  u.add->add_option("--jurisdiction", u.jurisdiction, "a division inside the node's (default: the node's own)");
+  u.list = c->add_subcommand("list", "the node's accounts");
+  u.reset = c->add_subcommand("reset", "a new one-time password for an account");
+  u.disable = c->add_subcommand("disable", "the account may no longer sign in");
+  u.enable = c->add_subcommand("enable", "the account may sign in again");
+  for (auto* sub : {u.add, u.reset, u.disable, u.enable}) sub->add_option("--name", u.name, "account name")->required();
+  for (auto* sub : {u.add, u.list, u.reset, u.disable, u.enable}) {
+    sub->add_option("--config", u.config, "the node's node.toml")->required();
+    sub->add_flag("--json", u.as_json, "print JSON");
+  }
+  return c;
+}
+
+int cmd_user(const UserCommand& u) {
+  std::string action = *u.add ? "add" : *u.list ? "list" : *u.reset ? "reset" : *u.disable ? "disable" : "enable";
+  json req{{"cmd", "user"}, {"action", action}, {"name", u.name}, {"role", u.role}, {"jurisdiction", u.jurisdiction}};
+  auto r = request(u.config, req, 30000);
+  if (!r) return fail(r.status());
+  if (!r->value("ok", false)) return fail(Status::invalid_argument(r->value("error", "failed")));
+  r->erase("ok");
+  if (u.as_json) {
+    std::printf("%s\n", r->dump().c_str());
+  } else if (r->contains("users")) {
+    for (const auto& a : (*r)["users"])
+      std::printf("%-20s %-10s %s%s%s\n", a["name"].get<std::string>().c_str(), a["role"].get<std::string>().c_str(),
+                  a["jurisdiction"].get<std::string>().c_str(), a["disabled"].get<bool>() ? " (disabled)" : "",
+                  a["must_change_password"].get<bool>() ? " (one-time password)" : "");
+  } else {
+    std::printf("account %s (%s, %s)%s\n", (*r)["name"].get<std::string>().c_str(), (*r)["role"].get<std::string>().c_str(),
+                (*r)["jurisdiction"].get<std::string>().c_str(), (*r)["disabled"].get<bool>() ? " disabled" : "");
+    if (r->contains("one_time_password"))
+      std::printf("one-time password (shown once; changed at first sign-in): %s\n", (*r)["one_time_password"].get<std::string>().c_str());
+  }
+  return 0;
+}
+
+// demo-data: synthetic households and department events (node/runtime/demo_data.h).
+CLI::App* add_demo_data_command(CLI::App& app, rt::DemoDataCommand& d) {
+  auto* c = app.add_subcommand("demo-data", "write synthetic demo data (合成演示数据): households.jsonl, events.csv giving alerts of every level, expected.json, README.txt");
+  c->add_option("--divisions", d.divisions, "divisions CSV (code12,name,level,parent_code12)")->required();
+  c->add_option("--villages", d.villages, "comma-separated village codes of the divisions; households round-robin")->required();
+  c->add_option("--households", d.households, "number of households (at least 5)")->capture_default_str();
+  c->add_option("--seed", d.seed, "same seed, options and today: same bytes")->capture_default_str();
+  c->add_option("--today", d.today, "YYYY-MM-DD the events are relative to (default: today, Asia/Shanghai)");
+  c->add_option("--policy", d.policy, "policy document for the indicators and levels (default: the compiled-in policy)");
+  c->add_option("--out", d.out, "output folder (created; its four files are overwritten)")->required();
+  return c;
+}
+
+int cmd_demo_data(const rt::DemoDataCommand& d) {
+  auto r = rt::run_demo_data(d);
+  if (!r) return fail(r.status());
+  std::printf("%s\n", r->dump().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -454,7 +541,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Synopsis (details: lifeline <command> --help; README.md):\n"
       "  lifeline keygen --out DIR\n"
-      "  lifeline network init --divisions FILE --root CODE --out DIR [--codes C1,C2,...] [--base-port P]\n"
+      "  lifeline network init --divisions FILE --root CODE --out DIR [--codes C1,C2,...] [--base-port P] [--web-base-port P | --no-web]\n"
       "  lifeline run --config FILE\n"
       "  lifeline status --config FILE [--json] [--timeout-ms N]\n"
       "  lifeline post --config FILE --to CODE [--count N] [--size BYTES] [--timeout-ms N]\n"
@@ -473,13 +560,22 @@ int main(int argc, char** argv) {
              "  lifeline apply --config FILE --village V --name N --id-number X [--reason R] | --list | --decide ID --status S\n"
              "  lifeline aggregates --config FILE\n"
              "  lifeline policy show|set --config FILE [--file POLICY.json | --standards STANDARDS.json]\n"
-             "  lifeline calendar due --from YYYY-MM-DD --days N [--config FILE]");
+             "  lifeline calendar due --from YYYY-MM-DD --days N [--config FILE]\n"
+             "Operators (the HTTP API, web/API.md):\n"
+             "  lifeline user add --config FILE --name N --role operator|supervisor|admin [--jurisdiction CODE]\n"
+             "  lifeline user list|reset|disable|enable --config FILE [--name N]");
   Args args;
   Commands commands = add_commands(app, args);
+  rt::DemoDataCommand demo_data;
+  CLI::App* demo_data_command = add_demo_data_command(app, demo_data);
+  UserCommand user;
+  CLI::App* user_command = add_user_command(app, user);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // --help is a ParseError that exits 0
   }
+  if (*demo_data_command) return cmd_demo_data(demo_data);
+  if (*user_command) return cmd_user(user);
   return dispatch(commands, args);
 }

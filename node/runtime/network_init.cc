@@ -1,5 +1,9 @@
 #include "node/runtime/network_init.h"
 
+#include <chrono>
+
+#include "node/runtime/accounts.h"
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -51,7 +55,7 @@ Status write_text(const fs::path& path, const std::string& text) {
 std::string toml_string(const std::string& s) { return "\"" + s + "\""; }
 
 std::string node_toml(const topology::Division& d, const std::string& listen, const topology::Division* parent,
-                      const std::string& parent_endpoint, const std::string& parent_key) {
+                      const std::string& parent_endpoint, const std::string& parent_key, int web_port) {
   std::string t = "# Lifeline node configuration; every key is documented in node/runtime/node.sample.toml.\n";
   t += "[node]\ncode = " + toml_string(d.code.to_string()) + "\nname = " + toml_string(d.name) +
        "\ndata_dir = \"data\"\ndivisions = \"divisions.csv\"\nlog_level = \"info\"\n\n";
@@ -61,13 +65,31 @@ std::string node_toml(const topology::Division& d, const std::string& listen, co
     t += "[parent]\ncode = " + toml_string(parent->code.to_string()) + "\nendpoint = " + toml_string(parent_endpoint) +
          "\npublic_key = " + toml_string(parent_key) + "\n\n";
   t += "[link]\nheartbeat_interval_ms = 250\ndown_after_ms = 1500\nresend_after_ms = 1000\n\n";
+  if (web_port > 0) t += "[web]\nlisten = \"127.0.0.1:" + std::to_string(web_port) + "\"\n\n";
   t += "[storage]\ninitial_map_mb = 64\n";
   return t;
 }
 
 }  // namespace
 
-Result<size_t> network_init(const NetworkInitOptions& o) {
+// Creates the node's store with its first admin; the password goes to
+// first_admin.txt (0600) and into the result.
+Result<FirstAdmin> first_admin(const fs::path& dir, DivisionCode code, const std::string& url) {
+  storage::StorageOptions so;
+  so.path = (dir / "data").string();
+  auto store = storage::Store::open(so, code.number());
+  if (!store) return store.status();
+  int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto password = create_account(**store, code, NewAccount{"admin", web::Role::kAdmin, 0, ""}, now);
+  if (!password) return password.status();
+  fs::path file = dir / "first_admin.txt";
+  Status s = write_text(file, "admin\n" + *password + "\n");
+  if (!s) return s;
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  return FirstAdmin{code.to_string(), url, "admin", *password};
+}
+
+Result<NetworkInitResult> network_init(const NetworkInitOptions& o) {
   auto tree = JurisdictionTree::load_csv_file(o.divisions_path);
   if (!tree) return tree.status();
   auto root = DivisionCode::parse(o.root);
@@ -96,13 +118,19 @@ Result<size_t> network_init(const NetworkInitOptions& o) {
     }
   }
   std::string index;
+  NetworkInitResult result;
+  int web_port = o.web_base_port != 0 ? o.web_base_port : o.base_port + 1000;
+  if (web_port != -1 && (web_port < 1024 || web_port + static_cast<int>(nodes->size()) > 65535))
+    return Status::invalid_argument("--web-base-port must leave room for every node below 65536");
   for (DivisionCode c : *nodes) {
     const topology::Division& d = *tree->get(c);
     fs::path dir = fs::path(o.out_dir) / c.to_string();
     const topology::Division* parent = c == *root ? nullptr : tree->get(d.parent);
     std::string listen = endpoints.count(c) ? endpoints[c] : "";
+    int port = web_port == -1 ? 0 : web_port++;
+    std::string url = port == 0 ? "-" : "http://127.0.0.1:" + std::to_string(port) + "/";
     Status s = write_text(dir / "node.toml", node_toml(d, listen, parent, parent ? endpoints[parent->code] : "",
-                                                      parent ? keys[parent->code] : ""));
+                                                      parent ? keys[parent->code] : "", port));
     if (s && !listen.empty()) {
       std::string allow = "# Children admitted on this node's links: code and CURVE public key.\n";
       for (DivisionCode child : d.children) {
@@ -114,11 +142,18 @@ Result<size_t> network_init(const NetworkInitOptions& o) {
     fs::copy_file(o.divisions_path, dir / "divisions.csv", fs::copy_options::overwrite_existing, ec);
     if (ec) s = Status::io_error("cannot copy " + o.divisions_path + ": " + ec.message());
     if (!s) return s;
-    index += c.to_string() + "\t" + topology::level_name(c.level()) + "\t" + d.name + "\t" + (dir / "node.toml").string() + "\n";
+    if (o.first_admins) {
+      auto admin = first_admin(dir, c, url);
+      if (!admin) return admin.status();
+      result.admins.push_back(*admin);
+    }
+    index += c.to_string() + "\t" + topology::level_name(c.level()) + "\t" + d.name + "\t" + (dir / "node.toml").string() +
+             "\t" + url + "\n";
   }
   Status s = write_text(fs::path(o.out_dir) / "nodes.tsv", index);
   if (!s) return s;
-  return nodes->size();
+  result.nodes = nodes->size();
+  return result;
 }
 
 }  // namespace lifeline::runtime

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "node/runtime/accounts.h"
 #include "node/runtime/keys.h"
 #include "node/runtime/monitor_commands.h"
 #include "node/runtime/system_clock.h"
@@ -93,6 +94,7 @@ json answer(const NodeOptions& options, NodeParts& parts, const json& request, b
     return *inbox;
   }
   if (is_monitor_command(cmd)) return answer_monitor(*parts.monitor, request, system_now());
+  if (cmd == "user") return answer_user(*parts.store, options.code, request, system_now().wall_us);
   if (cmd == "post") {
     auto req = valid_post(parts, request);
     if (!req) return error_json(req.status());
@@ -161,6 +163,7 @@ Status Node::run(const std::atomic<bool>& stop) {
   std::vector<zmq::pollitem_t> items;
   std::vector<node::InFrame> frames;
   while (!stop.load()) loop_once(items, frames);
+  queue_.close();
   log->info("node {} stopping", options_.code.to_string());
   return Status::ok();
 }
@@ -170,6 +173,7 @@ void Node::loop_once(std::vector<zmq::pollitem_t>& items, std::vector<node::InFr
   items.clear();
   links_->add_poll_items(items);
   items.push_back({control_->handle(), 0, pending_ ? short{0} : short{ZMQ_POLLIN}, 0});
+  items.push_back({nullptr, queue_.fd(), ZMQ_POLLIN, 0});
   int64_t timeout_us = pending_ ? 0 : core.next_timer_in_us(system_now());
   try {
     zmq::poll(items, std::chrono::milliseconds(std::min<int64_t>(timeout_us / 1000 + 1, 100)));
@@ -182,6 +186,7 @@ void Node::loop_once(std::vector<zmq::pollitem_t>& items, std::vector<node::InFr
   if (!frames.empty()) (void)core.on_frames(frames, system_now());  // errors logged by the core; peers resend
   release_memory_when_idle(frames);
   if (!pending_) serve_control();
+  run_tasks();
   advance_post();
   node::Instant now = system_now();
   core.on_tick(now);
@@ -226,6 +231,11 @@ void Node::serve_control() {
     }
   }
   reply(answer(options_, *parts_, request, true, links_->auth_refusals()));
+}
+
+void Node::run_tasks() {
+  LoopContext ctx{options_, *parts_, links_->auth_refusals(), true, system_now()};
+  queue_.drain(ctx, kTasksPerTurn);
 }
 
 void Node::advance_post() {

@@ -7,8 +7,11 @@
 // the store's write transactions and every socket except the ZAP handler's.
 // Each loop turn: poll (timeout = the core's next timer, at most one
 // heartbeat), drain up to batch_max_frames frames into one write transaction
-// (group commit), answer one control request, advance a pending post by one
-// chunk, run the core's timers, and flush every link.
+// (group commit), answer one control request, run up to kTasksPerTurn tasks
+// posted by the HTTP pool (LoopQueue), advance a pending post by one chunk,
+// run the core's timers, and flush every link. The HTTP pool's threads read
+// the store concurrently (Store::read is thread-safe) but reach the core and
+// write transactions only through tasks.
 //
 // Not copyable.
 #pragma once
@@ -22,6 +25,7 @@
 
 #include "node/core/node_core.h"
 #include "node/runtime/control.h"
+#include "node/runtime/loop_queue.h"
 #include "node/runtime/options.h"
 #include "node/runtime/zmq_links.h"
 #include "storage/store.h"
@@ -62,6 +66,12 @@ class Node {
   // Runs until stop becomes true. Returns an error if the links cannot open.
   Status run(const std::atomic<bool>& stop);
 
+  // For the HTTP server: the queue into the loop, and the store and options
+  // for its concurrent reads. Valid for the node's lifetime.
+  LoopQueue& queue() { return queue_; }
+  const storage::Store& store() const { return *parts_->store; }
+  const NodeOptions& options() const { return options_; }
+
  private:
   // A post being committed chunk by chunk so the links keep moving meanwhile.
   struct PendingPost {
@@ -74,9 +84,11 @@ class Node {
   Status open_sockets();
   void loop_once(std::vector<zmq::pollitem_t>& items, std::vector<node::InFrame>& frames);
   void serve_control();
+  void run_tasks();
   void advance_post();
   void release_memory_when_idle(const std::vector<node::InFrame>& frames);
 
+  static constexpr size_t kTasksPerTurn = 32;                // HTTP tasks run per loop turn
   static constexpr int64_t kIdleWindowUs = 2'000'000;        // length of the window judged quiet or busy
   static constexpr uint64_t kQuietBytes = 64 * 1024;         // at most this received in a quiet window
   static constexpr uint64_t kReleaseAfterBytes = 1u << 20;   // traffic since the last release worth releasing
@@ -87,6 +99,7 @@ class Node {
   zmq::context_t context_;                  // every socket of this node
   std::unique_ptr<ZmqLinks> links_;         // parent/children sockets and ZAP
   std::unique_ptr<zmq::socket_t> control_;  // REP for the local CLI
+  LoopQueue queue_;                         // tasks from the HTTP pool
   std::optional<PendingPost> pending_;      // the post in progress; the control reply waits for it
   int64_t window_start_us_ = 0;             // start of the current idle-judging window (monotonic)
   uint64_t window_bytes_ = 0;               // bytes received or posted in the window

@@ -41,6 +41,26 @@ class Reader {
     }
     out = static_cast<T>(*v * scale);
   }
+  // A list of strings; empty when absent.
+  std::vector<std::string> strings(const char* section, const char* key) {
+    std::vector<std::string> out;
+    auto node = root_[section][key];
+    if (!node) return out;
+    const toml::array* arr = node.as_array();
+    if (arr == nullptr) {
+      fail(section, key, "must be a list of strings");
+      return out;
+    }
+    for (const auto& e : *arr) {
+      auto v = e.value<std::string>();
+      if (!v) {
+        fail(section, key, "must be a list of strings");
+        return {};
+      }
+      out.push_back(*v);
+    }
+    return out;
+  }
   void fail(const char* section, const char* key, const std::string& what) {
     if (error_.empty()) error_ = file_ + ": [" + section + "] " + key + " " + what;
   }
@@ -110,6 +130,21 @@ void read_link(Reader& r, NodeOptions& o) {
   if (l.down_after_us < 2 * l.heartbeat_interval_us) r.fail("link", "down_after_ms", "must be at least twice heartbeat_interval_ms");
 }
 
+void read_web(Reader& r, WebOptions& w) {
+  w.listen = r.get<std::string>("web", "listen", false).value_or("");
+  if (!w.listen.empty() && (w.listen.rfind(':') == std::string::npos || w.listen.rfind(':') + 1 == w.listen.size()))
+    r.fail("web", "listen", "must be host:port");
+  r.number("web", "threads", w.threads, 1, 256);
+  int64_t body_mb = static_cast<int64_t>(w.max_body_bytes >> 20);
+  r.number("web", "max_body_mb", body_mb, 1, 1024);
+  w.max_body_bytes = static_cast<size_t>(body_mb) << 20;
+  r.number("web", "session_idle_minutes", w.session_idle_us, 1, 24 * 60, 60'000'000);
+  r.number("web", "session_max_hours", w.session_max_us, 1, 7 * 24, 3600'000'000LL);
+  w.secure_cookies = r.get<bool>("web", "secure_cookies", false).value_or(false);
+  r.number("web", "loop_timeout_ms", w.loop_timeout_ms, 100, 600000);
+  w.trusted_proxies = r.strings("web", "trusted_proxies");
+}
+
 Status read_sections(Reader& r, const fs::path& base, NodeOptions& o) {
   auto code = code_key(r, "node", "code");
   if (!code) return Status::invalid_argument(r.error());
@@ -135,6 +170,7 @@ Status read_sections(Reader& r, const fs::path& base, NodeOptions& o) {
     if (r.error().empty() && !p.code.contains(o.code)) r.fail("parent", "code", "does not contain the node's code");
     o.parent = p;
   }
+  read_web(r, o.web);
   int64_t map_mb = 64;
   r.number("storage", "initial_map_mb", map_mb, 1, 1 << 20);
   o.storage.initial_map_bytes = static_cast<size_t>(map_mb) << 20;
@@ -178,7 +214,8 @@ std::string describe(const NodeOptions& o) {
      << " down_after_ms=" << o.link.down_after_us / 1000 << " resend_after_ms=" << o.link.resend_after_us / 1000
      << " window=" << o.link.window_max_records << " frame_max_records=" << o.link.frame_max_records
      << " batch_max_frames=" << o.transport.batch_max_frames
-     << " aggregate_interval_s=" << o.monitor.aggregate_interval_us / 1'000'000 << " initial_map_mb=" << (o.storage.initial_map_bytes >> 20);
+     << " aggregate_interval_s=" << o.monitor.aggregate_interval_us / 1'000'000 << " initial_map_mb=" << (o.storage.initial_map_bytes >> 20)
+     << " web=" << (o.web.listen.empty() ? "-" : o.web.listen) << " web_threads=" << o.web.threads;
   return os.str();
 }
 

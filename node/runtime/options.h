@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "node/core/link_options.h"
 #include "node/core/monitor.h"
@@ -32,6 +33,19 @@ struct ParentOptions {
   std::string public_key;       // its CURVE public key (Z85, 40 characters)
 };
 
+// The operators' HTTP API (web/API.md). Empty listen: no HTTP server.
+struct WebOptions {
+  std::string listen;                     // host:port, e.g. 127.0.0.1:18080
+  int threads = 8;                        // the server's worker pool
+  size_t max_body_bytes = 64u << 20;      // largest request body (an import file)
+  size_t max_json_bytes = 1u << 20;       // largest JSON body
+  int64_t session_idle_us = 30 * 60'000'000LL;      // a session ends after this long unused...
+  int64_t session_max_us = 12 * 3600'000'000LL;     // ...and this long after login at the latest
+  bool secure_cookies = false;            // mark cookies Secure (behind a TLS proxy)
+  int loop_timeout_ms = 30000;            // how long a request waits for the node loop
+  std::vector<std::string> trusted_proxies;  // addresses whose X-Forwarded-For is believed
+};
+
 struct NodeOptions {
   std::string config_path;              // the node.toml this came from
   topology::DivisionCode code;          // this node
@@ -49,6 +63,7 @@ struct NodeOptions {
   node::LinkOptions link;
   TransportOptions transport;
   node::MonitorOptions monitor;         // aggregates' intervals (known_division is set from the tree)
+  WebOptions web;
   storage::StorageOptions storage;
 };
 

@@ -19,7 +19,13 @@ TEST(NetworkInitTest, CodesImplyAncestorsAndEveryConfigLoads) {
   NetworkInitOptions o{divisions(), "440000000000", dir.sub("net"), {"441303001001", "441303108201"}, 21000};
   auto n = network_init(o);
   ASSERT_TRUE(n.is_ok()) << n.status().to_string();
-  EXPECT_EQ(*n, 7u);  // province, city, county, two townships, two villages
+  EXPECT_EQ(n->nodes, 7u);  // province, city, county, two townships, two villages
+  ASSERT_EQ(n->admins.size(), 7u);  // each node's first admin, with a one-time password that verifies
+  for (const auto& a : n->admins) {
+    EXPECT_EQ(a.name, "admin");
+    EXPECT_EQ(a.password.size(), 16u);
+    EXPECT_NE(a.url.find("http://127.0.0.1:22"), std::string::npos) << a.url;  // base port + 1000
+  }
   for (const char* code : {"440000000000", "441300000000", "441303000000", "441303001000", "441303108000",
                            "441303001001", "441303108201"}) {
     auto opts = load_options(dir.sub("net/") + code + "/node.toml");
@@ -38,7 +44,7 @@ TEST(NetworkInitTest, WholeSubtreeWithoutCodes) {
   testing::TempDir dir;
   auto n = network_init(NetworkInitOptions{divisions(), "441303108000", dir.sub("net"), {}, 21000});
   ASSERT_TRUE(n.is_ok()) << n.status().to_string();
-  EXPECT_EQ(*n, 15u);  // 永湖镇 and its 14 villages
+  EXPECT_EQ(n->nodes, 15u);  // 永湖镇 and its 14 villages
 }
 
 TEST(NetworkInitTest, RefusesUnknownCodesAndAnExistingNetwork) {

@@ -83,12 +83,19 @@ inline CommandResult run_command_capture(const std::vector<std::string>& argv) {
 class LocalNetwork {
  public:
   // lifeline: path of the binary; divisions: the CSV; codes: as --codes.
+  // web_base_port: 0 = nodes without the HTTP API; else the first HTTP port.
   LocalNetwork(std::string lifeline, std::string divisions, const std::string& root, const std::string& codes,
-               int base_port, bool memory = false)
+               int base_port, bool memory = false, int web_base_port = 0)
       : lifeline_(std::move(lifeline)), dir_(memory) {
     int rc = 0;
-    init_output_ = run_command({lifeline_, "network", "init", "--divisions", divisions, "--root", root, "--out",
-                                dir_.sub("net"), "--codes", codes, "--base-port", std::to_string(base_port)}, &rc);
+    std::vector<std::string> argv{lifeline_, "network", "init", "--divisions", divisions, "--root", root, "--out",
+                                  dir_.sub("net"), "--codes", codes, "--base-port", std::to_string(base_port)};
+    if (web_base_port == 0) {
+      argv.push_back("--no-web");
+    } else {
+      argv.insert(argv.end(), {"--web-base-port", std::to_string(web_base_port)});
+    }
+    init_output_ = run_command(argv, &rc);
     ok_ = rc == 0;
   }
   bool ok() const { return ok_; }

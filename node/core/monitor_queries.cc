@@ -1,0 +1,195 @@
+#include "node/core/monitor_queries.h"
+
+#include "node/core/alert_merge.h"
+#include "node/core/id_number.h"
+#include "node/core/monitor_reads.h"
+
+namespace lifeline::node {
+
+using storage::Table;
+
+namespace {
+
+constexpr size_t kMaxPage = 500;
+// A page stops after reading this many records even if it is not full, so a
+// selective filter cannot make one request scan a whole registry; the cursor
+// continues from there.
+constexpr uint64_t kMaxScan = 20000;
+
+bool within(uint64_t division, uint64_t village) {
+  if (division == 0) return true;
+  auto d = topology::DivisionCode::from_number(division);
+  auto v = topology::DivisionCode::from_number(village);
+  return d && v && d->contains(*v);
+}
+
+bool alert_matches(const AlertQuery& q, const protocol::Alert& a, bool overdue) {
+  return (!q.level || a.level == q.level) && (!q.state || static_cast<int>(a.state) == q.state) &&
+         (!q.open_only || alert_open(a)) && (!q.overdue_only || overdue) &&
+         (!q.due_before || a.due_date <= q.due_before);
+}
+
+// Scans table from the cursor; fn returns false to stop. Returns the key to
+// continue after when stopped early.
+template <class Fn>
+std::string scan_page(const storage::ReadTxn& txn, Table table, const std::string& after, Fn fn) {
+  std::string next;
+  uint64_t scanned = 0;
+  txn.scan_from(table, after, [&](std::string_view k, std::string_view v) {
+    if (!after.empty() && k == after) return true;  // the previous page's last key
+    if (++scanned > kMaxScan || !fn(k, v)) {
+      next = std::string(k);
+      return false;
+    }
+    return true;
+  });
+  return next;
+}
+
+}  // namespace
+
+std::string encode_cursor(std::string_view key) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : key) {
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 15]);
+  }
+  return out;
+}
+
+Result<std::string> decode_cursor(std::string_view cursor) {
+  auto nibble = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  if (cursor.size() % 2 != 0 || cursor.size() > 256) return Status::invalid_argument("malformed cursor");
+  std::string out;
+  for (size_t i = 0; i < cursor.size(); i += 2) {
+    int hi = nibble(cursor[i]), lo = nibble(cursor[i + 1]);
+    if (hi < 0 || lo < 0) return Status::invalid_argument("malformed cursor");
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return out;
+}
+
+Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q, Date today) {
+  AlertPage page;
+  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
+  bool by_deadline = q.open_only || q.overdue_only || (q.state > 0 && q.state < static_cast<int>(protocol::AlertState::kVerified));
+  Status s = store.read([&](const storage::ReadTxn& txn) {
+    ReadView v{txn};
+    auto take = [&](const protocol::Alert& a) {
+      bool overdue = alert_overdue(a, today);
+      if (!alert_matches(q, a, overdue)) return;
+      auto h = v.household(a.household);
+      uint64_t village = h ? h->village.value : 0;
+      if (!within(q.within, village)) return;
+      page.alerts.push_back(AlertView{a, village, overdue});
+    };
+    std::string last;
+    std::string next = scan_page(txn, by_deadline ? Table::kOpenAlerts : Table::kAlerts, q.after,
+                                 [&](std::string_view k, std::string_view val) {
+      if (page.alerts.size() >= limit) return false;
+      if (by_deadline) {
+        if (k.size() != 20) return true;
+        if (q.due_before && keys::get_be32(k.data()) > q.due_before) {
+          last.clear();
+          return false;  // deadline order: nothing later can match
+        }
+        if (auto a = v.alert(keys::parse_id(k.substr(4)))) take(*a);
+      } else if (auto a = protocol::decode_alert(val)) {
+        take(*a);
+      }
+      last = std::string(k);
+      return true;
+    });
+    // Stopped early (page full or scan bound): continue after the last key read.
+    page.next = next.empty() ? "" : last;
+  });
+  if (!s) return s;
+  if (!page.next.empty()) page.next = encode_cursor(page.next);
+  return page;
+}
+
+Result<HouseholdPage> query_households(const storage::Store& store, const HouseholdQuery& q) {
+  HouseholdPage page;
+  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
+  Status s = store.read([&](const storage::ReadTxn& txn) {
+    ReadView v{txn};
+    std::string last;
+    std::string next = scan_page(txn, Table::kHouseholds, q.after, [&](std::string_view k, std::string_view val) {
+      if (page.households.size() >= limit) return false;
+      ++page.scanned;
+      last = std::string(k);
+      auto h = protocol::decode_household(val);
+      if (!h || !within(q.within, h->village.value) || (!q.category.empty() && h->category.value != q.category))
+        return true;
+      HouseholdSummary sum{std::move(*h), std::nullopt};
+      sum.open_alert = v.open_alert(sum.household.id);
+      if (q.open_alert_only && !sum.open_alert) return true;
+      page.households.push_back(std::move(sum));
+      return true;
+    });
+    page.next = next.empty() ? "" : last;
+  });
+  if (!s) return s;
+  if (!page.next.empty()) page.next = encode_cursor(page.next);
+  return page;
+}
+
+Result<AuditPage> query_audit(const storage::Store& store, const AuditQuery& q) {
+  AuditPage page;
+  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
+  Status s = store.read([&](const storage::ReadTxn& txn) {
+    uint64_t scanned = 0;
+    std::string last;
+    txn.scan_back(Table::kAudit, q.before, [&](std::string_view k, std::string_view v) {
+      if (page.entries.size() >= limit || ++scanned > kMaxScan) {
+        page.next = last;
+        return false;
+      }
+      last = std::string(k);
+      nlohmann::json e = nlohmann::json::parse(v, nullptr, false);
+      if (!e.is_object() || (!q.account.empty() && e.value("account", "") != q.account) ||
+          (!q.action.empty() && e.value("action", "") != q.action) ||
+          (!q.target.empty() && e.value("target", "") != q.target) ||
+          (q.node && e.value("node", "") != topology::DivisionCode::format(q.node)))
+        return true;
+      page.entries.push_back(std::move(e));
+      return true;
+    });
+  });
+  if (!s) return s;
+  if (!page.next.empty()) page.next = encode_cursor(page.next);
+  return page;
+}
+
+Result<CaseFile> query_case(const storage::Store& store, const protocol::HouseholdId& id) {
+  CaseFile cf;
+  bool found = false;
+  Status s = store.read([&](const storage::ReadTxn& txn) {
+    ReadView v{txn};
+    if (auto h = v.household(id)) {
+      cf.household = std::move(*h);
+      cf.alerts = v.alerts_of(id);
+      cf.history = v.history_of(id);
+      cf.events = v.events_of(id);
+      found = true;
+    } else if (uint64_t moved = v.moved_to(id)) {
+      cf.household.id = id;
+      cf.moved_to = moved;
+      found = true;
+    }
+  });
+  if (!s) return s;
+  if (!found) return Status::not_found("household " + protocol::format_id('H', id) + " is not held here");
+  return cf;
+}
+
+Result<protocol::HouseholdId> query_person(const storage::Store& store, std::string_view id_number) {
+  std::optional<protocol::HouseholdId> h;
+  Status s = store.read([&](const storage::ReadTxn& txn) { h = ReadView{txn}.person(id_number); });
+  if (!s) return s;
+  if (!h) return Status::not_found("person " + mask_id_number(id_number) + " is in no household held here");
+  return *h;
+}
+
+}  // namespace lifeline::node

@@ -1,0 +1,86 @@
+// Read-only queries of the monitoring domain for the operators' API: pages
+// of alerts and households, and the case file. They read the store only
+// (one short read transaction each) and no Monitor state, so any thread may
+// run them while the node loop writes (Store::read is thread-safe); the HTTP
+// pool does, so a list never waits behind the loop.
+//
+// Paging is by cursor: each page returns the key to continue after, so a
+// page costs the same however deep the operator pages.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/core/monitor.h"
+#include "storage/store.h"
+#include "topology/division_code.h"
+
+namespace lifeline::node {
+
+struct AlertQuery {
+  uint32_t level = 0;                   // 0 = any
+  int state = 0;                        // 0 = any, else an AlertState
+  bool open_only = false;               // states before verified
+  bool overdue_only = false;
+  protocol::Date due_before = 0;        // 0 = any; else due on or before this day
+  uint64_t within = 0;                  // 0 = any; else a division the household's village is in
+  std::string after;                    // the cursor of the previous page ("" = first page)
+  size_t limit = 50;
+};
+
+struct AlertPage {
+  std::vector<AlertView> alerts;
+  std::string next;                     // "" when this is the last page
+};
+
+// Open alerts (and queries that ask for open or overdue ones) come in
+// deadline order from the open-alert index; others in id order.
+Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q, Date today);
+
+struct HouseholdQuery {
+  uint64_t within = 0;                  // 0 = any; else a division the village is in
+  std::string category;                 // "" = any
+  bool open_alert_only = false;         // only households with an open alert
+  std::string after;                    // cursor ("" = first page)
+  size_t limit = 50;
+};
+
+struct HouseholdSummary {
+  protocol::Household household;
+  std::optional<protocol::Alert> open_alert;
+};
+
+struct HouseholdPage {
+  std::vector<HouseholdSummary> households;
+  std::string next;
+  uint64_t scanned = 0;                 // records read to fill the page
+};
+
+Result<HouseholdPage> query_households(const storage::Store& store, const HouseholdQuery& q);
+
+// The case page's record (as Monitor::show_household).
+Result<CaseFile> query_case(const storage::Store& store, const protocol::HouseholdId& id);
+Result<protocol::HouseholdId> query_person(const storage::Store& store, std::string_view id_number);
+
+struct AuditQuery {
+  std::string account;                  // "" = any
+  std::string action;                   // "" = any
+  std::string target;                   // "" = any (e.g. a household id)
+  uint64_t node = 0;                    // 0 = any; else entries made at this node
+  std::string before;                   // cursor: newest first, continuing before this key
+  size_t limit = 100;
+};
+
+struct AuditPage {
+  std::vector<nlohmann::json> entries;  // newest first
+  std::string next;
+};
+
+Result<AuditPage> query_audit(const storage::Store& store, const AuditQuery& q);
+
+// Cursors are hex of the index key; a malformed one is refused.
+std::string encode_cursor(std::string_view key);
+Result<std::string> decode_cursor(std::string_view cursor);
+
+}  // namespace lifeline::node

@@ -1,0 +1,357 @@
+#include "web/api.h"
+
+#include <chrono>
+#include <regex>
+
+#include "node/core/civil_date.h"
+#include "node/core/monitor.h"
+#include "node/core/monitor_queries.h"
+#include "node/runtime/node.h"
+#include "node/runtime/system_clock.h"
+#include "topology/logging.h"
+
+namespace lifeline::web {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kSessionCookie = "lifeline_session";
+constexpr const char* kCsrfHeader = "X-CSRF-Token";
+
+int64_t wall_now_us() { return runtime::system_now().wall_us; }
+
+// The value of one cookie of the Cookie header; "" when absent.
+std::string cookie(const httplib::Request& req, const std::string& name) {
+  std::string header = req.get_header_value("Cookie");
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(pos, end - pos);
+    size_t b = part.find_first_not_of(' ');
+    if (b != std::string::npos) part = part.substr(b);
+    if (part.size() > name.size() && part.compare(0, name.size(), name) == 0 && part[name.size()] == '=')
+      return part.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return "";
+}
+
+bool unsafe_method(const std::string& m) { return m != "GET" && m != "HEAD" && m != "OPTIONS"; }
+
+Role required_role(Access a) {
+  switch (a) {
+    case Access::kSupervisor: return Role::kSupervisor;
+    case Access::kAdmin: return Role::kAdmin;
+    default: return Role::kOperator;
+  }
+}
+
+// "field 'x'" or "x: ..." in a core message names the field.
+std::string field_of(const std::string& message) {
+  static const std::regex quoted("field '([a-z_]+)'");
+  static const std::regex leading("^(?:[a-z ]+: )?([a-z_]+): ");
+  std::smatch m;
+  if (std::regex_search(message, m, quoted)) return m[1];
+  if (std::regex_search(message, m, leading)) return m[1];
+  return "";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Replies and errors
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json; charset=utf-8");
+}
+
+void reply_error(httplib::Response& res, const ApiError& e) {
+  json err{{"code", e.code}, {"message", e.message}, {"message_en", e.message_en}};
+  if (!e.field.empty()) err["field"] = e.field;
+  reply(res, e.status, json{{"error", err}});
+}
+
+ApiError bad_field(const std::string& field, const std::string& zh, const std::string& en) {
+  return ApiError{400, "invalid_field", zh, en, field};
+}
+
+ApiError forbidden(const std::string& zh, const std::string& en) { return ApiError{403, "forbidden", zh, en, ""}; }
+
+ApiError from_status(const Status& s) {
+  const std::string& m = s.message();
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+      return ApiError{400, "invalid_argument", "请求内容不符合要求：" + m, m, field_of(m)};
+    case Status::Code::kNotFound: return ApiError{404, "not_found", "未找到：" + m, m, ""};
+    case Status::Code::kRefused: return ApiError{403, "forbidden", "无权操作（超出本节点管辖范围或权限）：" + m, m, ""};
+    case Status::Code::kUnavailable: return ApiError{503, "unavailable", "暂时无法处理，请稍后重试", m, ""};
+    default: return ApiError{500, "internal", "服务器内部错误", m, ""};
+  }
+}
+
+json json_object_body(const httplib::Request& req, size_t max_bytes) {
+  if (req.body.size() > max_bytes)
+    throw ApiError{413, "body_too_large", "请求体过大", "request body larger than " + std::to_string(max_bytes) + " bytes", ""};
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded())
+    throw ApiError{400, "malformed_json", "请求体不是有效的 JSON", "the request body is not valid JSON", ""};
+  if (!body.is_object())
+    throw ApiError{400, "malformed_json", "请求体必须是 JSON 对象", "the request body must be a JSON object", ""};
+  return body;
+}
+
+json json_body(const httplib::Request& req, size_t max_bytes, std::initializer_list<const char*> allowed) {
+  json body = json_object_body(req, max_bytes);
+  for (auto& [key, value] : body.items()) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || key == a;
+    if (!ok) throw ApiError{400, "unknown_field", "未知字段：" + key, "unknown field '" + key + "'", key};
+  }
+  return body;
+}
+
+std::optional<std::string> opt_string(const json& body, const char* key, size_t max_bytes) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) throw bad_field(key, std::string("字段 ") + key + " 必须是字符串", std::string(key) + " must be a string");
+  std::string v = it->get<std::string>();
+  if (v.size() > max_bytes)
+    throw bad_field(key, std::string("字段 ") + key + " 过长", std::string(key) + " is longer than " + std::to_string(max_bytes) + " bytes");
+  return v;
+}
+
+std::string need_string(const json& body, const char* key, size_t max_bytes) {
+  auto v = opt_string(body, key, max_bytes);
+  if (!v || v->empty()) throw ApiError{400, "missing_field", std::string("缺少字段 ") + key, std::string(key) + " is required", key};
+  return *v;
+}
+
+std::optional<bool> opt_bool(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) throw bad_field(key, std::string("字段 ") + key + " 必须是 true 或 false", std::string(key) + " must be true or false");
+  return it->get<bool>();
+}
+
+std::optional<std::string> query(const httplib::Request& req, const char* key) {
+  if (!req.has_param(key)) return std::nullopt;
+  return req.get_param_value(key);
+}
+
+uint64_t parse_code_field(const std::string& text, const char* field) {
+  auto c = topology::DivisionCode::parse(text);
+  if (!c) throw bad_field(field, std::string("字段 ") + field + " 不是有效的区划代码", std::string(field) + ": " + c.status().message());
+  return c->number();
+}
+
+size_t page_limit(const httplib::Request& req) {
+  auto l = query(req, "limit");
+  if (!l) return 50;
+  if (l->empty() || l->size() > 3 || l->find_first_not_of("0123456789") != std::string::npos || std::stoul(*l) < 1 ||
+      std::stoul(*l) > 500)
+    throw bad_field("limit", "limit 必须是 1 到 500 的整数", "limit must be an integer from 1 to 500");
+  return std::stoul(*l);
+}
+
+std::string cursor_param(const httplib::Request& req, const char* key) {
+  auto c = query(req, key);
+  if (!c) return "";
+  auto d = node::decode_cursor(*c);
+  if (!d) throw bad_field(key, "分页游标无效", "malformed cursor");
+  return *d;
+}
+
+bool flag(const httplib::Request& req, const char* key) {
+  auto v = query(req, key);
+  if (!v) return false;
+  if (*v == "true" || *v == "1") return true;
+  if (*v == "false" || *v == "0") return false;
+  throw bad_field(key, std::string(key) + " 必须是 true 或 false", std::string(key) + " must be true or false");
+}
+
+node::Date today_shanghai() { return node::shanghai_date(runtime::system_now().wall_us); }
+
+std::string path_arg(const httplib::Request& req) {
+  return req.matches.size() > 1 ? httplib::detail::decode_url(req.matches[1].str(), false) : "";
+}
+
+// Actions without parameters take an empty body or {}.
+void no_body(Api& api, const httplib::Request& req) {
+  if (!req.body.empty()) (void)json_body(req, api.options().web.max_json_bytes, {});
+}
+
+// ---------------------------------------------------------------------------
+// Api
+
+Api::Api(const runtime::NodeOptions& options, runtime::LoopQueue& queue, const storage::Store& store)
+    : options_(options),
+      queue_(queue),
+      store_(store),
+      sessions_(options.web.session_idle_us, options.web.session_max_us, 5) {}
+
+void Api::install(httplib::Server& server) {
+  install_auth_routes(*this, server);
+  install_alert_routes(*this, server);
+  install_household_routes(*this, server);
+  install_node_routes(*this, server);
+  install_admin_routes(*this, server);
+  server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    int status = res.status;
+    ApiError e{status, status == 404 ? "no_such_endpoint" : "http_error", status == 404 ? "没有这个接口" : "请求错误",
+               status == 404 ? "no such endpoint: " + req.method + " " + req.path : "HTTP error " + std::to_string(status), ""};
+    if (status == 413) e = ApiError{413, "body_too_large", "请求体过大", "request body too large", ""};
+    reply_error(res, e);
+    res.status = status;
+  });
+}
+
+std::string Api::client_address(const httplib::Request& req) const {
+  std::string addr = req.remote_addr;
+  for (const std::string& p : options_.web.trusted_proxies) {
+    if (p == addr && req.has_header("X-Forwarded-For")) {
+      std::string fwd = req.get_header_value("X-Forwarded-For");
+      size_t comma = fwd.rfind(',');
+      std::string last = comma == std::string::npos ? fwd : fwd.substr(comma + 1);
+      size_t b = last.find_first_not_of(' ');
+      return b == std::string::npos ? addr : last.substr(b);
+    }
+  }
+  return addr;
+}
+
+std::optional<Caller> Api::authenticate(const httplib::Request& req) const {
+  Caller c;
+  std::string token;
+  std::string auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) {
+    token = auth.substr(7);
+    c.bearer = true;
+  } else {
+    token = cookie(req, kSessionCookie);
+  }
+  if (token.empty() || token.size() > 128) return std::nullopt;
+  auto s = const_cast<SessionTable&>(sessions_).touch(token, wall_now_us());
+  if (!s) return std::nullopt;
+  c.session = std::move(*s);
+  c.address = client_address(req);
+  return c;
+}
+
+void Api::check_access(const httplib::Request& req, Access access, const Caller& caller) {
+  if (!caller.bearer && unsafe_method(req.method) && !csrf_matches(caller.session, req.get_header_value(kCsrfHeader)))
+    throw ApiError{403, "csrf", "缺少或错误的 CSRF 令牌（请求头 X-CSRF-Token）",
+                   "missing or wrong CSRF token (header X-CSRF-Token) for a cookie session", ""};
+  if (access == Access::kAnySession) return;
+  if (caller.session.must_change_password)
+    throw ApiError{403, "password_change_required", "请先修改初始密码", "change the one-time password first", ""};
+  if (static_cast<int>(caller.session.role) < static_cast<int>(required_role(access)))
+    throw ApiError{403, "role", std::string("需要") + role_name(required_role(access)) + "角色",
+                   std::string("this needs the ") + role_name(required_role(access)) + " role", ""};
+}
+
+void Api::route(httplib::Server& server, const std::string& method, const std::string& pattern, Access access,
+                Handler handler) {
+  auto fn = [this, method, pattern, access, handler](const httplib::Request& req, httplib::Response& res) {
+    handle(method, pattern, access, handler, req, res);
+  };
+  std::string regex = std::regex_replace(pattern, std::regex(":[a-z_]+"), "([^/]+)");
+  if (method == "GET") server.Get(regex, fn);
+  else if (method == "POST") server.Post(regex, fn);
+  else if (method == "PUT") server.Put(regex, fn);
+  else if (method == "PATCH") server.Patch(regex, fn);
+  else if (method == "DELETE") server.Delete(regex, fn);
+}
+
+void Api::handle(const std::string& method, const std::string& route_name, Access access, const Handler& handler,
+                 const httplib::Request& req, httplib::Response& res) {
+  auto start = std::chrono::steady_clock::now();
+  Caller caller;
+  caller.address = client_address(req);
+  try {
+    if (access != Access::kPublic) {
+      auto c = authenticate(req);
+      if (!c) throw ApiError{401, "unauthenticated", "请先登录", "sign in first (session cookie or Bearer token)", ""};
+      caller = std::move(*c);
+      check_access(req, access, caller);
+    }
+    handler(req, res, caller);
+  } catch (const ApiError& e) {
+    reply_error(res, e);
+    if (e.status == 403 && access != Access::kPublic)
+      audit(caller, "refused", req.path, "403", method + " " + req.path + ": " + e.message_en, false);
+  } catch (const std::exception& e) {
+    folder_logger("web")->error("{} {} failed: {}", method, route_name, e.what());
+    reply_error(res, ApiError{500, "internal", "服务器内部错误", "internal error", ""});
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats_.record(method, route_name, res.status, seconds);
+}
+
+std::shared_ptr<const node::Policy> Api::policy() {
+  std::string text;
+  (void)store_.read([&](const storage::ReadTxn& txn) {
+    std::string_view v;
+    if (txn.get(storage::Table::kDomain, "policy", v)) text.assign(v);
+  });
+  std::lock_guard lock(policy_mutex_);
+  if (policy_ && text == policy_text_) return policy_;
+  auto p = text.empty() ? Result<node::Policy>(node::default_policy()) : node::parse_policy(text);
+  if (!p) throw ApiError{500, "internal", "服务器内部错误", "stored policy does not parse", ""};
+  policy_ = std::make_shared<const node::Policy>(std::move(*p));
+  policy_text_ = text;
+  return policy_;
+}
+
+void Api::check_jurisdiction(const Caller& caller, uint64_t village, const std::string& what) const {
+  auto j = topology::DivisionCode::from_number(caller.session.jurisdiction);
+  auto v = topology::DivisionCode::from_number(village);
+  if (!j || !v || !j->contains(*v))
+    throw forbidden("超出账号管辖范围：" + what, what + " is outside the account's jurisdiction (" +
+                                                    topology::DivisionCode::format(caller.session.jurisdiction) + ")");
+}
+
+uint64_t Api::list_scope(const httplib::Request& req, const Caller& caller) const {
+  auto within = query(req, "within");
+  if (!within) return caller.session.jurisdiction;
+  uint64_t code = parse_code_field(*within, "within");
+  check_jurisdiction(caller, code, topology::DivisionCode::format(code));
+  return code;
+}
+
+void Api::audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
+                const std::string& detail, bool wait) {
+  json entry{{"account", caller.session.account},
+             {"role", caller.session.token.empty() ? "" : role_name(caller.session.role)},
+             {"address", caller.address},
+             {"action", action},
+             {"target", target},
+             {"outcome", outcome},
+             {"detail", detail.substr(0, 500)}};
+  auto task = [entry](runtime::LoopContext& ctx) -> bool {
+    auto r = ctx.parts.monitor->append_audit(entry, ctx.now);
+    if (!r) folder_logger("web")->error("audit entry not written: {}", r.status().to_string());
+    return r.is_ok();
+  };
+  if (!wait) {
+    queue_.post([task](runtime::LoopContext& ctx) { task(ctx); });
+    return;
+  }
+  if (!on_loop<bool>(task))
+    throw ApiError{503, "audit_failed", "审计日志写入失败，未显示个人信息", "the audit entry could not be written; nothing shown", ""};
+}
+
+void Api::audit_anonymous(const std::string& account, const std::string& address, const std::string& action,
+                          const std::string& outcome, const std::string& detail) {
+  Caller c;
+  c.session.account = account;
+  c.address = address;
+  audit(c, action, account, outcome, detail, false);
+}
+
+}  // namespace lifeline::web

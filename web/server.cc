@@ -1,0 +1,41 @@
+#include "web/server.h"
+
+#include <httplib.h>
+
+#include "topology/logging.h"
+#include "web/api.h"
+
+namespace lifeline::web {
+
+WebServer::WebServer(const runtime::NodeOptions& options, runtime::LoopQueue& queue, const storage::Store& store)
+    : options_(options), api_(std::make_unique<Api>(options, queue, store)), server_(std::make_unique<httplib::Server>()) {
+  int threads = options.web.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server_->set_payload_max_length(options.web.max_body_bytes);
+  server_->set_keep_alive_max_count(1000);
+  server_->set_read_timeout(30, 0);
+  server_->set_write_timeout(30, 0);
+  api_->install(*server_);
+}
+
+WebServer::~WebServer() { stop(); }
+
+Status WebServer::start() {
+  const std::string& listen = options_.web.listen;
+  size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = std::atoi(listen.c_str() + colon + 1);
+  if (!server_->bind_to_port(host, port))
+    return Status::io_error("HTTP server cannot listen on " + listen);
+  listener_ = std::thread([this] { server_->listen_after_bind(); });
+  folder_logger("web")->info("HTTP API on http://{}/api/v1/ ({} worker threads)", listen, options_.web.threads);
+  return Status::ok();
+}
+
+void WebServer::stop() {
+  if (server_) server_->stop();
+  if (listener_.joinable()) listener_.join();
+}
+
+}  // namespace lifeline::web
