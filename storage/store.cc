@@ -442,6 +442,8 @@ struct Store::Impl {
   // resizing the map, which LMDB allows only with no transaction open in
   // the process, holds it exclusively.
   mutable std::shared_mutex map_lock;
+  bool grouping = false;     // inside begin_group()/end_group()
+  bool group_dirty = false;  // a commit of the group still waits for its sync
 
   ~Impl() {
     if (env != nullptr) mdb_env_close(env);
@@ -571,7 +573,9 @@ class DeferSync {
 };
 
 Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
-  DeferSync defer(impl_->env, sync == Sync::kDeferred && impl_->options.sync);
+  // In a group, a durable commit waits for end_group()'s one sync.
+  bool defer_sync = impl_->options.sync && (sync == Sync::kDeferred || impl_->grouping);
+  DeferSync defer(impl_->env, defer_sync);
   try {
     if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
     for (int attempt = 0;; ++attempt) {
@@ -587,7 +591,13 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
         txn.commit();
         // Data pages were synced before the meta page was written (LMDB's
         // order); this sync makes the meta page, hence the commit, durable.
-        if (impl_->options.sync && sync == Sync::kDurable) check_lmdb(mdb_env_sync(impl_->env, 1), "mdb_env_sync");
+        if (impl_->options.sync && sync == Sync::kDurable) {
+          if (impl_->grouping) {
+            impl_->group_dirty = true;
+          } else {
+            check_lmdb(mdb_env_sync(impl_->env, 1), "mdb_env_sync");
+          }
+        }
         return Status::ok();
       } catch (const MapFull&) {
         txn.abort();
@@ -629,6 +639,16 @@ void Store::release_mapped_pages() {
     if (std::sscanf(line.c_str(), "%lx-%lx", &begin, &end) == 2)
       ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
   }
+}
+
+void Store::begin_group() { impl_->grouping = true; }
+
+Status Store::end_group() {
+  impl_->grouping = false;
+  if (!impl_->group_dirty) return Status::ok();
+  impl_->group_dirty = false;
+  int rc = mdb_env_sync(impl_->env, 1);
+  return rc == 0 ? Status::ok() : Status::io_error(std::string("mdb_env_sync: ") + mdb_strerror(rc));
 }
 
 uint64_t Store::node_code() const { return impl_->node_code; }

@@ -212,6 +212,15 @@ class Store {
   // while the owning thread writes (the HTTP pool's queries do).
   Status read(const std::function<void(const ReadTxn&)>& fn) const;
 
+  // Group commit of independent writes (the HTTP API's tasks of one loop
+  // turn): between begin_group() and end_group(), durable writes commit
+  // without waiting for the disk; end_group() makes all of them durable with
+  // one sync (a later sync covers every earlier commit's pages). Callers
+  // must not report such a write as durable before end_group() returns ok.
+  // Writing thread only.
+  void begin_group();
+  Status end_group();
+
   // Drops this process's resident pages of the map (they stay in the page
   // cache and fault back in when read). For an idle node; requires that no
   // transaction of this process is open.

@@ -6,6 +6,7 @@
 #include "node/core/civil_date.h"
 #include "node/core/monitor.h"
 #include "node/core/monitor_queries.h"
+#include "node/runtime/accounts.h"
 #include "node/runtime/node.h"
 #include "node/runtime/system_clock.h"
 #include "topology/logging.h"
@@ -48,14 +49,11 @@ Role required_role(Access a) {
   }
 }
 
-// "field 'x'" or "x: ..." in a core message names the field.
+// "field 'x'" in a core message names the field.
 std::string field_of(const std::string& message) {
   static const std::regex quoted("field '([a-z_]+)'");
-  static const std::regex leading("^(?:[a-z ]+: )?([a-z_]+): ");
   std::smatch m;
-  if (std::regex_search(message, m, quoted)) return m[1];
-  if (std::regex_search(message, m, leading)) return m[1];
-  return "";
+  return std::regex_search(message, m, quoted) ? std::string(m[1]) : std::string();
 }
 
 }  // namespace
@@ -206,6 +204,8 @@ void Api::install(httplib::Server& server) {
     if (status == 413) e = ApiError{413, "body_too_large", "请求体过大", "request body too large", ""};
     reply_error(res, e);
     res.status = status;
+    res.set_header("Cache-Control", "no-store");
+    stats_.record(req.method, "unmatched", status, 0);
   });
 }
 
@@ -234,8 +234,17 @@ std::optional<Caller> Api::authenticate(const httplib::Request& req) const {
     token = cookie(req, kSessionCookie);
   }
   if (token.empty() || token.size() > 128) return std::nullopt;
-  auto s = const_cast<SessionTable&>(sessions_).touch(token, wall_now_us());
+  auto& sessions = const_cast<SessionTable&>(sessions_);
+  auto s = sessions.touch(token, wall_now_us());
   if (!s) return std::nullopt;
+  // The account as stored now: disabled, a changed role or jurisdiction, or
+  // a password reset (also by `lifeline user` on the node) ends the session.
+  auto account = runtime::load_account(store_, s->account);
+  if (!account || account->disabled || account->role != s->role || account->jurisdiction != s->jurisdiction ||
+      (account->must_change_password && !s->must_change_password)) {
+    sessions.end(token);
+    return std::nullopt;
+  }
   c.session = std::move(*s);
   c.address = client_address(req);
   return c;
@@ -339,7 +348,11 @@ void Api::audit(const Caller& caller, const std::string& action, const std::stri
     return r.is_ok();
   };
   if (!wait) {
-    queue_.post([task](runtime::LoopContext& ctx) { task(ctx); });
+    bool queued = queue_.post([task](runtime::LoopContext& ctx) -> runtime::LoopQueue::Completion {
+      task(ctx);
+      return nullptr;
+    });
+    if (!queued) folder_logger("web")->error("audit entry {} on {} dropped: the node loop's queue is full or closed", action, target);
     return;
   }
   if (!on_loop<bool>(task))

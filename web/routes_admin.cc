@@ -2,6 +2,7 @@
 #include "node/core/monitor_queries.h"
 #include "node/runtime/accounts.h"
 #include "node/runtime/node.h"
+#include "node/runtime/system_clock.h"
 #include "web/api.h"
 #include "web/auth/password.h"
 
@@ -51,11 +52,10 @@ void add_user(Api& api, const httplib::Request& req, httplib::Response& res, con
   acc.password_hash = *hash;
   acc.must_change_password = true;
   acc.created_by = a.created_by;
-  s = api.on_loop<Status>([acc](runtime::LoopContext& ctx) mutable {
-    acc.created_us = ctx.now.wall_us;
-    return runtime::insert_account(*ctx.parts.store, acc);
-  });
-  if (!s) throw ApiError{409, "account_exists", "账号已存在", s.message(), "name"};
+  acc.created_us = runtime::system_now().wall_us;
+  s = api.on_loop<Status>([acc](runtime::LoopContext& ctx) { return runtime::insert_account(*ctx.parts.store, acc); });
+  if (!s && s.message().find("already exists") != std::string::npos) throw ApiError{409, "account_exists", "账号已存在", s.message(), "name"};
+  if (!s) throw from_status(s);
   api.audit(c, "user_created", a.name, "ok", std::string("role ") + role_name(a.role), false);
   json out = runtime::account_json(acc);
   out["one_time_password"] = password;
@@ -117,6 +117,7 @@ void list_audit(Api& api, const httplib::Request& req, httplib::Response& res, c
     q.node = parse_code_field(*n, "node");
     api.check_jurisdiction(c, q.node, DivisionCode::format(q.node));
   }
+  q.within = c.session.jurisdiction;
   q.before = cursor_param(req, "cursor");
   q.limit = page_limit(req);
   auto page = node::query_audit(api.store(), q);

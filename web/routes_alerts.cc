@@ -99,7 +99,7 @@ protocol::Feedback feedback_of(const json& body, const protocol::AlertId& id) {
   auto truthful = opt_bool(body, "truthful");
   if (!truthful) throw ApiError{400, "missing_field", "缺少字段 truthful", "truthful is required", "truthful"};
   f.truthful = *truthful;
-  f.findings = opt_string(body, "findings", 4000).value_or("");
+  f.findings = opt_string(body, "findings", 2000).value_or("");
   f.decision = need_string(body, "decision", 64);  // its values are checked by the Monitor
   f.referral = opt_string(body, "referral", 256).value_or("");
   if (body.contains("needs")) {

@@ -40,14 +40,16 @@ json session_json(const Session& s, bool with_secrets) {
 }
 
 void login(Api& api, const httplib::Request& req, httplib::Response& res) {
-  json body = json_body(req, api.options().web.max_json_bytes, {"name", "password"});
+  json body = json_body(req, api.options().web.max_json_bytes, {"name", "password", "bearer"});
   std::string name = need_string(body, "name", 64);
   std::string password = need_string(body, "password", kMaxPasswordBytes);
+  // Scripts ask for the token in the body (then sent as a Bearer header);
+  // browsers get only the HttpOnly cookie, which page scripts cannot read.
+  bool bearer = opt_bool(body, "bearer").value_or(false);
   std::string address = api.client_address(req);
   int64_t now = runtime::system_now().wall_us;
   if (int64_t wait = api.limiter().retry_after_s(name, address, now)) {
-    res.set_header("Retry-After", std::to_string(wait));
-    api.audit_anonymous(name, address, "login", "rate_limited", "");
+    res.set_header("Retry-After", std::to_string(wait));  // not audited: the lock's cause was
     throw ApiError{429, "too_many_attempts", "登录失败次数过多，请 " + std::to_string(wait) + " 秒后再试",
                    "too many failed sign-ins; retry after " + std::to_string(wait) + " s", ""};
   }
@@ -60,12 +62,13 @@ void login(Api& api, const httplib::Request& req, httplib::Response& res) {
     throw ApiError{401, "bad_credentials", "账号或密码错误", "wrong account name or password", ""};
   }
   api.limiter().record_success(name, address, now);
+  api.sessions().sweep(now);  // expired sessions of others go now and then
   Session s = api.sessions().create(*account, address, now);
   int64_t max_age = api.options().web.session_max_us / 1'000'000;
   res.set_header("Set-Cookie", session_cookie(api, "lifeline_session", s.token, true, max_age));
   Caller c{s, address, false};
-  api.audit(c, "login", name, "ok", "", false);
-  reply(res, 200, session_json(s, true));
+  api.audit(c, "login", name, "ok", bearer ? "bearer token" : "cookie", false);
+  reply(res, 200, session_json(s, bearer));
 }
 
 void logout(Api& api, const httplib::Request&, httplib::Response& res, const Caller& c) {
@@ -81,8 +84,16 @@ void change_password(Api& api, const httplib::Request& req, httplib::Response& r
   std::string next = need_string(body, "new_password", kMaxPasswordBytes);
   auto account = runtime::load_account(api.store(), c.session.account);
   if (!account) throw from_status(account.status());
-  if (!verify_password(account->password_hash, current))
+  int64_t now = runtime::system_now().wall_us;
+  if (int64_t wait = api.limiter().retry_after_s(account->name, c.address, now)) {
+    res.set_header("Retry-After", std::to_string(wait));
+    throw ApiError{429, "too_many_attempts", "失败次数过多，请 " + std::to_string(wait) + " 秒后再试",
+                   "too many failed attempts; retry after " + std::to_string(wait) + " s", ""};
+  }
+  if (!verify_password(account->password_hash, current)) {
+    api.limiter().record_failure(account->name, c.address, now);
     throw ApiError{400, "bad_credentials", "当前密码错误", "the current password is wrong", "current_password"};
+  }
   if (auto e = check_password_policy(next, account->name)) throw ApiError{400, e->code, e->message_zh, e->message_en, "new_password"};
   if (next == current) throw ApiError{400, "password_unchanged", "新密码不能与当前密码相同", "the new password must differ", "new_password"};
   auto hash = hash_password(next);  // on this pool thread, not the loop

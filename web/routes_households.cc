@@ -68,18 +68,26 @@ void show_household(Api& api, const httplib::Request& req, httplib::Response& re
   auto cf = node::query_case(api.store(), id);
   if (!cf) throw from_status(cf.status());
   std::string target = protocol::format_id('H', id);
-  if (cf->moved_to == 0) api.check_jurisdiction(c, cf->household.village.value, target);
-  api.audit(c, "case_viewed", target, "ok", "full personal data shown", true);
+  if (cf->moved_to == 0) {
+    api.check_jurisdiction(c, cf->household.village.value, target);
+    api.audit(c, "case_viewed", target, "ok", "full personal data shown", true);
+  }
   json body = runtime::case_json(*cf, *api.policy(), today_shanghai());
   if (cf->moved_to == 0) body["synthetic"] = cf->household.source.value == "synthetic";
   reply(res, 200, body);
 }
 
+// The ID number travels in the body, never in a URL (proxies log URLs).
 void find_person(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
-  std::string number = path_arg(req);
+  json body = json_body(req, api.options().web.max_json_bytes, {"id_number"});
+  std::string number = need_string(body, "id_number", 18);
   auto parsed = node::parse_id_number(number);
   if (!parsed) throw bad_field("id_number", "身份证号码无效", "id_number: " + parsed.status().message());
   auto id = node::query_person(api.store(), parsed->number);
+  if (id) {
+    auto cf = node::query_case(api.store(), *id);
+    if (cf && cf->moved_to == 0) api.check_jurisdiction(c, cf->household.village.value, node::mask_id_number(parsed->number));
+  }
   api.audit(c, "person_lookup", node::mask_id_number(parsed->number), id ? "found" : "not_found", "", false);
   if (!id) throw from_status(id.status());
   reply(res, 200, json{{"household", protocol::format_id('H', *id)}});
@@ -136,6 +144,10 @@ void household_change(Api& api, const Caller& c, const protocol::HouseholdId& id
 }
 
 void import_events(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
+  // An import scores every household the node holds: only accounts over the
+  // node's whole jurisdiction may run one.
+  if (c.session.jurisdiction != api.self().number())
+    throw forbidden("导入部门数据需要本节点全辖区的账号", "imports need an account over the node's whole jurisdiction");
   std::string text, file_name;
   if (req.is_multipart_form_data()) {
     if (!req.has_file("file")) throw ApiError{400, "missing_field", "缺少上传文件 file", "multipart field 'file' is required", "file"};
@@ -163,8 +175,17 @@ void import_events(Api& api, const httplib::Request& req, httplib::Response& res
 
 void submit_application(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
   json body = json_body(req, api.options().web.max_json_bytes, {"village", "name", "id_number", "phone", "reason", "needs"});
-  for (const char* k : {"village", "name", "id_number", "phone", "reason"}) (void)opt_string(body, k, 4000);
-  if (body.contains("needs") && !body["needs"].is_array()) throw bad_field("needs", "needs 必须是列表", "needs must be a list");
+  (void)need_string(body, "village", 12);
+  (void)need_string(body, "name", 64);
+  (void)need_string(body, "id_number", 18);
+  (void)opt_string(body, "phone", 32);
+  (void)opt_string(body, "reason", 2000);
+  if (body.contains("needs")) {
+    const json& n = body["needs"];
+    bool ok = n.is_array() && n.size() <= 32;
+    for (const json& e : n) ok = ok && e.is_string() && !e.get<std::string>().empty() && e.get<std::string>().size() <= 64;
+    if (!ok) throw bad_field("needs", "needs 必须是字符串列表", "needs must be a list of at most 32 strings of 1..64 bytes");
+  }
   auto id = api.on_loop<Result<std::string>>(
       [body](runtime::LoopContext& ctx) { return ctx.parts.monitor->submit_application(body, ctx.now); });
   if (!id) throw from_status(id.status());
@@ -172,11 +193,23 @@ void submit_application(Api& api, const httplib::Request& req, httplib::Response
   reply(res, 201, json{{"id", *id}, {"status", "transferred"}});
 }
 
-void list_applications(Api& api, httplib::Response& res) {
+// An application concerns the caller when its home village or the node that
+// took it lies in the caller's jurisdiction.
+bool concerns(const Caller& c, const json& app) {
+  auto scope = DivisionCode::from_number(c.session.jurisdiction);
+  for (const char* k : {"village", "taken_at"}) {
+    auto code = app.contains(k) && app[k].is_string() ? DivisionCode::parse(app[k].get<std::string>()) : Result<DivisionCode>(Status::not_found(""));
+    if (scope && code && scope->contains(*code)) return true;
+  }
+  return false;
+}
+
+void list_applications(Api& api, httplib::Response& res, const Caller& c) {
   auto apps = api.on_loop<Result<json>>([](runtime::LoopContext& ctx) { return ctx.parts.monitor->applications(); });
   if (!apps) throw from_status(apps.status());
   json list = json::array();
   for (json a : *apps) {
+    if (!concerns(c, a)) continue;
     if (a.contains("id_number") && a["id_number"].is_string()) a["id_number"] = node::mask_id_number(a["id_number"].get<std::string>());
     if (a.contains("name") && a["name"].is_string()) a["name"] = node::mask_name(a["name"].get<std::string>());
     list.push_back(std::move(a));
@@ -189,6 +222,11 @@ void decide_application(Api& api, const httplib::Request& req, httplib::Response
   std::string status = need_string(body, "status", 32);
   std::string note = opt_string(body, "note", 2000).value_or("");
   std::string id = path_arg(req);
+  auto apps = api.on_loop<Result<json>>([](runtime::LoopContext& ctx) { return ctx.parts.monitor->applications(); });
+  if (!apps) throw from_status(apps.status());
+  for (const json& a : *apps) {
+    if (a.value("id", "") == id && !concerns(c, a)) throw forbidden("超出账号管辖范围：" + id, id + " is outside the account's jurisdiction");
+  }
   Status s = api.on_loop<Status>([id, status, note](runtime::LoopContext& ctx) {
     return ctx.parts.monitor->decide_application(id, status, note, ctx.now);
   });
@@ -223,10 +261,10 @@ void install_household_routes(Api& api, httplib::Server& server) {
               household_change(api, c, id, "household_moved",
                                [id, village](node::Monitor& m, const node::Instant& now) { return m.move_household(id, village, now); }, res);
             });
-  api.route(server, "GET", "/api/v1/persons/:id_number", Access::kOperator, bind(find_person));
+  api.route(server, "POST", "/api/v1/persons/lookup", Access::kOperator, bind(find_person));
   api.route(server, "POST", "/api/v1/imports", Access::kOperator, bind(import_events));
   api.route(server, "GET", "/api/v1/applications", Access::kOperator,
-            [&api](const httplib::Request&, httplib::Response& res, const Caller&) { list_applications(api, res); });
+            [&api](const httplib::Request&, httplib::Response& res, const Caller& c) { list_applications(api, res, c); });
   api.route(server, "POST", "/api/v1/applications", Access::kOperator, bind(submit_application));
   api.route(server, "POST", "/api/v1/applications/:id/decision", Access::kSupervisor, bind(decide_application));
 }

@@ -26,6 +26,8 @@ json aggregates(Api& api) {
 // Policy documents: the province sets the policy, a province or city admin
 // sets county standards (Monitor checks the node's level).
 void put_policy(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c, bool standards) {
+  if (c.session.jurisdiction != api.self().number())
+    throw forbidden("修改政策需要本节点全辖区的管理员账号", "policy changes need an admin account over the node's whole jurisdiction");
   (void)json_object_body(req, api.options().web.max_json_bytes);  // its keys are checked by the policy parser
   std::string text = req.body;
   Status s = api.on_loop<Status>([text, standards](runtime::LoopContext& ctx) {

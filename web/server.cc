@@ -13,6 +13,9 @@ WebServer::WebServer(const runtime::NodeOptions& options, runtime::LoopQueue& qu
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_payload_max_length(options.web.max_body_bytes);
   server_->set_keep_alive_max_count(1000);
+  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
+  // algorithm and the client's delayed ACK hold every answer ~40 ms.
+  server_->set_tcp_nodelay(true);
   server_->set_read_timeout(30, 0);
   server_->set_write_timeout(30, 0);
   api_->install(*server_);

@@ -151,8 +151,9 @@ Status Monitor::check_household(NewHousehold& in, Date today) const {
   Status s = check_village(in.village);
   if (!s) return s;
   if (!categories().count(in.category)) return Status::invalid_argument("unknown category '" + in.category + "'");
-  if (in.source != "active_discovery" && in.source != "application")
-    return Status::invalid_argument("source must be active_discovery or application");
+  // "synthetic": generated demo data (lifeline demo-data), flagged wherever shown.
+  if (in.source != "active_discovery" && in.source != "application" && in.source != "synthetic")
+    return Status::invalid_argument("source must be active_discovery, application or synthetic");
   if (in.income_fen < 0) return Status::invalid_argument("income must not be negative");
   if (in.phone.size() > 32 || in.address.size() > 256) return Status::invalid_argument("phone or address too long");
   for (auto& mem : in.members) {
@@ -405,11 +406,17 @@ Status Monitor::accept_alert(const AlertId& id, const std::string& by, const Ins
 }
 
 Status Monitor::record_feedback(const protocol::Feedback& fb, const Instant& now) {
-  if (self_.level() != topology::Level::township && self_.level() != topology::Level::village)
-    return Status::refused("verification feedback is recorded at a township or village node");
+  bool station = self_.level() == topology::Level::township || self_.level() == topology::Level::village;
   Status s = check_feedback(fb, shanghai_date(now.wall_us));
   if (!s) return s;
-  return change_alert(fb.alert, now, [&](Txn&, Alert& a, HistoryEntry& e) {
+  return change_alert(fb.alert, now, [&](Txn& t, Alert& a, HistoryEntry& e) {
+    // Feedback is recorded at a township or village station, or at the
+    // household's home node when no node runs below it for that village.
+    auto h = t.household(a.household);
+    auto village = h ? topology::DivisionCode::from_number(h->village.value) : Result<DivisionCode>(Status::not_found(""));
+    bool home = village && core_->neighbourhood().route(*village).kind == topology::Route::Kind::kLocal;
+    if (!station && !home)
+      return Status::refused("verification feedback is recorded at a township or village node, or at the household's home node");
     if (!alert_open(a)) return Status::invalid_argument("alert is already " + std::string(alert_state_name(a.state)));
     a.state = AlertState::kVerified;
     a.verified_at_us = now.wall_us;

@@ -46,6 +46,11 @@ std::string scan_page(const storage::ReadTxn& txn, Table table, const std::strin
   return next;
 }
 
+uint64_t parse_node(const nlohmann::json& e) {
+  auto c = topology::DivisionCode::parse(e.value("node", ""));
+  return c ? c->number() : 0;
+}
+
 }  // namespace
 
 std::string encode_cursor(std::string_view key) {
@@ -151,7 +156,8 @@ Result<AuditPage> query_audit(const storage::Store& store, const AuditQuery& q) 
       if (!e.is_object() || (!q.account.empty() && e.value("account", "") != q.account) ||
           (!q.action.empty() && e.value("action", "") != q.action) ||
           (!q.target.empty() && e.value("target", "") != q.target) ||
-          (q.node && e.value("node", "") != topology::DivisionCode::format(q.node)))
+          (q.node && e.value("node", "") != topology::DivisionCode::format(q.node)) ||
+          (q.within && !within(q.within, parse_node(e))))
         return true;
       page.entries.push_back(std::move(e));
       return true;

@@ -68,6 +68,7 @@ struct AuditQuery {
   std::string action;                   // "" = any
   std::string target;                   // "" = any (e.g. a household id)
   uint64_t node = 0;                    // 0 = any; else entries made at this node
+  uint64_t within = 0;                  // 0 = any; else entries made at nodes in this division
   std::string before;                   // cursor: newest first, continuing before this key
   size_t limit = 100;
 };

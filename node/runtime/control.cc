@@ -80,6 +80,33 @@ Result<json> inbox_json(const storage::Store& store, uint64_t self) {
   return out;
 }
 
+Result<json> digest_json(const storage::Store& store) {
+  json tables = json::object(), outbox = json::object();
+  Status s = store.read([&](const storage::ReadTxn& txn) {
+    for (size_t i = 0; i < static_cast<size_t>(storage::Table::kCount); ++i) {
+      auto t = static_cast<storage::Table>(i);
+      uint64_t h = 1469598103934665603ull, n = 0;
+      auto mix = [&h](std::string_view bytes) {
+        for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;  // field separator
+      };
+      txn.scan(t, {}, [&](std::string_view k, std::string_view v) {
+        mix(k);
+        mix(v);
+        ++n;
+        return true;
+      });
+      char hex[17];
+      std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+      tables[storage::table_name(t)] = json{{"entries", n}, {"hash", hex}};
+    }
+    for (const auto& [peer, cursor] : txn.all_cursors())
+      outbox[topology::DivisionCode::format(peer)] = txn.outbox_seqs(peer).size();
+  });
+  if (!s) return s;
+  return json{{"tables", tables}, {"outbox", outbox}};
+}
+
 Result<PostRequest> parse_post(const json& request) {
   PostRequest p;
   if (!request.contains("to") || !request["to"].is_string()) return Status::invalid_argument("post needs \"to\": a 12-digit code");

@@ -24,6 +24,12 @@ nlohmann::json status_json(const NodeOptions& options, const node::NodeCore& cor
                            bool running, uint64_t auth_refusals);
 Result<nlohmann::json> inbox_json(const storage::Store& store, uint64_t self);
 
+// A digest of the store's contents: per domain table its entry count and a
+// 64-bit FNV-1a hash of its keys and values, and per link the outbox
+// depth. Two digests are equal when the store did not change (tests compare
+// them around refused requests; operators, two replicas' tables).
+Result<nlohmann::json> digest_json(const storage::Store& store);
+
 // Validates a post request: {"cmd":"post","to":"<12 digits>","count":N,"size":B}.
 struct PostRequest {
   uint64_t to = 0;

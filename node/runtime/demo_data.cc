@@ -58,7 +58,9 @@ class Rng {
   int between(int lo, int hi) { return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1))); }
   bool percent(uint64_t p) { return below(100) < p; }
   template <class T>
-  const T& pick(const std::vector<T>& v) { return v[below(v.size())]; }
+  const T& pick(const std::vector<T>& v) {
+    return v[below(v.size())];
+  }
 
  private:
   uint64_t state_;  // advanced by every draw
@@ -77,28 +79,28 @@ size_t weighted(Rng& rng, const std::vector<uint64_t>& weights) {
 }
 
 // Common surnames of Huizhou (Hakka and Cantonese) and given-name characters.
-const std::vector<std::string> kSurnames = {"陈", "李", "黄", "张", "叶", "刘", "曾", "钟", "罗", "邓", "林", "杨", "吴",
-                                            "谢", "赖", "温", "廖", "古", "何", "梁", "郑", "朱", "徐", "江", "巫", "邱",
-                                            "彭", "卢", "周", "胡", "蔡", "潘"};
-const std::vector<std::string> kMaleChars = {"伟", "强", "建", "国", "明", "华", "志", "文", "辉", "俊", "杰", "浩",
-                                             "宇", "锦", "荣", "振", "海", "龙", "家", "永", "德", "胜", "东", "平",
-                                             "新", "金", "彬", "森", "添", "福"};
-const std::vector<std::string> kFemaleChars = {"芳", "丽", "娟", "敏", "静", "秀", "英", "燕", "玲", "红", "霞", "梅",
-                                               "婷", "慧", "琴", "雪", "颖", "欣", "怡", "凤", "娣", "莲", "珍", "兰",
-                                               "丹", "嘉", "琳", "萍", "月", "桂"};
-const std::vector<std::string> kStreets = {"人民路", "新村路", "幸福路", "建设路", "振兴路", "和平街", "东风街", "围屋巷",
-                                           "塘尾巷", "榕树街", "文明路", "学府路"};
-const std::vector<std::string> kDisabilityKinds = {"physical", "visual", "hearing", "speech", "intellectual", "mental",
-                                                   "multiple"};
+const std::vector<std::string> kSurnames = {"陈", "李", "黄", "张", "叶", "刘", "曾", "钟", "罗", "邓", "林",
+                                            "杨", "吴", "谢", "赖", "温", "廖", "古", "何", "梁", "郑", "朱",
+                                            "徐", "江", "巫", "邱", "彭", "卢", "周", "胡", "蔡", "潘"};
+const std::vector<std::string> kMaleChars = {"伟", "强", "建", "国", "明", "华", "志", "文", "辉", "俊",
+                                             "杰", "浩", "宇", "锦", "荣", "振", "海", "龙", "家", "永",
+                                             "德", "胜", "东", "平", "新", "金", "彬", "森", "添", "福"};
+const std::vector<std::string> kFemaleChars = {"芳", "丽", "娟", "敏", "静", "秀", "英", "燕", "玲", "红",
+                                               "霞", "梅", "婷", "慧", "琴", "雪", "颖", "欣", "怡", "凤",
+                                               "娣", "莲", "珍", "兰", "丹", "嘉", "琳", "萍", "月", "桂"};
+const std::vector<std::string> kStreets = {"人民路", "新村路", "幸福路", "建设路", "振兴路", "和平街",
+                                           "东风街", "围屋巷", "塘尾巷", "榕树街", "文明路", "学府路"};
+const std::vector<std::string> kDisabilityKinds = {"physical",     "visual", "hearing", "speech",
+                                                   "intellectual", "mental", "multiple"};
 const std::vector<std::string> kCategories = {"minimum_living", "marginal", "expenditure_hardship", "other"};
 const std::vector<uint64_t> kCategoryWeights = {40, 30, 18, 12};
 
 // The department's prefix for its record ids (YB-2026-000001).
 std::string record_prefix(const std::string& department) {
   static const std::map<std::string, std::string> k = {
-      {"medical_insurance", "YB"}, {"human_resources", "RS"}, {"education", "JY"},
-      {"public_security", "GA"},   {"health", "WJ"},          {"civil_affairs", "MZ"},
-      {"disabled_federation", "CL"}, {"emergency", "YJ"},     {"petitions", "XF"}};
+      {"medical_insurance", "YB"},   {"human_resources", "RS"}, {"education", "JY"},
+      {"public_security", "GA"},     {"health", "WJ"},          {"civil_affairs", "MZ"},
+      {"disabled_federation", "CL"}, {"emergency", "YJ"},       {"petitions", "XF"}};
   auto it = k.find(department);
   return it == k.end() ? "SJ" : it->second;
 }
@@ -129,13 +131,15 @@ struct Home {
 
 struct Village {
   uint64_t code = 0;
-  uint32_t area = 0;         // the first 6 digits: the ID numbers' address part
-  std::string place;         // county, township and village names for addresses
-  bool community = false;    // 社区 (streets) rather than 村 (村民小组)
+  uint32_t area = 0;       // the first 6 digits: the ID numbers' address part
+  std::string place;       // county, township and village names for addresses
+  bool community = false;  // 社区 (streets) rather than 村 (村民小组)
 };
 
 // Full years between birth and day.
-int age_on(Date birth, Date day) { return static_cast<int>(day / 10000 - birth / 10000) - (day % 10000 < birth % 10000); }
+int age_on(Date birth, Date day) {
+  return static_cast<int>(day / 10000 - birth / 10000) - (day % 10000 < birth % 10000);
+}
 
 // "上塘社区居民委员会" -> "上塘社区", "淡环村民委员会" -> "淡环村".
 std::string short_village_name(std::string name) {
@@ -163,7 +167,15 @@ class HouseholdMaker {
   }
 
  private:
-  enum Shape { kElderAlone, kElderCouple, kElderWithGrandchildren, kFamily, kThreeGenerations, kSingleParent, kAdultAlone };
+  enum Shape {
+    kElderAlone,
+    kElderCouple,
+    kElderWithGrandchildren,
+    kFamily,
+    kThreeGenerations,
+    kSingleParent,
+    kAdultAlone
+  };
 
   // One draw per statement below: the order in which the operands of `+`
   // or a call's arguments are evaluated is unspecified, and the bytes must
@@ -235,8 +247,9 @@ class HouseholdMaker {
   void members(Home& h, const Village& v) {
     const auto shape = static_cast<Shape>(weighted(rng_, {14, 12, 8, 34, 14, 12, 6}));
     static const std::map<Shape, std::pair<int, int>> head_ages = {
-        {kElderAlone, {62, 92}}, {kElderCouple, {60, 85}}, {kElderWithGrandchildren, {58, 80}}, {kFamily, {26, 55}},
-        {kThreeGenerations, {28, 52}}, {kSingleParent, {25, 55}}, {kAdultAlone, {30, 59}}};
+        {kElderAlone, {62, 92}}, {kElderCouple, {60, 85}},      {kElderWithGrandchildren, {58, 80}},
+        {kFamily, {26, 55}},     {kThreeGenerations, {28, 52}}, {kSingleParent, {25, 55}},
+        {kAdultAlone, {30, 59}}};
     const int head_age = rng_.between(head_ages.at(shape).first, head_ages.at(shape).second);
     const bool head_male = shape == kSingleParent ? rng_.percent(35) : rng_.percent(70);
     const std::string head_surname = rng_.pick(kSurnames);
@@ -264,11 +277,25 @@ class HouseholdMaker {
     int n = 0, max_age = 0;
     std::string relation = "child";
     switch (shape) {
-      case kFamily: n = rng_.between(1, 3); max_age = std::min(head_age - 20, 24); break;
-      case kThreeGenerations: n = rng_.between(1, 2); max_age = std::min(head_age - 20, 22); break;
-      case kSingleParent: n = rng_.between(1, 3); max_age = std::min(head_age - 19, 22); break;
-      case kElderWithGrandchildren: n = rng_.between(1, 2); max_age = 16; relation = "grandchild"; break;
-      default: return;
+      case kFamily:
+        n = rng_.between(1, 3);
+        max_age = std::min(head_age - 20, 24);
+        break;
+      case kThreeGenerations:
+        n = rng_.between(1, 2);
+        max_age = std::min(head_age - 20, 22);
+        break;
+      case kSingleParent:
+        n = rng_.between(1, 3);
+        max_age = std::min(head_age - 19, 22);
+        break;
+      case kElderWithGrandchildren:
+        n = rng_.between(1, 2);
+        max_age = 16;
+        relation = "grandchild";
+        break;
+      default:
+        return;
     }
     for (int i = 0; i < n && h.members.size() < 5; ++i) {
       const bool male = rng_.percent(52);
@@ -306,9 +333,11 @@ class HouseholdMaker {
     }
     // Illustrative yuan per person per month, in line with the demo's
     // illustrative standards (node/demo.sh): 低保 under ~1,000, 边缘 under 1.5x.
-    static const std::map<std::string, std::pair<int, int>> income = {
-        {"minimum_living", {200, 980}}, {"destitute", {0, 500}}, {"marginal", {1000, 1700}},
-        {"expenditure_hardship", {1200, 3000}}, {"other", {900, 2500}}};
+    static const std::map<std::string, std::pair<int, int>> income = {{"minimum_living", {200, 980}},
+                                                                      {"destitute", {0, 500}},
+                                                                      {"marginal", {1000, 1700}},
+                                                                      {"expenditure_hardship", {1200, 3000}},
+                                                                      {"other", {900, 2500}}};
     const auto [lo, hi] = income.at(h.category);
     h.income_yuan = lo + 10 * rng_.between(0, (hi - lo) / 10);
   }
@@ -330,9 +359,13 @@ ordered_json household_json(const Home& h) {
     if (p.single_person_coverage) m["single_person_coverage"] = true;
     members.push_back(std::move(m));
   }
-  return ordered_json{{"village", DivisionCode::format(h.village)}, {"category", h.category},
-                      {"income_yuan", h.income_yuan}, {"phone", h.phone}, {"address", h.address},
-                      {"source", "active_discovery"}, {"members", members}};
+  return ordered_json{{"village", DivisionCode::format(h.village)},
+                      {"category", h.category},
+                      {"income_yuan", h.income_yuan},
+                      {"phone", h.phone},
+                      {"address", h.address},
+                      {"source", "synthetic"},
+                      {"members", members}};
 }
 
 // ---------------------------------------------------------------------------
@@ -353,7 +386,9 @@ struct Event {
 class EventMaker {
  public:
   EventMaker(Rng& rng, const Policy& policy, Date today)
-      : rng_(rng), policy_(policy), today_(today),
+      : rng_(rng),
+        policy_(policy),
+        today_(today),
         window_start_(node::subtract_months(today, static_cast<int>(policy.window_months))) {}
 
   // The events, or nullopt when no combination of this household's
@@ -384,7 +419,8 @@ class EventMaker {
   // Whether every level can be reached at all with this policy.
   Status check_policy() const {
     for (uint32_t level = 1; level <= kLevels; ++level) {
-      if (policy_.level(level) == nullptr) return Status::invalid_argument("the policy has no level " + std::to_string(level));
+      if (policy_.level(level) == nullptr)
+        return Status::invalid_argument("the policy has no level " + std::to_string(level));
       std::vector<std::pair<const Indicator*, std::vector<size_t>>> all;
       for (const Indicator& ind : policy_.indicators) all.emplace_back(&ind, std::vector<size_t>{0});
       std::vector<std::vector<size_t>> combos;
@@ -397,28 +433,29 @@ class EventMaker {
     return Status::ok();
   }
 
-  Date window_start() const { return window_start_; }
-
  private:
   // Members (indices) an event of this indicator may plausibly be about.
   std::vector<size_t> subjects(const std::string& code, const Home& h) const {
     std::vector<size_t> out;
     for (size_t i = 0; i < h.members.size(); ++i) {
-      const Person& p = h.members[i];
-      const int age = age_on(p.birth, today_);
-      const bool young = p.relation == "child" || p.relation == "grandchild";
-      bool fits = true;
-      if (code == "birth") fits = p.birth > add_days(window_start_, kWindowMarginDays);
-      else if (code == "school_enrolment") fits = young && age >= 6 && age <= 15;
-      else if (code == "college_admission") fits = young && age >= 17 && age <= 21;
-      else if (code == "death") fits = age >= 55;
-      else if (code == "marriage_change") fits = age >= 20 && age <= 75;
-      else if (code == "unemployment" || code == "insurance_lapse") fits = age >= 18 && age <= 60;
-      else if (code == "disaster" || code == "petition") fits = p.relation == "head";
-      else if (code == "disability_change") fits = p.disability_grade != 0 || age >= 3;
-      if (fits) out.push_back(i);
+      if (plausible(code, h.members[i], age_on(h.members[i].birth, today_))) out.push_back(i);
     }
     return out;
+  }
+
+  // Whether an event of indicator `code` can be about p, aged `age` today.
+  // An indicator not named here (a newer policy's) fits anyone.
+  bool plausible(const std::string& code, const Person& p, int age) const {
+    const bool young = p.relation == "child" || p.relation == "grandchild";
+    if (code == "birth") return p.birth > add_days(window_start_, kWindowMarginDays);
+    if (code == "school_enrolment") return young && age >= 6 && age <= 15;
+    if (code == "college_admission") return young && age >= 17 && age <= 21;
+    if (code == "death") return age >= 55;
+    if (code == "marriage_change") return age >= 20 && age <= 75;
+    if (code == "unemployment" || code == "insurance_lapse") return age >= 18 && age <= 60;
+    if (code == "disaster" || code == "petition") return p.relation == "head";
+    if (code == "disability_change") return p.disability_grade != 0 || age >= 3;
+    return true;
   }
 
   bool scores_level(uint32_t score, uint32_t level) const {
@@ -482,11 +519,11 @@ class EventMaker {
 
   static Date add_days(Date d, int64_t n) { return node::add_days(d, n); }
 
-  Rng& rng_;                                       // shared with the caller; not owned
-  const Policy& policy_;                           // outlives the maker
-  Date today_;                                     // events are not after it
-  Date window_start_;                              // events are after it
-  std::map<std::string, uint64_t> next_record_;    // last record number per department
+  Rng& rng_;                                     // shared with the caller; not owned
+  const Policy& policy_;                         // outlives the maker
+  Date today_;                                   // events are not after it
+  Date window_start_;                            // events are after it
+  std::map<std::string, uint64_t> next_record_;  // last record number per department
 };
 
 // How many households get events at each level (each at least one).
@@ -505,7 +542,8 @@ std::array<uint64_t, kLevels> level_targets(uint64_t households) {
 // ---------------------------------------------------------------------------
 // Checks and output
 
-Result<std::vector<Village>> check_villages(const std::vector<std::string>& codes, const topology::JurisdictionTree& tree) {
+Result<std::vector<Village>> check_villages(const std::vector<std::string>& codes,
+                                            const topology::JurisdictionTree& tree) {
   if (codes.empty()) return Status::invalid_argument("--villages: give at least one village code");
   std::vector<Village> out;
   std::set<uint64_t> seen;
@@ -517,7 +555,8 @@ Result<std::vector<Village>> check_villages(const std::vector<std::string>& code
     if (d->level != topology::Level::village)
       return Status::invalid_argument("--villages: " + text + " (" + d->name + ") is a " +
                                       topology::level_name(d->level) + ", not a village");
-    if (!seen.insert(code->number()).second) return Status::invalid_argument("--villages: " + text + " is listed twice");
+    if (!seen.insert(code->number()).second)
+      return Status::invalid_argument("--villages: " + text + " is listed twice");
     const topology::Division* township = tree.get(d->parent);
     const topology::Division* county = township ? tree.get(township->parent) : nullptr;
     Village v;
@@ -533,8 +572,8 @@ Result<std::vector<Village>> check_villages(const std::vector<std::string>& code
 
 Status check_options(const DemoDataOptions& o) {
   if (o.households < kMinHouseholds || o.households > kMaxHouseholds)
-    return Status::invalid_argument("--households must be from " + std::to_string(kMinHouseholds) + " (one per alert level) to " +
-                                    std::to_string(kMaxHouseholds));
+    return Status::invalid_argument("--households must be from " + std::to_string(kMinHouseholds) +
+                                    " (one per alert level) to " + std::to_string(kMaxHouseholds));
   if (o.today == 0 || !node::parse_date(node::format_date(o.today)))
     return Status::invalid_argument("today must be a real date");
   return Status::ok();
@@ -544,17 +583,28 @@ std::string readme(const DemoDataOptions& o, const json& expected) {
   std::ostringstream s;
   s << "合成演示数据，非真实个人信息。\n"
        "Synthetic demo data: no real person is described.\n\n"
-       "由 `lifeline demo-data` 生成（seed " << o.seed << "，日期 " << node::format_date(o.today) << "）：\n"
+       "由 `lifeline demo-data` 生成（seed "
+    << o.seed << "，日期 " << node::format_date(o.today)
+    << "）：\n"
        "姓名由常见姓氏与名字用字随机组合；身份证号码为虚构号码（格式与校验位符合 GB 11643，前 6 位取自村代码）；\n"
-       "电话号码形如 1xx-0000-xxxx，为虚构号码；每个地址都带“" << kSyntheticMark << "”标记；\n"
+       "电话号码形如 1xx-0000-xxxx，为虚构号码；每个地址都带“"
+    << kSyntheticMark
+    << "”标记；\n"
        "类别、人均月收入和部门事件均为示意数据。演示中的低保标准仅为示意，不是正式标准。\n\n"
-       "Made by `lifeline demo-data` (seed " << o.seed << ", today " << node::format_date(o.today) << "). Names are random\n"
+       "Made by `lifeline demo-data` (seed "
+    << o.seed << ", today " << node::format_date(o.today)
+    << "). Names are random\n"
        "combinations of common surnames and given-name characters; ID numbers are invented (valid GB 11643 form and\n"
        "check character, address part from the village code); phone numbers are 1xx-0000-xxxx; every address ends\n"
-       "with the mark " << kSyntheticMark << ". Categories, incomes and events are illustrative.\n\n"
-       "households.jsonl  " << expected["households"] << " households, " << expected["persons"]
+       "with the mark "
+    << kSyntheticMark
+    << ". Categories, incomes and events are illustrative.\n\n"
+       "households.jsonl  "
+    << expected["households"] << " households, " << expected["persons"]
     << " persons (lifeline household import, at each village's node)\n"
-       "events.csv        " << expected["events"] << " department events (lifeline import)\n"
+       "events.csv        "
+    << expected["events"]
+    << " department events (lifeline import)\n"
        "expected.json     the counts, and the households expected at each alert level after the import\n";
   return s.str();
 }
@@ -609,7 +659,8 @@ json zero_levels() {
 }
 
 // expected.json's object (format in the header).
-json expected_json(const DemoDataOptions& o, const Policy& policy, const std::vector<Home>& homes, const Assignment& a) {
+json expected_json(const DemoDataOptions& o, const Policy& policy, const std::vector<Home>& homes,
+                   const Assignment& a) {
   json by_level = zero_levels(), villages = json::object();
   uint64_t persons = 0, alerted = 0;
   for (size_t i = 0; i < homes.size(); ++i) {
@@ -624,16 +675,23 @@ json expected_json(const DemoDataOptions& o, const Policy& policy, const std::ve
     by_level[l] = by_level[l].get<uint64_t>() + 1;
     v["alerts_by_level"][l] = v["alerts_by_level"][l].get<uint64_t>() + 1;
   }
-  return json{{"synthetic", true}, {"seed", o.seed}, {"today", node::format_date(o.today)},
-              {"policy_version", policy.version}, {"households", homes.size()}, {"persons", persons},
-              {"events", a.events.size()}, {"alerted_households", alerted}, {"alerts_by_level", by_level},
+  return json{{"synthetic", true},
+              {"seed", o.seed},
+              {"today", node::format_date(o.today)},
+              {"policy_version", policy.version},
+              {"households", homes.size()},
+              {"persons", persons},
+              {"events", a.events.size()},
+              {"alerted_households", alerted},
+              {"alerts_by_level", by_level},
               {"villages", villages}};
 }
 
 std::string events_csv(const std::vector<Event>& events) {
   std::string out = "source_department,source_record_id,id_number,indicator,event_date\n";
   for (const Event& e : events)
-    out += e.department + "," + e.record_id + "," + e.id_number + "," + e.indicator + "," + node::format_date(e.date) + "\n";
+    out += e.department + "," + e.record_id + "," + e.id_number + "," + e.indicator + "," + node::format_date(e.date) +
+           "\n";
   return out;
 }
 
@@ -675,10 +733,11 @@ Result<json> write_demo_data(const DemoDataOptions& o, const Policy& policy) {
   fs::create_directories(o.out_dir, ec);
   if (ec) return Status::io_error("cannot create " + o.out_dir + ": " + ec.message());
   const fs::path dir(o.out_dir);
-  const std::array<std::pair<const char*, const std::string*>, 4> files = {{{"households.jsonl", &data->households_jsonl},
-                                                                              {"events.csv", &data->events_csv},
-                                                                              {"expected.json", &data->expected_json},
-                                                                              {"README.txt", &data->readme_txt}}};
+  const std::array<std::pair<const char*, const std::string*>, 4> files = {
+      {{"households.jsonl", &data->households_jsonl},
+       {"events.csv", &data->events_csv},
+       {"expected.json", &data->expected_json},
+       {"README.txt", &data->readme_txt}}};
   for (const auto& [name, text] : files) {
     if (Status s = write_text(dir / name, *text); !s) return s;
   }

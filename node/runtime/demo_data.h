@@ -38,10 +38,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "node/core/civil_date.h"
 #include "node/core/policy.h"
@@ -56,12 +55,12 @@ namespace lifeline::runtime {
 inline constexpr const char* kSyntheticMark = "（合成演示数据）";
 
 struct DemoDataOptions {
-  std::string divisions_path;          // divisions CSV (write_demo_data only)
-  std::vector<std::string> villages;   // village codes (12 digits), in the divisions, distinct; households round-robin
-  uint64_t households = 2000;          // 5 .. 1,000,000; at least 5 so that every level can be shown
-  uint64_t seed = 1;                   // same seed, same data
-  node::Date today = 0;                // events lie in the policy's window ending here; required (YYYYMMDD)
-  std::string out_dir;                 // created if missing; the four files are overwritten (write_demo_data only)
+  std::string divisions_path;         // divisions CSV (write_demo_data only)
+  std::vector<std::string> villages;  // village codes (12 digits), in the divisions, distinct; households round-robin
+  uint64_t households = 2000;         // 5 .. 1,000,000; at least 5 so that every level can be shown
+  uint64_t seed = 1;                  // same seed, same data
+  node::Date today = 0;               // events lie in the policy's window ending here; required (YYYYMMDD)
+  std::string out_dir;                // created if missing; the four files are overwritten (write_demo_data only)
 };
 
 // The generated files, byte for byte.

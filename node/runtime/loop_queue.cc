@@ -28,7 +28,7 @@ bool LoopQueue::post(Task task) {
   return true;
 }
 
-size_t LoopQueue::drain(LoopContext& ctx, size_t max) {
+size_t LoopQueue::drain(LoopContext& ctx, size_t max, std::vector<Completion>& completions) {
   uint64_t wakes = 0;
   ssize_t n = ::read(fd_, &wakes, sizeof wakes);  // reset; re-armed below if work remains
   (void)n;
@@ -41,7 +41,7 @@ size_t LoopQueue::drain(LoopContext& ctx, size_t max) {
       task = std::move(tasks_.front());
       tasks_.pop_front();
     }
-    task(ctx);
+    if (Completion done = task(ctx)) completions.push_back(std::move(done));
     ++ran;
   }
   std::lock_guard lock(mutex_);

@@ -5,6 +5,11 @@
 // Tasks are the only way a pool thread reaches the core or a write
 // transaction.
 //
+// Group commit: the tasks of one turn run inside Store::begin_group/
+// end_group, so their writes share one sync. A task therefore returns a
+// completion, called after that sync with whether it succeeded; call() sets
+// its result there, so no caller hears of a write before it is durable.
+//
 // Thread-safe; not copyable.
 #pragma once
 
@@ -15,6 +20,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
+#include <vector>
 
 #include "node/core/clock.h"
 
@@ -35,7 +42,9 @@ struct LoopContext {
 
 class LoopQueue {
  public:
-  using Task = std::function<void(LoopContext&)>;
+  // Called after the turn's sync; durable is false when the sync failed.
+  using Completion = std::function<void(bool durable)>;
+  using Task = std::function<Completion(LoopContext&)>;
 
   explicit LoopQueue(size_t max_pending = 4096);
   ~LoopQueue();
@@ -52,12 +61,21 @@ class LoopQueue {
   std::optional<R> call(std::function<R(LoopContext&)> fn, int timeout_ms) {
     auto promise = std::make_shared<std::promise<R>>();
     std::future<R> result = promise->get_future();
-    bool queued = post([promise, fn = std::move(fn)](LoopContext& ctx) {
+    bool queued = post([promise, fn = std::move(fn)](LoopContext& ctx) -> Completion {
+      std::shared_ptr<R> value;
       try {
-        promise->set_value(fn(ctx));
+        value = std::make_shared<R>(fn(ctx));
       } catch (...) {
         promise->set_exception(std::current_exception());
+        return nullptr;
       }
+      return [promise, value](bool durable) {
+        if (durable) {
+          promise->set_value(std::move(*value));
+        } else {
+          promise->set_exception(std::make_exception_ptr(std::runtime_error("the store's sync failed")));
+        }
+      };
     });
     if (!queued || result.wait_for(std::chrono::milliseconds(timeout_ms)) != std::future_status::ready)
       return std::nullopt;
@@ -66,8 +84,9 @@ class LoopQueue {
 
   // The descriptor the loop polls: readable while tasks are waiting.
   int fd() const { return fd_; }
-  // Runs up to max tasks on the calling (loop) thread; returns how many ran.
-  size_t drain(LoopContext& ctx, size_t max);
+  // Runs up to max tasks on the calling (loop) thread and appends their
+  // completions (to be called after the turn's sync); returns how many ran.
+  size_t drain(LoopContext& ctx, size_t max, std::vector<Completion>& completions);
   // Refuses further tasks and drops the waiting ones (their callers see a
   // broken promise, i.e. nullopt after their timeout or an exception).
   void close();

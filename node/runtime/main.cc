@@ -153,6 +153,7 @@ struct Commands {
   CLI::App* status;
   CLI::App* post;
   CLI::App* inbox;
+  CLI::App* digest;
   CLI::App* import;
   CLI::App* alerts;
   CLI::App* accept;
@@ -194,7 +195,8 @@ Commands add_commands(CLI::App& app, Args& a) {
   c.post->add_option("--size", a.size, "payload bytes per message")->capture_default_str()->check(CLI::Range(0u, 1u << 20));
   c.inbox = app.add_subcommand("inbox", "test messages applied at this node, per origin: count and contiguous_through");
   c.inbox->add_flag("--json", a.as_json, "print JSON");
-  for (auto* sub : {c.run, c.status, c.post, c.inbox}) sub->add_option("--config", a.config, "the node's node.toml")->required();
+  c.digest = app.add_subcommand("digest", "per table of the store: entries and a hash of its contents; per link: outbox depth (JSON)");
+  for (auto* sub : {c.run, c.status, c.post, c.inbox, c.digest}) sub->add_option("--config", a.config, "the node's node.toml")->required();
   for (auto* sub : {c.status, c.post, c.inbox})
     sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer (default 30000; post: longer for large counts)");
   add_monitor_commands(app, a, c);
@@ -228,6 +230,7 @@ int dispatch(const Commands& c, const Args& a) {
   int wait_ms = a.timeout_ms > 0 ? a.timeout_ms : 30000;
   if (*c.status) return show(request(a.config, json{{"cmd", "status"}}, wait_ms), a.as_json, print_status);
   if (*c.inbox) return show(request(a.config, json{{"cmd", "inbox"}}, wait_ms), a.as_json, print_inbox);
+  if (*c.digest) return show(request(a.config, json{{"cmd", "digest"}}, wait_ms), true, nullptr);
   int post_wait = a.timeout_ms > 0 ? a.timeout_ms : static_cast<int>(std::min<uint64_t>(30000 + a.count / 10, 3'600'000));
   return show(request(a.config, json{{"cmd", "post"}, {"to", a.to}, {"count", a.count}, {"size", a.size}}, post_wait),
               true, nullptr);

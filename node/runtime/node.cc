@@ -94,6 +94,12 @@ json answer(const NodeOptions& options, NodeParts& parts, const json& request, b
     return *inbox;
   }
   if (is_monitor_command(cmd)) return answer_monitor(*parts.monitor, request, system_now());
+  if (cmd == "digest") {
+    auto d = digest_json(*parts.store);
+    if (!d) return error_json(d.status());
+    (*d)["ok"] = true;
+    return *d;
+  }
   if (cmd == "user") return answer_user(*parts.store, options.code, request, system_now().wall_us);
   if (cmd == "post") {
     auto req = valid_post(parts, request);
@@ -233,9 +239,16 @@ void Node::serve_control() {
   reply(answer(options_, *parts_, request, true, links_->auth_refusals()));
 }
 
+// The HTTP pool's tasks of this turn, group-committed: one sync for all
+// their writes, then each waiting request hears its result.
 void Node::run_tasks() {
   LoopContext ctx{options_, *parts_, links_->auth_refusals(), true, system_now()};
-  queue_.drain(ctx, kTasksPerTurn);
+  std::vector<LoopQueue::Completion> done;
+  parts_->store->begin_group();
+  queue_.drain(ctx, kTasksPerTurn, done);  // also resets the queue's descriptor
+  Status s = parts_->store->end_group();
+  if (!s) folder_logger("runtime")->error("group commit of {} HTTP tasks not synced: {}", done.size(), s.to_string());
+  for (auto& d : done) d(s.is_ok());
 }
 
 void Node::advance_post() {

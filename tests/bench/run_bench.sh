@@ -10,4 +10,6 @@ export TMPDIR=$(realpath "$BUILD/bench/tmp")
   "$ROOT/node/data/huizhou_divisions.csv" "$(realpath "$BUILD/bench")/results.json"
 "$BUILD/tests/bench/lifeline_monitor_bench" "$(realpath "$BUILD/node/runtime/lifeline")" \
   "$ROOT/node/data/huizhou_divisions.csv" "$(realpath "$BUILD/bench")/results.json" ${BENCH_PERSONS:-}
+"$BUILD/tests/bench/lifeline_api_bench" "$(realpath "$BUILD/node/runtime/lifeline")" \
+  "$ROOT/node/data/huizhou_divisions.csv" "$(realpath "$BUILD/bench")/results.json" ${BENCH_PERSONS:-}
 rm -rf "$TMPDIR"

@@ -130,7 +130,8 @@ TEST(DemoDataTest, HouseholdsParseAreMarkedSyntheticAndLieInTheGivenVillages) {
     EXPECT_EQ(per_village[v], 50u) << v;
     EXPECT_EQ(d.expected["villages"][v]["households"], 50u) << v;
   }
-  EXPECT_EQ(categories, (std::set<std::string>{"minimum_living", "destitute", "marginal", "expenditure_hardship", "other"}));
+  EXPECT_EQ(categories,
+            (std::set<std::string>{"minimum_living", "destitute", "marginal", "expenditure_hardship", "other"}));
   EXPECT_NE(d.readme_txt.find("合成演示数据，非真实个人信息"), std::string::npos);
   EXPECT_TRUE(d.expected["synthetic"].get<bool>());
 }
@@ -141,10 +142,10 @@ TEST(DemoDataTest, RefusesCodesThatAreNotVillagesOfTheDivisions) {
     std::string code;
     std::string says;
   };
-  for (const Case& c : {Case{"a township", "441303001000", "not a village"},
-                        Case{"a county", "441303000000", "not a village"},
-                        Case{"a village absent from the file", "441303001999", "not in the divisions"},
-                        Case{"not a code", "44130300100", "44130300100"}}) {
+  for (const Case& c :
+       {Case{"a township", "441303001000", "not a village"}, Case{"a county", "441303000000", "not a village"},
+        Case{"a village absent from the file", "441303001999", "not in the divisions"},
+        Case{"not a code", "44130300100", "44130300100"}}) {
     DemoDataOptions o = options();
     o.villages = {"441303001001", c.code};
     auto d = generate_demo_data(o, divisions(), node::default_policy());
@@ -155,7 +156,8 @@ TEST(DemoDataTest, RefusesCodesThatAreNotVillagesOfTheDivisions) {
   DemoDataOptions twice = options();
   twice.villages = {"441303001001", "441303001001"};
   EXPECT_FALSE(generate_demo_data(twice, divisions(), node::default_policy()).is_ok());
-  EXPECT_FALSE(generate_demo_data(options(4), divisions(), node::default_policy()).is_ok()) << "fewer than 5 households";
+  EXPECT_FALSE(generate_demo_data(options(4), divisions(), node::default_policy()).is_ok())
+      << "fewer than 5 households";
 }
 
 TEST(DemoDataTest, EventsNameMembersWithUniqueRecordsFromTheIndicatorsSources) {
@@ -224,7 +226,8 @@ void expect_alerts_as_expected(const DemoDataOptions& o) {
     EXPECT_GT(by_level[l], 0u) << "no alert of level " << l;
     EXPECT_EQ(by_level[l], d.expected["alerts_by_level"][l].get<uint64_t>()) << "level " << l;
     for (const std::string& v : kVillages)
-      EXPECT_EQ(by_village[v][l], d.expected["villages"][v]["alerts_by_level"][l].get<uint64_t>()) << v << " level " << l;
+      EXPECT_EQ(by_village[v][l], d.expected["villages"][v]["alerts_by_level"][l].get<uint64_t>())
+          << v << " level " << l;
   }
 }
 

@@ -181,6 +181,25 @@ TEST_F(MonitorTest, GreenAndBlueLevelsTakeTenWorkingDays) {
   EXPECT_EQ(a.due_date, 20261207u);  // 10 working days: Mon 12-07
 }
 
+// A village with no node of its own below the county (its township does not
+// run): the county is the household's home node, receives the alert and
+// records the feedback itself.
+TEST_F(MonitorTest, FeedbackAtTheHomeNodeWhenNoStationRunsBelowIt) {
+  constexpr uint64_t kUnstaffedVillage = 441303002001;  // township 441303002000 runs no node
+  add_household(kCounty, kUnstaffedVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"medical_insurance", "YB-H1", kHead, "serious_illness", days_ago(5)}});
+  ASSERT_TRUE(net.settle());
+  Alert a = only_alert(kCounty);
+  EXPECT_EQ(a.state, AlertState::kDelivered) << "delivered at its home node, the county";
+  EXPECT_EQ(net.monitor(kCity).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).code(),
+            Status::Code::kRefused) << "the city is not the home node";
+  Status s = net.monitor(kCounty).record_feedback(testing::feedback_for(a.id, net.today()), net.now());
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(only_alert(kProvince).state, AlertState::kVerified);
+}
+
 TEST_F(MonitorTest, FeedbackAtVillageVerifiesAlertEverywhere) {
   HouseholdId h = add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());
