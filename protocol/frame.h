@@ -22,6 +22,7 @@ enum class MessageKind : uint16_t {
   kAggregate = 5,          // an aggregate snapshot (JSON), child to parent
   kApplication = 6,        // a cross-location application (JSON), to the household's home node
   kApplicationStatus = 7,  // an application's status (JSON), back to the township that took it
+  kHouseholdSyncBatch = 8, // several HouseholdSyncs for one neighbour (protocol/domain_codec.h)
 };
 
 // One message travelling one link.
