@@ -2,12 +2,14 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
+#include <capnp/serialize-packed.h>
 #include <kj/exception.h>
 #include <kj/io.h>
 
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -481,6 +483,74 @@ Result<DeptEvent> decode_event(std::string_view bytes) {
 }
 Result<HouseholdSync> decode_sync(std::string_view bytes) {
   return decode_root<schema::HouseholdSync>(bytes, "household sync", read_sync);
+}
+
+void append_to_sync_batch(std::string& batch, std::string_view encoded_sync) {
+  char length[8];
+  const uint64_t n = encoded_sync.size();
+  std::memcpy(length, &n, 8);  // little-endian hosts only (as everywhere in the store)
+  batch.append(length, 8);
+  batch.append(encoded_sync);
+}
+
+std::string seal_sync_batch(std::string_view items) {
+  // Packing writes at most 10 bytes per word (a tag, 8 bytes, a run count).
+  // The scratch space is left uninitialised: zeroing it cost more than the
+  // packing.
+  const size_t capacity = items.size() / 8 * 10 + 16;
+  std::unique_ptr<kj::byte[]> scratch(new kj::byte[capacity]);
+  kj::ArrayOutputStream array(kj::arrayPtr(scratch.get(), capacity));
+  {
+    capnp::_::PackedOutputStream packed(array);
+    packed.write(items.data(), items.size());
+  }
+  const kj::ArrayPtr<kj::byte> written = array.getArray();
+  std::string out;
+  out.reserve(8 + written.size());
+  const uint64_t n = items.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  out.append(reinterpret_cast<const char*>(written.begin()), written.size());
+  return out;
+}
+
+Result<std::string> open_sync_batch(std::string_view payload) {
+  auto fail = [](const std::string& reason) -> Status { return refuse("household sync batch: " + reason); };
+  if (payload.size() < 8) return fail("shorter than its length");
+  uint64_t n = 0;
+  std::memcpy(&n, payload.data(), 8);
+  if (n == 0 || n % kWordBytes != 0 || n > kMaxSyncBatchBytes)
+    return fail("unpacked length " + std::to_string(n) + " is not a whole number of words up to " +
+                std::to_string(kMaxSyncBatchBytes));
+  std::string items(n, '\0');
+  try {
+    kj::ArrayInputStream array(kj::arrayPtr(reinterpret_cast<const kj::byte*>(payload.data()) + 8, payload.size() - 8));
+    capnp::_::PackedInputStream packed(array);
+    packed.read(items.data(), items.size());
+    if (array.tryGetReadBuffer().size() != 0) return fail("bytes after the packed items");
+  } catch (const kj::Exception& e) {
+    return fail("packing: " + short_reason(e));
+  }
+  return items;
+}
+
+Result<std::vector<std::string_view>> split_sync_batch(std::string_view bytes) {
+  auto fail = [](const std::string& reason) -> Status { return refuse("household sync batch: " + reason); };
+  if (bytes.empty()) return fail("empty");
+  if (bytes.size() > kMaxSyncBatchBytes)
+    return fail(std::to_string(bytes.size()) + " bytes exceed the limit of " + std::to_string(kMaxSyncBatchBytes));
+  std::vector<std::string_view> items;
+  for (size_t at = 0; at < bytes.size();) {
+    if (items.size() >= kMaxListItems) return fail("more than " + std::to_string(kMaxListItems) + " items");
+    if (bytes.size() - at < 8) return fail("truncated length at byte " + std::to_string(at));
+    uint64_t n = 0;
+    std::memcpy(&n, bytes.data() + at, 8);
+    at += 8;
+    if (n == 0 || n % kWordBytes != 0 || n > bytes.size() - at)
+      return fail("item " + std::to_string(items.size()) + " has a bad length " + std::to_string(n));
+    items.push_back(bytes.substr(at, n));
+    at += n;
+  }
+  return items;
 }
 
 }  // namespace lifeline::protocol

@@ -33,4 +33,27 @@ Result<HistoryEntry> decode_history(std::string_view bytes);
 Result<DeptEvent> decode_event(std::string_view bytes);
 Result<HouseholdSync> decode_sync(std::string_view bytes);
 
+// A batch of household syncs toward one neighbour (record kind
+// kHouseholdSyncBatch, protocol/README.md). Its items are laid one after
+// another, each an 8-byte little-endian length and then that many bytes of
+// an encoded HouseholdSync (a whole number of words, so every item starts
+// word-aligned). On the wire the items are Cap'n Proto-packed (the standard
+// packing of words, most of which are zero here), after an 8-byte
+// little-endian count of the unpacked bytes. A sender closes a batch once
+// its items reach kSyncBatchTargetBytes; unpacked they may not exceed
+// kMaxSyncBatchBytes, and a batch holds at most kMaxListItems items.
+inline constexpr size_t kSyncBatchTargetBytes = 256u << 10;
+inline constexpr size_t kMaxSyncBatchBytes = 4u << 20;
+// Appends one encoded sync to the items of a batch.
+void append_to_sync_batch(std::string& items, std::string_view encoded_sync);
+// The record payload of a batch's items (packed).
+std::string seal_sync_batch(std::string_view items);
+// A batch's items, unpacked (word-aligned), from a record payload. Refuses
+// a payload that is empty, malformed, too large unpacked, or has bytes
+// after the packed items.
+Result<std::string> open_sync_batch(std::string_view payload);
+// The items (views into items; decode each with decode_sync). Refuses
+// items whose lengths do not tile them exactly with whole-word items.
+Result<std::vector<std::string_view>> split_sync_batch(std::string_view items);
+
 }  // namespace lifeline::protocol

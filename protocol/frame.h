@@ -23,6 +23,7 @@ enum class MessageKind : uint16_t {
   kApplication = 6,        // a cross-location application (JSON), to the household's home node
   kApplicationStatus = 7,  // an application's status (JSON), back to the township that took it
   kAudit = 8,              // an audit log entry (JSON), up from a township or village to its county
+  kHouseholdSyncBatch = 9, // several HouseholdSyncs for one neighbour (protocol/domain_codec.h)
 };
 
 // One message travelling one link.

@@ -86,7 +86,8 @@ void find_person(Api& api, const httplib::Request& req, httplib::Response& res, 
   auto id = node::query_person(api.store(), parsed->number);
   if (id) {
     auto cf = node::query_case(api.store(), *id);
-    if (cf && cf->moved_to == 0) api.check_jurisdiction(c, cf->household.village.value, node::mask_id_number(parsed->number));
+    if (!cf) throw from_status(cf.status());
+    if (cf->moved_to == 0) api.check_jurisdiction(c, cf->household.village.value, node::mask_id_number(parsed->number));
   }
   api.audit(c, "person_lookup", node::mask_id_number(parsed->number), id ? "found" : "not_found", "", false);
   if (!id) throw from_status(id.status());

@@ -27,6 +27,9 @@ class Outbound {
   virtual void send(uint64_t destination, protocol::MessageKind kind, std::string payload) = 0;
   // A hybrid logical clock timestamp for a change made now.
   virtual uint64_t hlc() = 0;
+  // Part of a record received from peer was refused (one item of a batch
+  // that applies the rest): counted and logged like a refused record.
+  virtual void refuse(uint64_t peer, const std::string& reason) = 0;
 };
 
 class DomainHandler {
@@ -38,7 +41,9 @@ class DomainHandler {
   virtual void begin() = 0;
   // Applies one record received from the neighbour from_peer. A non-ok
   // Status refuses it (counted and logged as a refusal); the handler must
-  // then have written nothing.
+  // then have written nothing. A record of several items (a sync batch)
+  // whose items are refused one by one reports each through
+  // Outbound::refuse and returns ok.
   virtual Status on_record(storage::WriteTxn& txn, const protocol::Record& record, uint64_t from_peer,
                            Outbound& out, const Instant& now) = 0;
   // The attempt committed: publish what was staged.

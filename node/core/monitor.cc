@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "node/core/alert_merge.h"
 #include "node/core/household_json.h"
@@ -59,7 +60,7 @@ Status Monitor::start() {
 
 bool Monitor::handles(uint16_t kind) const {
   return kind >= static_cast<uint16_t>(MessageKind::kHouseholdSync) &&
-         kind <= static_cast<uint16_t>(MessageKind::kAudit);
+         kind <= static_cast<uint16_t>(MessageKind::kHouseholdSyncBatch);
 }
 
 void Monitor::begin() {
@@ -81,7 +82,11 @@ Status Monitor::on_record(storage::WriteTxn& txn, const protocol::Record& r, uin
                           const Instant& now) {
   Txn t(*this, txn, out, now);
   Status s = dispatch(t, r, from_peer);
-  if (s) t.flush_counts();
+  if (s) {
+    t.finish();
+  } else {
+    t.flush_ids();
+  }
   return s;
 }
 
@@ -93,6 +98,25 @@ Status Monitor::dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer) 
       Status s = t.check_sync(*sync, from_peer);
       if (!s) return s;
       t.apply_sync(*sync, from_peer);
+      return Status::ok();
+    }
+    case MessageKind::kHouseholdSyncBatch: {
+      // Each item applies as a kHouseholdSync record of its own would: one
+      // that fails its checks is refused alone, the others apply.
+      auto unpacked = protocol::open_sync_batch(r.payload);
+      if (!unpacked) return unpacked.status();
+      auto items = protocol::split_sync_batch(*unpacked);
+      if (!items) return items.status();
+      for (size_t i = 0; i < items->size(); ++i) {
+        auto sync = protocol::decode_sync((*items)[i]);
+        Status s = sync ? t.check_sync(*sync, from_peer) : sync.status();
+        if (!s) {
+          t.out.refuse(from_peer, "record " + DivisionCode::format(r.origin) + "/" + std::to_string(r.origin_seq) +
+                                      " item " + std::to_string(i) + " refused: " + s.message());
+          continue;
+        }
+        t.apply_sync(*sync, from_peer);
+      }
       return Status::ok();
     }
     case MessageKind::kPolicy: return receive_policy(t, r.payload, from_peer);
@@ -109,7 +133,7 @@ Status Monitor::run(const Instant& now, const std::function<Status(Txn&)>& fn) {
   return core_->execute([&](storage::WriteTxn& txn, Outbound& out) {
     Txn t(*this, txn, out, now);
     Status s = fn(t);
-    if (s) t.flush_counts();
+    if (s) t.finish();
     return s;
   }, now);
 }
@@ -290,8 +314,12 @@ Result<ImportReport> Monitor::import_events(std::string_view text, ImportFormat 
 }
 
 Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report) {
-  std::set<std::string> in_file;
-  std::map<HouseholdId, std::vector<protocol::DeptEvent>> by_household;
+  std::unordered_set<std::string> in_file;
+  in_file.reserve(events.size());
+  // (household, event) pairs, grouped by household below: a sorted vector
+  // costs far less than a map of 100,000s of households.
+  std::vector<std::pair<HouseholdId, protocol::DeptEvent>> found;
+  found.reserve(events.size());
   for (const ParsedEvent& pe : events) {
     protocol::DeptEvent e = pe.event;
     if (!in_file.insert(keys::event(e.department, e.record_id)).second || t.has_event(e)) {
@@ -305,10 +333,17 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
     }
     e.imported_at = self();
     e.hlc = t.out.hlc();
-    by_household[*h].push_back(std::move(e));
+    found.emplace_back(*h, std::move(e));
     ++report.applied;
   }
-  for (auto& [id, evs] : by_household) score_household_events(t, id, std::move(evs), report);
+  // By household, each household's events in file order.
+  std::stable_sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (size_t i = 0; i < found.size();) {
+    const HouseholdId id = found[i].first;
+    std::vector<protocol::DeptEvent> evs;
+    for (; i < found.size() && found[i].first == id; ++i) evs.push_back(std::move(found[i].second));
+    score_household_events(t, id, std::move(evs), report);
+  }
   return Status::ok();
 }
 
@@ -327,9 +362,25 @@ void Monitor::score_household_events(Txn& t, const HouseholdId& id, std::vector<
   header.id = h->id;
   header.village = h->village;
   HouseholdSync sync{header, {}, {}, std::move(events)};
-  std::optional<Alert> open = t.open_alert(id);
+  // The open alert of the highest generation and the highest generation,
+  // from one scan of the household's alerts (as open_alert and
+  // max_generation would find them).
+  uint32_t max_generation = 0;
+  std::vector<AlertId> alert_ids;
+  t.txn.scan(Table::kHouseholdAlerts, keys::id(id), [&](std::string_view k, std::string_view v) {
+    if (k.size() == 20) max_generation = std::max(max_generation, keys::get_be32(k.data() + 16));
+    if (v.size() == 16) alert_ids.push_back(keys::parse_id(v));
+    return true;
+  });
+  std::optional<Alert> open;
+  for (const AlertId& aid : alert_ids) {
+    std::optional<Alert> al = t.alert(aid);
+    if (al && alert_open(*al) && (!open || al->generation > open->generation)) open = std::move(al);
+  }
+  // The events were checked unseen (apply_events); history ids are new.
+  Txn::Known known{&*h, false, true};
   if (sr.score == 0 && !open) {
-    t.apply_sync(sync, self());
+    t.apply_sync(sync, self(), known);
     return;
   }
   Alert a;
@@ -338,7 +389,7 @@ void Monitor::score_household_events(Txn& t, const HouseholdId& id, std::vector<
   } else {
     a.id = t.next_id('A');
     a.household = id;
-    a.generation = t.max_generation(id) + 1;
+    a.generation = max_generation + 1;
     a.issued_date = today;
     a.issued_hlc = t.out.hlc();
     a.level = 5;
@@ -364,7 +415,7 @@ void Monitor::score_household_events(Txn& t, const HouseholdId& id, std::vector<
     a.level = std::min(a.level, level);
   }
   if (open && a == *open) {
-    t.apply_sync(sync, self());
+    t.apply_sync(sync, self(), known);
     return;
   }
   std::string what = (open ? "level " : "issued level ") + std::to_string(a.level) + ", score " + std::to_string(a.score) +
@@ -372,7 +423,8 @@ void Monitor::score_household_events(Txn& t, const HouseholdId& id, std::vector<
   sync.history.push_back(t.history(id, open ? "alert_updated" : "alert_issued", a.id, what));
   sync.alerts.push_back(a);
   ++(open ? report.alerts_updated : report.alerts_issued);
-  t.apply_sync(sync, self());
+  known.new_alerts = !open;
+  t.apply_sync(sync, self(), known);
 }
 
 // ---------------------------------------------------------------------------

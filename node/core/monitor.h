@@ -14,6 +14,8 @@
 // answers the sender when the sender's copy was behind. A node that finds
 // the household's village outside its jurisdiction after a merge (a move)
 // keeps only a tombstone pointing to the new village.
+// The syncs one transaction sends toward a neighbour go as one record
+// (kHouseholdSyncBatch, protocol/README.md) whose items apply one by one.
 //
 // Alerts: issued where scoring happens, one generation at a time per
 // household; two alerts of the same household and generation (raised

@@ -117,7 +117,7 @@ Status Monitor::receive_audit(Txn& t, std::string_view payload, uint64_t from_pe
 // Below county level the entry goes on up; a county (or above) keeps it.
 void Monitor::send_audit_up(Txn& t, const json& e) {
   auto parent = core_->neighbourhood().parent();
-  if (self_.level() > topology::Level::county && parent) t.out.send(parent->number(), MessageKind::kAudit, e.dump());
+  if (self_.level() > topology::Level::county && parent) t.send(parent->number(), MessageKind::kAudit, e.dump());
 }
 
 }  // namespace lifeline::node

@@ -60,7 +60,7 @@ Status Monitor::set_policy(std::string_view text, const Instant& now) {
     std::string doc = policy_to_json(*p);
     t.txn.put(Table::kDomain, "policy", doc);
     staged_policy_ = *p;
-    for (auto c : core_->neighbourhood().children()) t.out.send(c.number(), MessageKind::kPolicy, doc);
+    for (auto c : core_->neighbourhood().children()) t.send(c.number(), MessageKind::kPolicy, doc);
     return Status::ok();
   });
 }
@@ -74,7 +74,7 @@ Status Monitor::receive_policy(Txn& t, std::string_view payload, uint64_t from_p
   std::string doc = policy_to_json(*p);
   t.txn.put(Table::kDomain, "policy", doc);
   staged_policy_ = std::move(*p);
-  for (auto c : core_->neighbourhood().children()) t.out.send(c.number(), MessageKind::kPolicy, doc);
+  for (auto c : core_->neighbourhood().children()) t.send(c.number(), MessageKind::kPolicy, doc);
   return Status::ok();
 }
 
@@ -146,7 +146,7 @@ Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer,
   changed = !fresh.empty();
   if (!changed) return Status::ok();
   std::string text = fresh.dump();
-  if (nb.parent() && nb.parent()->number() != from_peer) t.out.send(nb.parent()->number(), MessageKind::kStandards, text);
+  if (nb.parent() && nb.parent()->number() != from_peer) t.send(nb.parent()->number(), MessageKind::kStandards, text);
   for (DivisionCode c : nb.children()) {
     if (c.number() == from_peer) continue;
     bool wanted = false;
@@ -154,7 +154,7 @@ Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer,
       DivisionCode county = as_code(code_text(key));
       wanted = wanted || c.contains(county) || county.contains(c);
     }
-    if (wanted) t.out.send(c.number(), MessageKind::kStandards, text);
+    if (wanted) t.send(c.number(), MessageKind::kStandards, text);
   }
   return Status::ok();
 }
@@ -284,7 +284,7 @@ void Monitor::on_tick(const Instant& now) {
   figures_dirty_ = false;
   if (!due && key == last_snapshot_) return;
   Status s = run(now, [&](Txn& t) {
-    t.out.send(parent->number(), MessageKind::kAggregate, snap.dump());
+    t.send(parent->number(), MessageKind::kAggregate, snap.dump());
     return Status::ok();
   });
   if (!s) {
@@ -327,7 +327,7 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
              {"taken_at", self_.to_string()}, {"taken_at_us", now.wall_us}, {"status", "transferred"},
              {"home", nullptr}, {"household", nullptr}, {"note", ""}, {"updated_us", now.wall_us}};
     t.txn.put(Table::kApplications, keys::id(pid), app.dump());
-    t.out.send(village, MessageKind::kApplication, app.dump());
+    t.send(village, MessageKind::kApplication, app.dump());
     return Status::ok();
   });
   if (!s) return s;
@@ -355,7 +355,7 @@ Status Monitor::receive_application(Txn& t, const protocol::Record& r) {
   t.txn.put(Table::kApplications, keys::id(pid), app->dump());
   json status{{"id", (*app)["id"]}, {"status", "received"}, {"home", self_.to_string()},
               {"household", (*app)["household"]}, {"note", ""}, {"updated_us", t.now.wall_us}};
-  t.out.send(r.origin, MessageKind::kApplicationStatus, status.dump());
+  t.send(r.origin, MessageKind::kApplicationStatus, status.dump());
   return Status::ok();
 }
 
@@ -378,7 +378,7 @@ Status Monitor::decide_application(const std::string& id, const std::string& sta
     t.txn.put(Table::kApplications, keys::id(pid), app.dump());
     json msg{{"id", id}, {"status", status}, {"home", self_.to_string()}, {"household", app["household"]},
              {"note", note}, {"updated_us", now.wall_us}};
-    t.out.send(pid.origin, MessageKind::kApplicationStatus, msg.dump());
+    t.send(pid.origin, MessageKind::kApplicationStatus, msg.dump());
     return Status::ok();
   });
 }

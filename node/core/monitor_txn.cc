@@ -66,6 +66,7 @@ struct Monitor::Txn::Merge {
   uint64_t old_village = 0;            // village before the merge (held or tombstone), 0 if unknown
   uint64_t village = 0;                // after
   bool holder = false;                 // this node holds the household after the merge
+  bool new_alerts = false;             // Known::new_alerts
   std::vector<Alert> changed_alerts;   // alerts whose local state changed
   std::vector<Alert> reply_alerts;     // merged alerts that differ from what the sender sent
   std::vector<HistoryEntry> new_history;
@@ -75,12 +76,21 @@ struct Monitor::Txn::Merge {
 Monitor::Txn::Txn(Monitor& monitor, storage::WriteTxn& t, Outbound& o, const Instant& n)
     : DomainReads<storage::WriteTxn>{t}, m(monitor), txn(t), out(o), now(n), policy(monitor.staged_policy_ ? *monitor.staged_policy_ : monitor.policy_) {}
 
+// The last sequence of each kind is read once per transaction and written
+// back by flush_ids().
 protocol::RecordId Monitor::Txn::next_id(char kind) {
-  std::string key = std::string("seq:") + kind;
-  std::string_view v;
-  uint64_t next = (txn.get(Table::kDomain, key, v) ? keys::get_u64(v) : 0) + 1;
-  txn.put(Table::kDomain, key, keys::u64(next));
-  return protocol::RecordId{self(), next};
+  auto it = id_seqs_.find(kind);
+  if (it == id_seqs_.end()) {
+    std::string_view v;
+    uint64_t last = txn.get(Table::kDomain, std::string("seq:") + kind, v) ? keys::get_u64(v) : 0;
+    it = id_seqs_.emplace(kind, last).first;
+  }
+  return protocol::RecordId{self(), ++it->second};
+}
+
+void Monitor::Txn::flush_ids() {
+  for (auto& [kind, last] : id_seqs_) txn.put(Table::kDomain, std::string("seq:") + kind, keys::u64(last));
+  id_seqs_.clear();
 }
 
 HistoryEntry Monitor::Txn::history(const HouseholdId& h, std::string kind, const AlertId& alert, std::string text) {
@@ -237,12 +247,12 @@ Status Monitor::Txn::check_sync(const HouseholdSync& sync, uint64_t from_peer) c
 }
 
 Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& mg) {
-  AlertId id = resolve(incoming.id);
-  std::optional<Alert> local = alert(id);
+  // A new alert has no alias, no stored copy and no other alert of its generation.
+  std::optional<Alert> local = mg.new_alerts ? std::nullopt : alert(resolve(incoming.id));
   Alert merged = incoming;
   if (local) {
     merged = join_alerts(*local, incoming);
-  } else {
+  } else if (!mg.new_alerts) {
     // Another alert of the same generation, raised concurrently elsewhere: merge the two.
     std::string_view v;
     if (txn.get(Table::kHouseholdAlerts, keys::household_alert(incoming.household, incoming.generation), v) &&
@@ -280,10 +290,17 @@ Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& 
   return merged;
 }
 
-void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer) {
+void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer) { apply_sync(in, from_peer, Known{}); }
+
+void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer, const Known& known) {
   Merge mg;
   mg.id = in.household.id;
-  mg.local = household(mg.id);
+  mg.new_alerts = known.new_alerts;
+  if (known.held != nullptr && known.held->id == mg.id) {
+    mg.local = *known.held;
+  } else {
+    mg.local = household(mg.id);
+  }
   protocol::Stamp tomb_stamp;
   uint64_t tomb = mg.local ? 0 : moved_to(mg.id, &tomb_stamp);
   if (mg.local) {
@@ -308,7 +325,7 @@ void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer) {
   for (const HistoryEntry& e : in.history) {
     std::string key = keys::id(mg.id) + keys::id(e.id);
     std::string_view v;
-    if (txn.get(Table::kHistory, key, v)) continue;
+    if (!known.new_entries && txn.get(Table::kHistory, key, v)) continue;
     if (mg.holder) txn.put(Table::kHistory, key, protocol::encode_history(e));
     mg.new_history.push_back(e);
   }
@@ -316,8 +333,9 @@ void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer) {
     std::string ek = keys::event(e.department, e.record_id);
     std::string hk = keys::id(mg.id) + ek;
     std::string_view v;
-    if (txn.get(Table::kHouseholdEvents, hk, v)) continue;
-    bool seen = txn.get(Table::kEvents, ek, v);
+    // An event in household_events is in events too (written together).
+    if (!known.new_entries && txn.get(Table::kHouseholdEvents, hk, v)) continue;
+    bool seen = !known.new_entries && txn.get(Table::kEvents, ek, v);
     if (!seen) txn.put(Table::kEvents, ek, keys::id(mg.id));
     if (mg.holder) txn.put(Table::kHouseholdEvents, hk, protocol::encode_event(e));
     if (!seen || mg.holder) mg.new_events.push_back(e);
@@ -357,8 +375,47 @@ HouseholdSync Monitor::Txn::bundle(const Household& h) const {
   return HouseholdSync{h, alerts_of(h.id), history_of(h.id), events_of(h.id)};
 }
 
-void Monitor::Txn::send_sync(uint64_t to, const HouseholdSync& sync) {
-  out.send(to, protocol::MessageKind::kHouseholdSync, protocol::encode_sync(sync));
+void Monitor::Txn::send_sync(uint64_t to, const HouseholdSync& sync) { queue_sync(to, protocol::encode_sync(sync)); }
+
+void Monitor::Txn::send(uint64_t to, protocol::MessageKind kind, std::string payload) {
+  flush_syncs();
+  out.send(to, kind, std::move(payload));
+}
+
+// One outbox record per batch instead of one per household: far fewer and
+// larger puts, and one origin sequence per batch.
+void Monitor::Txn::queue_sync(uint64_t to, std::string_view encoded) {
+  PendingSyncs& p = pending_syncs_[to];
+  if (p.items > 0) {
+    size_t size = (p.items == 1 ? 8 + p.first.size() : p.batch.size()) + 8 + encoded.size();
+    if (size > protocol::kSyncBatchTargetBytes || p.items >= protocol::kMaxListItems) send_pending(to, p);
+  }
+  if (p.items == 0) {
+    p.first.assign(encoded);
+    p.items = 1;
+    return;
+  }
+  if (p.items == 1) {
+    p.batch.reserve(protocol::kSyncBatchTargetBytes);
+    protocol::append_to_sync_batch(p.batch, p.first);
+    p.first.clear();
+  }
+  protocol::append_to_sync_batch(p.batch, encoded);
+  ++p.items;
+}
+
+void Monitor::Txn::send_pending(uint64_t to, PendingSyncs& p) {
+  if (p.items == 1) {
+    out.send(to, protocol::MessageKind::kHouseholdSync, std::move(p.first));
+  } else if (p.items > 1) {
+    out.send(to, protocol::MessageKind::kHouseholdSyncBatch, protocol::seal_sync_batch(p.batch));
+  }
+  p = PendingSyncs{};
+}
+
+void Monitor::Txn::flush_syncs() {
+  for (auto& [to, p] : pending_syncs_) send_pending(to, p);
+  pending_syncs_.clear();
 }
 
 // Passes on what changed to the household's other holders next door: the
@@ -388,7 +445,7 @@ void Monitor::Txn::forward(Merge& mg, const HouseholdSync& in, uint64_t from_pee
   auto send_update = [&](uint64_t to) {
     if (update.empty())
       update = protocol::encode_sync(HouseholdSync{carried, mg.changed_alerts, mg.new_history, mg.new_events});
-    out.send(to, protocol::MessageKind::kHouseholdSync, update);
+    queue_sync(to, update);
   };
   if (news && parent != 0 && parent != from_peer) send_update(parent);
   if (down != 0 && down != from_peer && (news || new_path)) {

@@ -40,10 +40,35 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   // Replication: merges a household's sync received from from_peer (self for
   // a local change), writes the result, and passes on what changed.
   Status check_sync(const protocol::HouseholdSync& sync, uint64_t from_peer) const;
+  // What the caller of a local change already knows, so that apply_sync
+  // need not look it up again.
+  struct Known {
+    const protocol::Household* held = nullptr;  // the household as held here, just read
+    bool new_alerts = false;   // the sync's alerts were issued in this transaction (new ids, new generations)
+    bool new_entries = false;  // its history ids were taken in this transaction, and no
+                               // node has applied its events (not in `events`)
+  };
   void apply_sync(const protocol::HouseholdSync& sync, uint64_t from_peer);
+  void apply_sync(const protocol::HouseholdSync& sync, uint64_t from_peer, const Known& known);
 
-  // Aggregates: count changes are staged and written by flush_counts(),
-  // which every write path calls before its transaction commits.
+  // Messages. Syncs toward one neighbour are coalesced into batches
+  // (kHouseholdSyncBatch; a lone sync goes as kHouseholdSync); any other
+  // message first sends the syncs pending, so messages keep their order.
+  void send(uint64_t to, protocol::MessageKind kind, std::string payload);
+  void flush_syncs();
+  // Writes what is staged (syncs, counts); every write path calls it before
+  // its transaction commits.
+  void finish() {
+    flush_syncs();
+    flush_counts();
+    flush_ids();
+  }
+  // Writes the id sequences next_id() used (also when a record is refused
+  // after taking ids: an id is never handed out twice).
+  void flush_ids();
+
+  // Aggregates: count changes are staged and written by flush_counts()
+  // (from finish()).
   uint64_t bucket(uint64_t village) const;
   void add_count(uint64_t bucket, const std::string& metric, int64_t delta);
   void flush_counts();
@@ -63,6 +88,17 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   void forward(Merge& mg, const protocol::HouseholdSync& incoming, uint64_t from_peer);
   protocol::HouseholdSync bundle(const protocol::Household& h) const;
   void send_sync(uint64_t to, const protocol::HouseholdSync& sync);
+  void queue_sync(uint64_t to, std::string_view encoded);
+
+  // The syncs waiting to go toward one neighbour.
+  struct PendingSyncs {
+    std::string first;  // the first one, sent alone if no other follows
+    std::string batch;  // from the second on: the batch (protocol/domain_codec.h)
+    size_t items = 0;
+  };
+  void send_pending(uint64_t to, PendingSyncs& p);
+  std::map<uint64_t, PendingSyncs> pending_syncs_;
+  std::map<char, uint64_t> id_seqs_;  // kind -> last sequence handed out in this transaction
 };
 
 }  // namespace lifeline::node

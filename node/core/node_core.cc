@@ -98,6 +98,7 @@ class NodeCore::BatchOutbound : public Outbound {
     core_.route_record(batch_, r, self);
   }
   uint64_t hlc() override { return core_.hlc_.now(batch_.now); }
+  void refuse(uint64_t peer, const std::string& reason) override { core_.refuse(batch_, peer, reason); }
 
  private:
   NodeCore& core_;  // outlives this

@@ -54,5 +54,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check<Alert>(a, u, decode_alert, encode_alert);
   check<HistoryEntry>(a, u, decode_history, encode_history);
   check<DeptEvent>(a, u, decode_event, encode_event);
+  // A sync batch (kHouseholdSyncBatch): opening must not crash, must give
+  // the same answer at any alignment, and items that open, split and decode
+  // must seal again into a batch that opens to the same items.
+  auto opened = open_sync_batch(a);
+  if (opened.is_ok() != open_sync_batch(u).is_ok()) __builtin_trap();
+  if (opened.is_ok()) {
+    auto items = split_sync_batch(*opened);
+    if (items.is_ok()) {
+      for (std::string_view item : *items) (void)decode_sync(item);
+      auto again = open_sync_batch(seal_sync_batch(*opened));
+      if (!again.is_ok() || *again != *opened) __builtin_trap();
+    }
+  }
   return 0;
 }

@@ -792,5 +792,61 @@ TEST_F(MonitorTest, SyncFromChildAboutAHouseholdOutsideItIsRefused) {
   EXPECT_EQ(held(kProvince, h).household->phone.value, "13800000000");
 }
 
+TEST_F(MonitorTest, BatchItemOutsideTheChildIsRefusedAloneAndTheRestApplies) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  HouseholdId h2 = add_household(kVillage2, kVillage2, {testing::member("441303199002020021", "王五", "head")});
+  ASSERT_TRUE(net.settle());
+  // Village 002 sends one batch: a forged change to village 001's household
+  // between two genuine changes to its own.
+  protocol::Household forged = *held(kVillage, h).household;
+  forged.phone = {"110", {forged.phone.stamp.hlc + 1000000, kVillage2}};
+  protocol::Household own = *held(kVillage2, h2).household;
+  own.phone = {"13900000001", {own.phone.stamp.hlc + 1000000, kVillage2}};
+  protocol::Household own_later = own;
+  own_later.address = {"淡水街道某村 9 号", {own.address.stamp.hlc + 2000000, kVillage2}};
+  std::string items;
+  for (const auto& hh : {own, forged, own_later}) protocol::append_to_sync_batch(items, protocol::encode_sync({hh, {}, {}, {}}));
+  Status s = net.core(kVillage2).execute([&](storage::WriteTxn&, Outbound& out) {
+    out.send(kTownship, protocol::MessageKind::kHouseholdSyncBatch, protocol::seal_sync_batch(items));
+    return Status::ok();
+  }, net.now());
+  ASSERT_TRUE(s.is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(net.refusals(kTownship, kVillage2), 1u);
+  for (uint64_t n : {kTownship, kCounty, kProvince}) {
+    EXPECT_EQ(held(n, h).household->phone.value, "13800000000") << n;
+    EXPECT_EQ(held(n, h2).household->phone.value, "13900000001") << n;
+    EXPECT_EQ(held(n, h2).household->address.value, "淡水街道某村 9 号") << n;
+  }
+}
+
+TEST_F(MonitorTest, ImportAtTheCountyReachesEveryHolderOfManyHouseholds) {
+  // Many households in one import: their syncs go up and down in batches.
+  std::vector<HouseholdId> ids;
+  std::string csv = "source_department,source_record_id,id_number,indicator,event_date\n";
+  for (int i = 0; i < 40; ++i) {
+    std::string id = testing::make_id_number(441303, 19900101, 100 + i);
+    uint64_t village = i % 2 ? kVillage : kVillage2;
+    ids.push_back(add_household(village, village, {testing::member(id, "测试", "head")}));
+    csv += "medical_insurance,B-" + std::to_string(i) + "," + id + ",serious_illness,2026-11-01\n";
+  }
+  ASSERT_TRUE(net.settle());
+  auto r = net.monitor(kCounty).import_events(csv, ImportFormat::kCsv, net.now());
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->applied, 40u);
+  EXPECT_EQ(r->alerts_issued, 40u);
+  ASSERT_TRUE(net.settle());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    uint64_t village = i % 2 ? kVillage : kVillage2;
+    for (uint64_t n : {kProvince, kCity, kCounty, kTownship, village}) {
+      HeldHousehold hh = held(n, ids[i]);
+      ASSERT_EQ(hh.alerts.size(), 1u) << n << " " << i;
+      EXPECT_EQ(hh.alerts.begin()->second.state, AlertState::kDelivered) << n << " " << i;
+      EXPECT_EQ(hh.events.size(), 1u) << n << " " << i;
+      EXPECT_EQ(hh.history.size(), 3u) << n << " " << i << ": registered, alert_issued, delivered";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lifeline::node

@@ -665,6 +665,80 @@ void check_input(std::string (*encode)(const T&), Result<T> (*decode)(std::strin
   ASSERT_EQ(*again, *aligned) << "seed " << seed;
 }
 
+// ---- Sync batches ---------------------------------------------------------------
+
+std::string batch_items(const std::vector<HouseholdSync>& syncs) {
+  std::string items;
+  for (const HouseholdSync& s : syncs) append_to_sync_batch(items, encode_sync(s));
+  return items;
+}
+
+std::string u64_bytes(uint64_t v) {
+  std::string out(8, '\0');
+  std::memcpy(out.data(), &v, 8);
+  return out;
+}
+
+TEST(SyncBatchTest, RoundTripsItsSyncsInOrder) {
+  const std::vector<HouseholdSync> syncs = {full_sync(), minimal_sync(), full_sync()};
+  const std::string items = batch_items(syncs);
+  const std::string payload = seal_sync_batch(items);
+  EXPECT_LT(payload.size(), items.size()) << "packing shrinks a sync's many zero bytes";
+  Result<std::string> opened = open_sync_batch(payload);
+  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+  EXPECT_EQ(*opened, items);
+  auto split = split_sync_batch(*opened);
+  ASSERT_TRUE(split.is_ok()) << split.status().to_string();
+  ASSERT_EQ(split->size(), syncs.size());
+  for (size_t i = 0; i < syncs.size(); ++i) {
+    Result<HouseholdSync> s = decode_sync((*split)[i]);
+    ASSERT_TRUE(s.is_ok()) << i << ": " << s.status().to_string();
+    EXPECT_EQ(*s, syncs[i]) << i;
+  }
+}
+
+TEST(SyncBatchTest, RefusesMalformedPayloads) {
+  const std::string items = batch_items({full_sync(), minimal_sync()});
+  const std::string payload = seal_sync_batch(items);
+  auto refused = [](std::string_view bytes, const std::string& part) {
+    Result<std::string> r = open_sync_batch(bytes);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find(part), std::string::npos) << r.status().message();
+  };
+  refused("", "shorter than its length");
+  refused(u64_bytes(0), "unpacked length 0");
+  refused(u64_bytes(12) + payload.substr(8), "unpacked length 12");
+  refused(u64_bytes(kMaxSyncBatchBytes + 8) + payload.substr(8), "unpacked length");
+  refused(payload + std::string(8, '\0'), "bytes after the packed items");
+  refused(u64_bytes(items.size() + 8) + payload.substr(8), "packing");
+  for (size_t length = 8; length < payload.size(); ++length) {
+    ASSERT_FALSE(open_sync_batch(payload.substr(0, length)).is_ok()) << length;
+  }
+}
+
+TEST(SyncBatchTest, RefusesItemsThatDoNotTileTheBatch) {
+  const std::string items = batch_items({full_sync(), minimal_sync()});
+  auto refused = [](std::string_view bytes, const std::string& part) {
+    auto r = split_sync_batch(bytes);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_NE(r.status().message().find(part), std::string::npos) << r.status().message();
+  };
+  refused("", "empty");
+  refused(items.substr(0, items.size() - 8), "bad length");
+  refused(items + std::string(4, '\0'), "truncated length");
+  refused(items + u64_bytes(0), "bad length 0");
+  refused(items + u64_bytes(12) + std::string(16, '\0'), "bad length 12");
+  std::string many;
+  for (size_t i = 0; i <= kMaxListItems; ++i) many += u64_bytes(8) + std::string(8, '\0');
+  refused(many, "more than 16384 items");
+  // Items that split but do not decode are the receiver's to refuse one by one.
+  auto split = split_sync_batch(items + u64_bytes(8) + std::string(8, '\0'));
+  ASSERT_TRUE(split.is_ok());
+  ASSERT_EQ(split->size(), 3u);
+  EXPECT_TRUE(decode_sync((*split)[0]).is_ok());
+  EXPECT_FALSE(decode_sync((*split)[2]).is_ok());
+}
+
 TEST(DomainCodecRandomTest, RandomAndMutatedInputsNeverCrash) {
   constexpr uint32_t kSeeds = 20'000;
   const std::vector<std::string> valid = {encode_household(full_household()), encode_household(Household{}),

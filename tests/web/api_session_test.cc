@@ -1,0 +1,332 @@
+// The HTTP API of a real `lifeline run` process over loopback: signing in
+// (one-time passwords, the password policy, sign-out), roles, jurisdictions,
+// the sign-in limiter and CSRF for cookie sessions. One township node (the
+// root of its own network, 441303001000) serves every test of this file;
+// each test makes the accounts it needs, so they run in any order and alone.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "tests/testing/domain_fixtures.h"
+#include "tests/testing/http_client.h"
+#include "tests/testing/local_network.h"
+
+namespace lifeline {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::HttpClient;
+using testing::HttpReply;
+using testing::LocalNetwork;
+
+const std::string kTownship = "441303001000";                              // 淡水街道
+const std::string kVillageA = "441303001001", kVillageB = "441303001002";  // two of its villages
+const std::string kElsewhere = "441303108201";                             // a village under 永湖镇
+const std::string kAdminPassword = "Township-Boss-2026";
+const std::string kStaffPassword = "Staff-Pass-2026";  // every other account's, once changed
+constexpr auto kPatience = 10s;
+constexpr auto kPoll = 50ms;
+
+std::string divisions() { return std::string(LIFELINE_SHARED_DATA) + "/huizhou_divisions.csv"; }
+
+// Checks the error shape of a refusal: status, code, both messages, and the field when given.
+void expect_refusal(const HttpReply& r, int status, const std::string& code, const std::string& field = "") {
+  EXPECT_EQ(r.status, status) << r;
+  ASSERT_TRUE(r.json.is_object() && r.json.contains("error")) << r;
+  const json& e = r.json["error"];
+  EXPECT_EQ(e.value("code", ""), code) << r;
+  EXPECT_FALSE(e.value("message", "").empty()) << r;
+  EXPECT_FALSE(e.value("message_en", "").empty()) << r;
+  if (!field.empty()) {
+    EXPECT_EQ(e.value("field", ""), field) << r;
+  }
+}
+
+// A one-member household of village headed by a synthetic person (n-th of this file).
+json household(const std::string& village, uint32_t n, const std::string& name = "陈测试") {
+  return json{{"village", village},
+              {"category", "marginal"},
+              {"members", json::array({json{{"id_number", testing::make_id_number(441303, 19800101 + n, 100 + n)},
+                                            {"name", name},
+                                            {"relation", "head"}}})}};
+}
+
+class ApiSessionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    int base = testing::test_base_port(1);
+    net_ = std::make_unique<LocalNetwork>(LIFELINE_BIN, divisions(), kTownship, kTownship, base, true, base + 5);
+    if (!net_->ok()) return;
+    net_->start(kTownship);
+    admin_ = testing::node_client(net_->node_dir(kTownship), kTownship);
+    if (!testing::wait_until([] { return admin_.get("/api/v1/session").status == 401; }, 20s, kPoll)) return;
+    ready_ = admin_.login_and_change("admin", testing::first_admin_password(net_->node_dir(kTownship)), kAdminPassword);
+  }
+  static void TearDownTestSuite() {
+    if (net_) net_->stop_all();
+    net_.reset();
+  }
+  void SetUp() override { ASSERT_TRUE(ready_) << (net_ ? net_->init_output() : "no network"); }
+
+  // A client of the node without a session.
+  static HttpClient anonymous() { return HttpClient(admin_.host(), admin_.port()); }
+
+  // Creates an account (as the admin) and returns its one-time password.
+  static std::string create_user(const std::string& name, const std::string& role, const std::string& jurisdiction = "") {
+    json body{{"name", name}, {"role", role}};
+    if (!jurisdiction.empty()) body["jurisdiction"] = jurisdiction;
+    HttpReply r = admin_.post("/api/v1/users", body);
+    EXPECT_EQ(r.status, 201) << r;
+    EXPECT_EQ(r.json.value("must_change_password", false), true) << r;
+    EXPECT_EQ(r.json.value("role", ""), role) << r;
+    return r.json.value("one_time_password", "");
+  }
+  // Creates an account and signs it in with its own password.
+  static HttpClient signed_in_user(const std::string& name, const std::string& role, const std::string& jurisdiction = "") {
+    std::string otp = create_user(name, role, jurisdiction);
+    HttpClient c = anonymous();
+    EXPECT_TRUE(c.login_and_change(name, otp, kStaffPassword));
+    return c;
+  }
+  // The audit entries of the node matching query (e.g. "account=x&action=refused"), as the admin.
+  static json audit(const std::string& query) {
+    HttpReply r = admin_.get("/api/v1/audit?" + query);
+    return r.status == 200 ? r.json["entries"] : json::array();
+  }
+
+  static inline std::unique_ptr<LocalNetwork> net_;
+  static inline HttpClient admin_;
+  static inline bool ready_ = false;
+};
+
+TEST_F(ApiSessionTest, OneTimePasswordMustBeChangedThenSignOutEndsTheSession) {
+  std::string otp = create_user("clerk.chen", "operator");
+  ASSERT_FALSE(otp.empty());
+  HttpClient c = anonymous();
+
+  expect_refusal(c.login("clerk.chen", otp + "x"), 401, "bad_credentials");
+  expect_refusal(c.login("nobody.here", otp), 401, "bad_credentials");  // the same answer for a missing account
+  expect_refusal(c.get("/api/v1/session"), 401, "unauthenticated");
+
+  HttpReply in = c.login("clerk.chen", otp);
+  ASSERT_EQ(in.status, 200) << in;
+  EXPECT_EQ(in.json["account"], "clerk.chen");
+  EXPECT_EQ(in.json["role"], "operator");
+  EXPECT_EQ(in.json["jurisdiction"], kTownship);
+  EXPECT_EQ(in.json["must_change_password"], true);
+  EXPECT_EQ(in.json["token"].get<std::string>().size(), 64u) << in;
+  EXPECT_FALSE(in.json["csrf_token"].get<std::string>().empty());
+  std::string cookie = in.header("Set-Cookie");
+  EXPECT_NE(cookie.find("lifeline_session=" + in.json["token"].get<std::string>()), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+
+  // Until the one-time password is changed only the session endpoints answer.
+  HttpReply me = c.get("/api/v1/session");
+  ASSERT_EQ(me.status, 200) << me;
+  EXPECT_EQ(me.json["must_change_password"], true);
+  EXPECT_FALSE(me.json.contains("token")) << "the token is shown only at sign-in";
+  for (const char* path : {"/api/v1/households", "/api/v1/alerts", "/api/v1/node"})
+    expect_refusal(c.get(path), 403, "password_change_required");
+  expect_refusal(c.post("/api/v1/households", household(kVillageA, 1)), 403, "password_change_required");
+
+  // The policy refuses a short password, naming the field; a wrong current password is refused too.
+  expect_refusal(c.post("/api/v1/session/password", json{{"current_password", otp}, {"new_password", "Short1"}}), 400,
+                 "password_too_short", "new_password");
+  expect_refusal(c.post("/api/v1/session/password", json{{"current_password", otp}, {"new_password", "alllowercaseletters"}}),
+                 400, "password_too_simple", "new_password");
+  expect_refusal(c.post("/api/v1/session/password",
+                        json{{"current_password", "Wrong-Password-1"}, {"new_password", "Good-Password-2026"}}),
+                 400, "bad_credentials", "current_password");
+  HttpReply changed = c.post("/api/v1/session/password", json{{"current_password", otp}, {"new_password", "Good-Password-2026"}});
+  ASSERT_EQ(changed.status, 200) << changed;
+  EXPECT_EQ(changed.json["password_changed"], true);
+
+  // The same session now works.
+  me = c.get("/api/v1/session");
+  EXPECT_EQ(me.json["must_change_password"], false) << me;
+  EXPECT_EQ(c.get("/api/v1/households").status, 200);
+  EXPECT_EQ(c.get("/api/v1/node").json.value("code", ""), kTownship);
+
+  // The one-time password is gone; the new one signs in.
+  expect_refusal(anonymous().login("clerk.chen", otp), 401, "bad_credentials");
+  HttpClient second = anonymous();
+  HttpReply again = second.login("clerk.chen", "Good-Password-2026");
+  ASSERT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.json["must_change_password"], false);
+
+  // Signing out ends that session only.
+  HttpReply out = second.del("/api/v1/session");
+  ASSERT_EQ(out.status, 200) << out;
+  EXPECT_EQ(out.json["signed_out"], true);
+  expect_refusal(second.get("/api/v1/session"), 401, "unauthenticated");
+  expect_refusal(second.get("/api/v1/households"), 401, "unauthenticated");
+  EXPECT_EQ(c.get("/api/v1/session").status, 200);
+
+  // Sign-ins, failures and the password change are in the audit log.
+  EXPECT_TRUE(testing::wait_until([&] {
+    json e = audit("account=clerk.chen");
+    bool failed = false, ok = false, changed_pw = false, logout = false;
+    for (const json& x : e) {
+      failed = failed || (x["action"] == "login" && x["outcome"] == "failed");
+      ok = ok || (x["action"] == "login" && x["outcome"] == "ok");
+      changed_pw = changed_pw || x["action"] == "password_changed";
+      logout = logout || x["action"] == "logout";
+    }
+    return failed && ok && changed_pw && logout;
+  }, kPatience, kPoll)) << audit("account=clerk.chen");
+}
+
+TEST_F(ApiSessionTest, RolesAreEnforcedAndEveryRefusalIsAudited) {
+  HttpClient op = signed_in_user("op.wang", "operator");
+  HttpClient sup = signed_in_user("sup.li", "supervisor");
+
+  // An operator may not close an alert, read the audit log or create accounts.
+  expect_refusal(op.post_raw("/api/v1/alerts/A-" + kTownship + "-1/close", ""), 403, "role");
+  expect_refusal(op.get("/api/v1/audit"), 403, "role");
+  expect_refusal(op.post("/api/v1/users", json{{"name", "op.zhao"}, {"role", "operator"}}), 403, "role");
+  expect_refusal(op.get("/api/v1/users"), 403, "role");
+  expect_refusal(op.put("/api/v1/policy", json::object()), 403, "role");
+  // ...but does an operator's work.
+  EXPECT_EQ(op.get("/api/v1/alerts").status, 200);
+  EXPECT_EQ(op.get("/api/v1/households").status, 200);
+
+  // A supervisor reads the audit log and the accounts, but creates none.
+  HttpReply users = sup.get("/api/v1/users");
+  ASSERT_EQ(users.status, 200) << users;
+  EXPECT_EQ(users.body.find("password_hash"), std::string::npos) << users;
+  expect_refusal(sup.post("/api/v1/users", json{{"name", "op.zhao"}, {"role", "operator"}}), 403, "role");
+  expect_refusal(sup.patch("/api/v1/users/op.wang", json{{"disabled", true}}), 403, "role");
+
+  // Each refusal is in the audit log, as "refused" with the caller and the path.
+  json refused;
+  ASSERT_TRUE(testing::wait_until([&] {
+    HttpReply r = sup.get("/api/v1/audit?account=op.wang&action=refused");
+    if (r.status != 200) return false;
+    refused = r.json["entries"];
+    return refused.size() >= 5;
+  }, kPatience, kPoll)) << refused;
+  EXPECT_EQ(refused.size(), 5u) << refused;
+  std::set<std::string> targets;
+  for (const json& e : refused) {
+    targets.insert(e.value("target", ""));
+    EXPECT_EQ(e["outcome"], "403") << e;
+    EXPECT_EQ(e["role"], "operator") << e;
+    EXPECT_EQ(e["address"], "127.0.0.1") << e;
+    EXPECT_EQ(e["node"], kTownship) << e;
+    EXPECT_NE(e.value("detail", "").find("role"), std::string::npos) << e;
+  }
+  EXPECT_EQ(targets, (std::set<std::string>{"/api/v1/alerts/A-" + kTownship + "-1/close", "/api/v1/audit",
+                                             "/api/v1/users", "/api/v1/policy"}));
+  EXPECT_TRUE(testing::wait_until([&] { return audit("account=sup.li&action=refused").size() == 2; }, kPatience, kPoll))
+      << audit("account=sup.li&action=refused");
+
+  // An admin's change of role ends the account's sessions.
+  HttpReply promoted = admin_.patch("/api/v1/users/op.wang", json{{"role", "supervisor"}});
+  ASSERT_EQ(promoted.status, 200) << promoted;
+  EXPECT_EQ(promoted.json["role"], "supervisor");
+  expect_refusal(op.get("/api/v1/alerts"), 401, "unauthenticated");
+  ASSERT_EQ(op.login("op.wang", kStaffPassword).status, 200);
+  EXPECT_EQ(op.get("/api/v1/audit").status, 200);
+}
+
+TEST_F(ApiSessionTest, AnAccountSeesOnlyItsJurisdiction) {
+  // A household in village B, registered by the node's admin.
+  HttpReply reg = admin_.post("/api/v1/households", household(kVillageB, 2, "钱测试"));
+  ASSERT_EQ(reg.status, 201) << reg;
+  const std::string hh_b = reg.json["household"];
+  HttpReply reg_a = admin_.post("/api/v1/households", household(kVillageA, 3, "孙测试"));
+  ASSERT_EQ(reg_a.status, 201) << reg_a;
+  const std::string hh_a = reg_a.json["household"];
+
+  // An operator of village A.
+  HttpClient op = signed_in_user("op.village.a", "operator", kVillageA);
+  EXPECT_EQ(op.get("/api/v1/session").json.value("jurisdiction", ""), kVillageA);
+
+  expect_refusal(op.get("/api/v1/households/" + hh_b), 403, "forbidden");
+  HttpReply own = op.get("/api/v1/households/" + hh_a);
+  EXPECT_EQ(own.status, 200) << own;
+  expect_refusal(op.get("/api/v1/households?within=" + kVillageB), 403, "forbidden");
+  expect_refusal(op.get("/api/v1/households?within=" + kTownship), 403, "forbidden");
+  expect_refusal(op.get("/api/v1/alerts?within=" + kVillageB), 403, "forbidden");
+  expect_refusal(op.post("/api/v1/households", household(kVillageB, 4)), 403, "forbidden");
+  // Its lists hold its village only.
+  HttpReply list = op.get("/api/v1/households");
+  ASSERT_EQ(list.status, 200) << list;
+  EXPECT_NE(list.body.find(hh_a), std::string::npos) << list;
+  EXPECT_EQ(list.body.find(hh_b), std::string::npos) << list;
+  EXPECT_EQ(op.get("/api/v1/households?within=" + kVillageA).status, 200);
+
+  // The node's admin sees both, but not a village outside the node.
+  EXPECT_EQ(admin_.get("/api/v1/households/" + hh_b).status, 200);
+  expect_refusal(admin_.post("/api/v1/households", household(kElsewhere, 5)), 403, "forbidden");
+  expect_refusal(admin_.get("/api/v1/households?within=" + kElsewhere), 403, "forbidden");
+  expect_refusal(admin_.post("/api/v1/users", json{{"name", "op.far"}, {"role", "operator"}, {"jurisdiction", kElsewhere}}),
+                 403, "forbidden");
+
+  // The refused case view is audited with the account and the household.
+  json refused;
+  ASSERT_TRUE(testing::wait_until([&] {
+    refused = audit("account=op.village.a&action=refused");
+    return refused.size() >= 5;
+  }, kPatience, kPoll)) << refused;
+  bool case_refused = false;
+  for (const json& e : refused) case_refused = case_refused || e["target"] == "/api/v1/households/" + hh_b;
+  EXPECT_TRUE(case_refused) << refused;
+  // No case_viewed entry for it, one for the household shown.
+  EXPECT_TRUE(audit("account=op.village.a&action=case_viewed&target=" + hh_b).empty());
+  EXPECT_EQ(audit("account=op.village.a&action=case_viewed&target=" + hh_a).size(), 1u);
+}
+
+TEST_F(ApiSessionTest, FiveWrongPasswordsLockTheAccount) {
+  std::string otp = create_user("guard.xu", "operator");
+  ASSERT_FALSE(otp.empty());
+  for (int i = 0; i < 5; ++i) expect_refusal(anonymous().login("guard.xu", "Wrong-Guess-" + std::to_string(i)), 401, "bad_credentials");
+  // The sixth attempt is refused without checking, even with the right password.
+  HttpReply locked = anonymous().login("guard.xu", otp);
+  expect_refusal(locked, 429, "too_many_attempts");
+  std::string retry = locked.header("Retry-After");
+  ASSERT_FALSE(retry.empty()) << locked;
+  int seconds = std::stoi(retry);
+  EXPECT_GT(seconds, 0);
+  EXPECT_LE(seconds, 15 * 60);
+  EXPECT_FALSE(locked.json.contains("token"));
+  expect_refusal(anonymous().login("guard.xu", otp), 429, "too_many_attempts");
+  // Other accounts from the same address still sign in.
+  EXPECT_EQ(anonymous().login("admin", kAdminPassword).status, 200);
+  // The failures are in the audit log.
+  EXPECT_TRUE(testing::wait_until([&] {
+    size_t failed = 0;
+    for (const json& e : audit("account=guard.xu&action=login")) failed += e["outcome"] == "failed";
+    return failed == 5;
+  }, kPatience, kPoll)) << audit("account=guard.xu&action=login");
+}
+
+TEST_F(ApiSessionTest, CookieSessionsNeedTheCsrfHeader) {
+  HttpClient c = anonymous();
+  HttpReply in = c.login("admin", kAdminPassword, /*use_cookie=*/true);
+  ASSERT_EQ(in.status, 200) << in;
+  // Reads need no CSRF token.
+  EXPECT_EQ(c.get("/api/v1/session").status, 200);
+  EXPECT_EQ(c.get("/api/v1/households").status, 200);
+
+  c.set_send_csrf(false);
+  expect_refusal(c.post("/api/v1/households", household(kVillageA, 6)), 403, "csrf");
+  expect_refusal(c.request("POST", "/api/v1/households", household(kVillageA, 6).dump(), "application/json",
+                           {{"X-CSRF-Token", "0123456789abcdef"}}),
+                 403, "csrf");
+  expect_refusal(c.del("/api/v1/session"), 403, "csrf");
+  EXPECT_EQ(c.get("/api/v1/session").status, 200) << "the refused sign-out left the session alone";
+
+  c.set_send_csrf(true);
+  HttpReply reg = c.post("/api/v1/households", household(kVillageA, 6));
+  EXPECT_EQ(reg.status, 201) << reg;
+  EXPECT_EQ(c.del("/api/v1/session").status, 200);
+  expect_refusal(c.get("/api/v1/session"), 401, "unauthenticated");
+}
+
+}  // namespace
+}  // namespace lifeline
