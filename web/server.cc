@@ -12,7 +12,7 @@ WebServer::WebServer(const runtime::NodeOptions& options, runtime::LoopQueue& qu
   int threads = options.web.threads;
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server_->set_payload_max_length(options.web.max_body_bytes);
-  server_->set_keep_alive_max_count(1000);
+  server_->set_keep_alive_max_count(1000000);  // a closing keep-alive connection races the next request
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
   // algorithm and the client's delayed ACK hold every answer ~40 ms.
   server_->set_tcp_nodelay(true);

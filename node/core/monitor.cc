@@ -154,31 +154,31 @@ Status Monitor::check_village(uint64_t village) const {
 }
 
 Status Monitor::check_members(const std::vector<protocol::Member>& members, Date today) const {
-  if (members.empty()) return Status::invalid_argument("a household needs at least one member");
-  if (members.size() > protocol::kMaxMembers) return Status::invalid_argument("too many members");
+  if (members.empty()) return Status::invalid_argument("field 'members': a household needs at least one member");
+  if (members.size() > protocol::kMaxMembers) return Status::invalid_argument("field 'members': too many members");
   int heads = 0;
   std::set<std::string> seen;
   for (const auto& mem : members) {
     auto id = parse_id_number(mem.id_number, today);
-    if (!id) return Status::invalid_argument("member id_number: " + id.status().message());
-    if (!seen.insert(id->number).second) return Status::invalid_argument("ID number listed twice: " + mask_id_number(id->number));
-    if (mem.name.empty() || mem.name.size() > 64) return Status::invalid_argument("member name must be 1..64 bytes");
-    if (!relations().count(mem.relation)) return Status::invalid_argument("unknown relation '" + mem.relation + "'");
-    if (mem.disability_grade > 4) return Status::invalid_argument("disability_grade must be 0..4");
+    if (!id) return Status::invalid_argument("field 'members': id_number: " + id.status().message());
+    if (!seen.insert(id->number).second) return Status::invalid_argument("field 'members': ID number listed twice: " + mask_id_number(id->number));
+    if (mem.name.empty() || mem.name.size() > 64) return Status::invalid_argument("field 'members': name must be 1..64 bytes");
+    if (!relations().count(mem.relation)) return Status::invalid_argument("field 'members': unknown relation '" + mem.relation + "'");
+    if (mem.disability_grade > 4) return Status::invalid_argument("field 'members': disability_grade must be 0..4");
     heads += mem.relation == "head";
   }
-  if (heads != 1) return Status::invalid_argument("a household has exactly one head");
+  if (heads != 1) return Status::invalid_argument("field 'members': a household has exactly one head");
   return Status::ok();
 }
 
 Status Monitor::check_household(NewHousehold& in, Date today) const {
   Status s = check_village(in.village);
   if (!s) return s;
-  if (!categories().count(in.category)) return Status::invalid_argument("unknown category '" + in.category + "'");
+  if (!categories().count(in.category)) return Status::invalid_argument("field 'category': unknown category '" + in.category + "'");
   // "synthetic": generated demo data (lifeline demo-data), flagged wherever shown.
   if (in.source != "active_discovery" && in.source != "application" && in.source != "synthetic")
     return Status::invalid_argument("source must be active_discovery, application or synthetic");
-  if (in.income_fen < 0) return Status::invalid_argument("income must not be negative");
+  if (in.income_fen < 0) return Status::invalid_argument("field 'income_yuan': must not be negative");
   if (in.phone.size() > 32 || in.address.size() > 256) return Status::invalid_argument("phone or address too long");
   for (auto& mem : in.members) {
     if (!mem.id_number.empty() && mem.id_number.back() == 'x') mem.id_number.back() = 'X';
@@ -488,16 +488,16 @@ Status Monitor::check_feedback(const protocol::Feedback& fb, Date today) const {
   static const std::set<std::string> decisions = {"include_minimum_living", "include_destitute", "include_single_person",
                                                   "temporary_assistance", "referral", "none_needed", "keep_monitoring"};
   static const std::set<std::string> referrals = {"medical", "education", "housing", "employment"};
-  if (fb.visit_date == 0 || fb.visit_date > today) return Status::invalid_argument("visit_date must be a date not after today");
-  if (!methods.count(fb.method)) return Status::invalid_argument("method must be home_visit or phone");
-  if (fb.visitor.empty() || fb.visitor.size() > 64) return Status::invalid_argument("visitor must be 1..64 bytes");
-  if (fb.findings.size() > 2000) return Status::invalid_argument("findings must be at most 2000 bytes");
+  if (fb.visit_date == 0 || fb.visit_date > today) return Status::invalid_argument("field 'visit_date': must be a date not after today");
+  if (!methods.count(fb.method)) return Status::invalid_argument("field 'method': must be home_visit or phone");
+  if (fb.visitor.empty() || fb.visitor.size() > 64) return Status::invalid_argument("field 'visitor': must be 1..64 bytes");
+  if (fb.findings.size() > 2000) return Status::invalid_argument("field 'findings': must be at most 2000 bytes");
   for (auto& n : fb.needs) {
-    if (!needs.count(n)) return Status::invalid_argument("unknown need '" + n + "'");
+    if (!needs.count(n)) return Status::invalid_argument("field 'needs': unknown need '" + n + "'");
   }
-  if (!decisions.count(fb.decision)) return Status::invalid_argument("unknown decision '" + fb.decision + "'");
+  if (!decisions.count(fb.decision)) return Status::invalid_argument("field 'decision': unknown decision '" + fb.decision + "'");
   if ((fb.decision == "referral") != !fb.referral.empty() || (!fb.referral.empty() && !referrals.count(fb.referral)))
-    return Status::invalid_argument("a referral decision names one of medical, education, housing, employment (and only then)");
+    return Status::invalid_argument("field 'referral': a referral decision names one of medical, education, housing, employment (and only then)");
   return Status::ok();
 }
 

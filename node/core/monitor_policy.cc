@@ -200,7 +200,7 @@ json Monitor::figures(const ReadView& v, uint64_t bucket, Date today) const {
   int64_t overdue = 0;
   v.txn.scan(Table::kOpenAlerts, {}, [&](std::string_view k, std::string_view val) {
     if (k.size() < 4 || keys::get_be32(k.data()) >= today) return false;
-    overdue += bucket == 0 || (val.size() == 8 && storage::tables::get_be64(val.data()) == bucket);
+    overdue += bucket == 0 || (val.size() >= 8 && storage::tables::get_be64(val.data()) == bucket);
     return true;
   });
   f["overdue"] = overdue;

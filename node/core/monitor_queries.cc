@@ -93,17 +93,21 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
     std::string next = scan_page(txn, by_deadline ? Table::kOpenAlerts : Table::kAlerts, q.after,
                                  [&](std::string_view k, std::string_view val) {
       if (page.alerts.size() >= limit) return false;
+      if (by_deadline && q.due_before && k.size() == 20 && keys::get_be32(k.data()) > q.due_before) {
+        last.clear();
+        return false;  // deadline order: nothing later can match
+      }
+      last = std::string(k);  // read: the next page continues after it
       if (by_deadline) {
         if (k.size() != 20) return true;
-        if (q.due_before && keys::get_be32(k.data()) > q.due_before) {
-          last.clear();
-          return false;  // deadline order: nothing later can match
-        }
+        // The index carries level and state: skip what cannot match unread.
+        if (val.size() >= 10 && ((q.level && static_cast<uint8_t>(val[8]) != q.level) ||
+                                 (q.state && static_cast<uint8_t>(val[9]) != q.state)))
+          return true;
         if (auto a = v.alert(keys::parse_id(k.substr(4)))) take(*a);
       } else if (auto a = protocol::decode_alert(val)) {
         take(*a);
       }
-      last = std::string(k);
       return true;
     });
     // Stopped early (page full or scan bound): continue after the last key read.

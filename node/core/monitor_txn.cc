@@ -205,7 +205,7 @@ void Monitor::Txn::write_alert(const std::optional<Alert>& before, const Alert& 
   txn.put(Table::kAlerts, keys::id(after.id), protocol::encode_alert(after));
   txn.put(Table::kHouseholdAlerts, keys::household_alert(after.household, after.generation), keys::id(after.id));
   if (alert_open(after))
-    txn.put(Table::kOpenAlerts, keys::open_alert(after.due_date, after.id), storage::tables::key64(bucket(village)));
+    txn.put(Table::kOpenAlerts, keys::open_alert(after.due_date, after.id), keys::open_alert_value(bucket(village), after));
   count_alert(after, village, +1);
 }
 

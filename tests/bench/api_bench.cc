@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
   r.add("api_feedback_p99_ms", percentile(c.feedback_ms, 99), "ms");
   uint64_t errors = a.status_5xx + b.status_5xx + c.status_5xx + a.transport_errors + b.transport_errors + c.transport_errors;
   std::printf("5xx and transport errors in all phases: %llu\n", (unsigned long long)errors);
+  for (const ApiLoadResult* x : {&a, &b, &c})
+    for (const auto& [kind, n] : x->transport_error_kinds) std::printf("  transport error: %s x %llu\n", kind.c_str(), (unsigned long long)n);
   r.save(argv[3]);
   std::printf("written %s\n", argv[3]);
   return errors == 0 ? 0 : 1;

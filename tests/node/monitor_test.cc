@@ -10,6 +10,7 @@
 #include <set>
 
 #include "node/core/alert_merge.h"
+#include "node/core/monitor_queries.h"
 #include "protocol/domain_codec.h"
 #include "topology/logging.h"
 #include "tests/testing/domain_fixtures.h"
@@ -184,6 +185,63 @@ TEST_F(MonitorTest, GreenAndBlueLevelsTakeTenWorkingDays) {
 // A village with no node of its own below the county (its township does not
 // run): the county is the household's home node, receives the alert and
 // records the feedback itself.
+// The API's paged query: pages of one alert visit every open alert once, in
+// deadline order; a level filter (read from the index) returns only that
+// level; an accepted alert's new state is seen by a state filter.
+TEST_F(MonitorTest, PagedAlertQueryVisitsEveryAlertOnceAndFiltersFromTheIndex) {
+  std::vector<std::string> heads;
+  for (uint32_t i = 0; i < 6; ++i) {
+    std::string head = testing::make_id_number(441303, 19600101 + i, 100 + i);
+    heads.push_back(head);
+    add_household(kVillage, kVillage, {testing::member(head, "户主" + std::to_string(i), "head")});
+  }
+  ASSERT_TRUE(net.settle());
+  std::vector<testing::EventLine> lines;
+  for (uint32_t i = 0; i < 6; ++i) {
+    lines.push_back({"medical_insurance", "P-" + std::to_string(i), heads[i], "serious_illness", days_ago(3)});
+    if (i % 2 == 0) lines.push_back({"human_resources", "Q-" + std::to_string(i), heads[i], "unemployment", days_ago(3)});
+  }
+  import(kVillage, lines);
+  ASSERT_TRUE(net.settle());
+  std::set<std::string> seen;
+  node::AlertQuery q;
+  q.open_only = true;
+  q.limit = 1;
+  protocol::Date last_due = 0;
+  for (int pages = 0; pages < 20; ++pages) {
+    auto page = node::query_alerts(net.store(kVillage), q, net.today());
+    ASSERT_TRUE(page.is_ok());
+    for (const auto& v : page->alerts) {
+      EXPECT_TRUE(seen.insert(protocol::format_id('A', v.alert.id)).second) << "seen twice";
+      EXPECT_GE(v.alert.due_date, last_due);
+      last_due = v.alert.due_date;
+      EXPECT_EQ(v.village, kVillage);
+    }
+    if (page->next.empty()) break;
+    auto after = node::decode_cursor(page->next);
+    ASSERT_TRUE(after.is_ok());
+    q.after = *after;
+  }
+  EXPECT_EQ(seen.size(), 6u);
+  uint32_t level = alerts(kVillage).front().alert.level;
+  node::AlertQuery by_level;
+  by_level.open_only = true;
+  by_level.level = level;
+  auto page = node::query_alerts(net.store(kVillage), by_level, net.today());
+  ASSERT_TRUE(page.is_ok());
+  ASSERT_FALSE(page->alerts.empty());
+  for (const auto& v : page->alerts) EXPECT_EQ(v.alert.level, level);
+  EXPECT_LT(page->alerts.size(), 6u) << "two kinds of households score two levels";
+  Alert first = page->alerts.front().alert;
+  ASSERT_TRUE(net.monitor(kVillage).accept_alert(first.id, "站长", net.now()).is_ok());
+  node::AlertQuery accepted;
+  accepted.state = static_cast<int>(AlertState::kAccepted);
+  page = node::query_alerts(net.store(kVillage), accepted, net.today());
+  ASSERT_TRUE(page.is_ok());
+  ASSERT_EQ(page->alerts.size(), 1u);
+  EXPECT_EQ(page->alerts.front().alert.id, first.id);
+}
+
 TEST_F(MonitorTest, FeedbackAtTheHomeNodeWhenNoStationRunsBelowIt) {
   constexpr uint64_t kUnstaffedVillage = 441303002001;  // township 441303002000 runs no node
   add_household(kCounty, kUnstaffedVillage);
