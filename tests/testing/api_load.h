@@ -50,6 +50,7 @@ struct ApiLoadResult {
   uint64_t status_5xx = 0;
   uint64_t other_4xx = 0;
   uint64_t transport_errors = 0;    // no HTTP answer at all
+  uint64_t feedback_unanswered = 0; // of which feedback posts (applied or not: unknown)
   std::map<std::string, uint64_t> transport_error_kinds;  // httplib::to_string(error) -> count
   uint64_t verified_after_restart = 0;
   double seconds = 0;
@@ -240,6 +241,7 @@ class CountyUnderLoad {
   static void count(const httplib::Result& res, bool feedback, double ms, ApiLoadResult& r) {
     if (!res) {
       ++r.transport_errors;
+      if (feedback) ++r.feedback_unanswered;
       ++r.transport_error_kinds[httplib::to_string(res.error())];
       return;
     }
@@ -269,6 +271,7 @@ class CountyUnderLoad {
     to.status_5xx += from.status_5xx;
     to.other_4xx += from.other_4xx;
     to.transport_errors += from.transport_errors;
+    to.feedback_unanswered += from.feedback_unanswered;
     for (const auto& [k, n] : from.transport_error_kinds) to.transport_error_kinds[k] += n;
     to.list_ms.insert(to.list_ms.end(), from.list_ms.begin(), from.list_ms.end());
     to.feedback_ms.insert(to.feedback_ms.end(), from.feedback_ms.begin(), from.feedback_ms.end());
