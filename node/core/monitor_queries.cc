@@ -81,13 +81,14 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
   bool by_deadline = q.open_only || q.overdue_only || (q.state > 0 && q.state < static_cast<int>(protocol::AlertState::kVerified));
   Status s = store.read([&](const storage::ReadTxn& txn) {
     ReadView v{txn};
-    auto take = [&](const protocol::Alert& a) {
+    auto take_at = [&](const protocol::Alert& a, uint64_t village) {
       bool overdue = alert_overdue(a, today);
-      if (!alert_matches(q, a, overdue)) return;
-      auto h = v.household(a.household);
-      uint64_t village = h ? h->village.value : 0;
-      if (!within(q.within, village)) return;
+      if (!alert_matches(q, a, overdue) || !within(q.within, village)) return;
       page.alerts.push_back(AlertView{a, village, overdue});
+    };
+    auto take = [&](const protocol::Alert& a) {
+      auto h = v.household(a.household);
+      take_at(a, h ? h->village.value : 0);
     };
     std::string last;
     std::string next = scan_page(txn, by_deadline ? Table::kOpenAlerts : Table::kAlerts, q.after,
@@ -104,7 +105,12 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
         if (val.size() >= 10 && ((q.level && static_cast<uint8_t>(val[8]) != q.level) ||
                                  (q.state && static_cast<uint8_t>(val[9]) != q.state)))
           return true;
-        if (auto a = v.alert(keys::parse_id(k.substr(4)))) take(*a);
+        auto a = v.alert(keys::parse_id(k.substr(4)));
+        if (a && val.size() >= 18) {
+          take_at(*a, storage::tables::get_be64(val.data() + 10));
+        } else if (a) {
+          take(*a);
+        }
       } else if (auto a = protocol::decode_alert(val)) {
         take(*a);
       }

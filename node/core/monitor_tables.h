@@ -10,7 +10,7 @@
 //   alerts            A(16)                         -> Alert
 //   household_alerts  H(16) generation(4)           -> A(16)
 //   aliases           A(16) merged away             -> A(16) surviving
-//   open_alerts       due date(4) A(16)             -> bucket code (8) level (1) state (1): alerts before verified
+//   open_alerts       due date(4) A(16)             -> bucket (8) level (1) state (1) village (8): alerts before verified
 //   history           H(16) entry id(16)            -> HistoryEntry
 //   moved             H(16)                         -> new village (8) stamp hlc (8) stamp node (8)
 //   applications      P(16)                         -> JSON
@@ -61,12 +61,14 @@ inline std::string household_alert(const protocol::HouseholdId& h, uint32_t gene
   return id(h) + be32(generation);
 }
 inline std::string open_alert(protocol::Date due, const protocol::AlertId& a) { return be32(due) + id(a); }
-// The open-alert index's value: the bucket, then the alert's level and state,
-// so that a filtered list skips alerts without decoding them.
-inline std::string open_alert_value(uint64_t bucket, const protocol::Alert& a) {
+// The open-alert index's value: the bucket, the alert's level and state, and
+// the household's village, so that a list filters and shows alerts without
+// decoding their households (a move rewrites the entries).
+inline std::string open_alert_value(uint64_t bucket, const protocol::Alert& a, uint64_t village) {
   std::string v = storage::tables::key64(bucket);
   v.push_back(static_cast<char>(a.level));
   v.push_back(static_cast<char>(a.state));
+  v += storage::tables::key64(village);
   return v;
 }
 inline std::string agg(uint64_t bucket, std::string_view metric) {

@@ -205,7 +205,7 @@ void Monitor::Txn::write_alert(const std::optional<Alert>& before, const Alert& 
   txn.put(Table::kAlerts, keys::id(after.id), protocol::encode_alert(after));
   txn.put(Table::kHouseholdAlerts, keys::household_alert(after.household, after.generation), keys::id(after.id));
   if (alert_open(after))
-    txn.put(Table::kOpenAlerts, keys::open_alert(after.due_date, after.id), keys::open_alert_value(bucket(village), after));
+    txn.put(Table::kOpenAlerts, keys::open_alert(after.due_date, after.id), keys::open_alert_value(bucket(village), after, village));
   count_alert(after, village, +1);
 }
 
@@ -217,7 +217,14 @@ void Monitor::Txn::erase_alert(const Alert& a, uint64_t village) {
 }
 
 void Monitor::Txn::rebucket_alerts(const HouseholdId& id, uint64_t from_village, uint64_t to_village) {
-  if (bucket(from_village) == bucket(to_village)) return;
+  if (bucket(from_village) == bucket(to_village)) {
+    // Same counts; the open-alert index still names the new village.
+    for (const Alert& a : alerts_of(id)) {
+      if (alert_open(a))
+        txn.put(Table::kOpenAlerts, keys::open_alert(a.due_date, a.id), keys::open_alert_value(bucket(to_village), a, to_village));
+    }
+    return;
+  }
   for (const Alert& a : alerts_of(id)) {
     count_alert(a, from_village, -1);
     write_alert(std::nullopt, a, to_village);

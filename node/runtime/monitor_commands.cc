@@ -252,6 +252,131 @@ json alert_json(const node::AlertView& v, const node::Policy& policy) {
               {"aliases", aliases}};
 }
 
+namespace {
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+// A JSON string as nlohmann's dump writes it (UTF-8 kept, control
+// characters escaped); other input goes through nlohmann itself.
+void append_string(std::string& out, std::string_view s) {
+  if (!valid_utf8(s)) {
+    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out.push_back('"');
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void key(std::string& out, const char* k, bool first = false) {
+  if (!first) out.push_back(',');
+  out.push_back('"');
+  out += k;
+  out += "\":";
+}
+
+}  // namespace
+
+// Keys in nlohmann's (sorted) order, values as alert_json writes them.
+void append_alert_json(std::string& out, const node::AlertView& v, const node::Policy& policy) {
+  const protocol::Alert& a = v.alert;
+  const node::LevelRule* rule = policy.level(a.level);
+  out.push_back('{');
+  key(out, "accepted_at_us", true);
+  out += std::to_string(a.accepted_at_us);
+  key(out, "accepted_by");
+  append_string(out, a.accepted_by);
+  key(out, "action");
+  append_string(out, rule ? rule->action : "");
+  key(out, "aliases");
+  out.push_back('[');
+  for (size_t i = 0; i < a.aliases.size(); ++i) {
+    if (i) out.push_back(',');
+    append_string(out, format_id('A', a.aliases[i]));
+  }
+  out.push_back(']');
+  key(out, "closed_at_us");
+  out += std::to_string(a.closed_at_us);
+  key(out, "colour");
+  append_string(out, rule ? rule->colour : "");
+  key(out, "deadline");
+  append_string(out, node::format_date(a.due_date) + "T23:59:59+08:00");
+  key(out, "delivered_at_us");
+  out += std::to_string(a.delivered_at_us);
+  key(out, "due_date");
+  append_string(out, node::format_date(a.due_date));
+  key(out, "generation");
+  out += std::to_string(a.generation);
+  key(out, "household");
+  append_string(out, format_id('H', a.household));
+  key(out, "id");
+  append_string(out, format_id('A', a.id));
+  key(out, "indicators");
+  out.push_back('[');
+  for (size_t i = 0; i < a.indicators.size(); ++i) {
+    const auto& ind = a.indicators[i];
+    out += i ? ",{" : "{";
+    key(out, "code", true);
+    append_string(out, ind.code);
+    key(out, "event_date");
+    append_string(out, node::format_date(ind.event_date));
+    key(out, "points");
+    out += std::to_string(ind.points);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  key(out, "issued_at_ms");
+  out += std::to_string(a.issued_hlc >> 16);
+  key(out, "issued_date");
+  append_string(out, node::format_date(a.issued_date));
+  key(out, "level");
+  out += std::to_string(a.level);
+  key(out, "level_name");
+  append_string(out, rule ? rule->name_zh : "");
+  key(out, "overdue");
+  out += v.overdue ? "true" : "false";
+  key(out, "score");
+  out += std::to_string(a.score);
+  key(out, "state");
+  append_string(out, node::alert_state_name(a.state));
+  key(out, "verified_at_us");
+  out += std::to_string(a.verified_at_us);
+  key(out, "village");
+  append_string(out, DivisionCode::format(v.village));
+  out.push_back('}');
+}
+
 json case_json(const node::CaseFile& cf, const node::Policy& policy, node::Date today) {
   const protocol::Household& h = cf.household;
   if (cf.moved_to != 0)

@@ -32,5 +32,31 @@ TEST(MonitorCommandsTest, CasePageFlagsAnOpenAlertPastItsDeadlineAsOverdue) {
   EXPECT_FALSE(case_json(cf, node::default_policy(), 20261123)["alerts"][0]["overdue"].get<bool>());
 }
 
+// The API's list writes alerts without the JSON tree: byte for byte what
+// alert_json(...).dump() gives, whatever the text fields hold.
+TEST(MonitorCommandsTest, DirectAlertJsonEqualsTheTreesDump) {
+  protocol::Alert a = alert_due(20261127, protocol::AlertState::kAccepted);
+  a.score = 11;
+  a.issued_hlc = uint64_t{1795399200123} << 16;
+  a.delivered_at_us = 1795399200500000;
+  a.accepted_at_us = -1;
+  a.indicators = {{"serious_illness", 3, 20261101}, {"unemployment", 2, 20261020}};
+  a.aliases = {protocol::RecordId{441303000000, 7}, protocol::RecordId{441300000000, 9}};
+  for (const std::string by : {std::string("王站长"), std::string("q\"uote\\back\nline\ttab\x01ctl\x7f"),
+                               std::string("bad \xff\xfe utf-8"), std::string()}) {
+    a.accepted_by = by;
+    for (uint32_t level : {1u, 5u, 9u}) {  // 9: no rule in the policy
+      a.level = level;
+      for (bool overdue : {false, true}) {
+        node::AlertView v{a, 441303001001, overdue};
+        std::string direct;
+        append_alert_json(direct, v, node::default_policy());
+        EXPECT_EQ(direct, alert_json(v, node::default_policy()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+            << "accepted_by " << by << ", level " << level;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lifeline::runtime

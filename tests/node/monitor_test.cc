@@ -465,6 +465,16 @@ TEST_F(MonitorTest, HouseholdMoveHandsOverAlertAndHistory) {
   EXPECT_TRUE(alerts(kVillage).empty());
   expect_replicated(h, {kProvince, kCity, kCounty, kTownship, kVillage2},
                     {kVillage, kOtherCounty, kOtherTownship, kOtherVillage});
+  // The open-alert index names the new village at every holder, also where
+  // both villages fall in one bucket (the county's township, the township).
+  for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage2}) {
+    node::AlertQuery q;
+    q.open_only = true;
+    auto page = node::query_alerts(net.store(c), q, net.today());
+    ASSERT_TRUE(page.is_ok());
+    ASSERT_EQ(page->alerts.size(), 1u) << "at " << c;
+    EXPECT_EQ(page->alerts[0].village, kVillage2) << "at " << c;
+  }
 
   // Feedback now comes from the new village; the old one no longer holds the alert.
   EXPECT_FALSE(net.monitor(kVillage).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).is_ok());
