@@ -26,6 +26,7 @@
 #include "tests/bench/bench_common.h"
 #include "storage/store.h"
 #include "tests/testing/local_network.h"
+#include "tests/testing/registry_fixtures.h"
 
 namespace {
 
@@ -46,50 +47,10 @@ double cpu_seconds() {
 
 Instant now() { return lifeline::runtime::system_now(); }
 
-// Person i's ID number: address 441303, a birth date from 1940 on (1,000
-// people per day), sequence i % 1000, and its check character.
-std::string id_number(uint64_t i) {
-  lifeline::node::Date birth = lifeline::node::add_days(19400101, static_cast<int64_t>(i / 1000));
-  char first17[18];
-  std::snprintf(first17, sizeof first17, "441303%08u%03u", birth, static_cast<unsigned>(i % 1000));
-  return std::string(first17) + lifeline::node::id_check_char(first17);
-}
-
-// Households of 2–3 persons spread over the 28 communities of 淡水街道, as JSON Lines.
-std::string registry_file(uint64_t persons, uint64_t first_village, int villages, uint64_t* households) {
-  std::ostringstream out;
-  uint64_t i = 0, h = 0;
-  static const char* kCategories[] = {"minimum_living", "marginal", "marginal", "expenditure_hardship", "destitute"};
-  while (i < persons) {
-    uint64_t size = std::min<uint64_t>(2 + h % 2, persons - i);
-    json members = json::array();
-    for (uint64_t k = 0; k < size; ++k, ++i)
-      members.push_back(json{{"id_number", id_number(i)}, {"name", "测试" + std::to_string(i)}, {"relation", k == 0 ? "head" : "child"}});
-    json hh{{"village", lifeline::topology::DivisionCode::format(first_village + h % villages)},
-            {"category", kCategories[h % 5]}, {"income_yuan", 600 + h % 700}, {"members", members}};
-    out << hh.dump() << "\n";
-    ++h;
-  }
-  *households = h;
-  return out.str();
-}
-
-// events department events, for random persons among the first persons, dated in the last 11 months.
+using lifeline::testing::registry_file;
+std::string id_number(uint64_t i) { return lifeline::testing::registry_id_number(i); }
 std::string events_file(uint64_t events, uint64_t persons, uint64_t salt) {
-  static const std::pair<const char*, const char*> kPairs[] = {
-      {"medical_insurance", "serious_illness"}, {"human_resources", "unemployment"}, {"human_resources", "insurance_lapse"},
-      {"health", "birth"}, {"education", "school_enrolment"}, {"public_security", "accident"},
-      {"emergency", "disaster"}, {"disabled_federation", "disability_change"}, {"civil_affairs", "marriage_change"}};
-  std::mt19937_64 rng(salt);
-  lifeline::node::Date today = lifeline::node::shanghai_date(now().wall_us);
-  std::ostringstream out;
-  out << "source_department,source_record_id,id_number,indicator,event_date\n";
-  for (uint64_t e = 0; e < events; ++e) {
-    auto [dept, ind] = kPairs[rng() % std::size(kPairs)];
-    out << dept << ",R" << salt << "-" << e << "," << id_number(rng() % persons) << "," << ind << ","
-        << lifeline::node::format_date(lifeline::node::add_days(today, -static_cast<int64_t>(1 + rng() % 330))) << "\n";
-  }
-  return out.str();
+  return lifeline::testing::events_file(events, persons, salt, lifeline::node::shanghai_date(now().wall_us));
 }
 
 double raw_lmdb_batched_puts_per_s(const std::string& dir) {
