@@ -303,17 +303,20 @@ void Api::handle(const std::string& method, const std::string& route_name, Acces
 }
 
 std::shared_ptr<const node::Policy> Api::policy() {
-  std::string text;
+  std::lock_guard lock(policy_mutex_);
+  // The stored text is compared in place; it is copied and parsed only when
+  // it changed (a new policy version).
+  std::optional<std::string> changed;
   (void)store_.read([&](const storage::ReadTxn& txn) {
     std::string_view v;
-    if (txn.get(storage::Table::kDomain, "policy", v)) text.assign(v);
+    if (!txn.get(storage::Table::kDomain, "policy", v)) v = {};
+    if (!policy_ || v != policy_text_) changed = std::string(v);
   });
-  std::lock_guard lock(policy_mutex_);
-  if (policy_ && text == policy_text_) return policy_;
-  auto p = text.empty() ? Result<node::Policy>(node::default_policy()) : node::parse_policy(text);
+  if (!changed) return policy_;
+  auto p = changed->empty() ? Result<node::Policy>(node::default_policy()) : node::parse_policy(*changed);
   if (!p) throw ApiError{500, "internal", "服务器内部错误", "stored policy does not parse", ""};
   policy_ = std::make_shared<const node::Policy>(std::move(*p));
-  policy_text_ = text;
+  policy_text_ = std::move(*changed);
   return policy_;
 }
 

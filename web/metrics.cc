@@ -36,24 +36,26 @@ const char* type_name(MetricType type) {
   return "untyped";
 }
 
-// HELP text escapes only backslash and newline (format 0.0.4).
-std::string escape_help(std::string_view help) {
+// Backslash and newline escaped, and double quotes too when quote (label
+// values; HELP text leaves them, format 0.0.4).
+std::string escape(std::string_view text, bool quote) {
   std::string out;
-  out.reserve(help.size());
-  for (char c : help) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quote) {
+      out += "\\\"";
+    } else {
+      out += c;
     }
   }
   return out;
 }
+
+std::string escape_help(std::string_view help) { return escape(help, false); }
 
 std::string_view known_method(std::string_view method) {
   const auto it = std::find(kMethods.begin(), kMethods.end(), method);
@@ -71,26 +73,7 @@ std::string format_metric_value(double value) {
   return std::string(buffer.data(), end);
 }
 
-std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string escape_label_value(std::string_view value) { return escape(value, true); }
 
 std::vector<double> default_latency_buckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
