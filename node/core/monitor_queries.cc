@@ -90,15 +90,15 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
       auto h = v.household(a.household);
       take_at(a, h ? h->village.value : 0);
     };
-    std::string last;
+    std::string_view last;  // in the map: valid while the transaction is open
     std::string next = scan_page(txn, by_deadline ? Table::kOpenAlerts : Table::kAlerts, q.after,
                                  [&](std::string_view k, std::string_view val) {
       if (page.alerts.size() >= limit) return false;
       if (by_deadline && q.due_before && k.size() == 20 && keys::get_be32(k.data()) > q.due_before) {
-        last.clear();
+        last = {};
         return false;  // deadline order: nothing later can match
       }
-      last = std::string(k);  // read: the next page continues after it
+      last = k;  // read: the next page continues after it
       if (by_deadline) {
         if (k.size() != 20) return true;
         // The index carries level and state: skip what cannot match unread.
@@ -117,7 +117,7 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
       return true;
     });
     // Stopped early (page full or scan bound): continue after the last key read.
-    page.next = next.empty() ? "" : last;
+    page.next = next.empty() ? std::string() : std::string(last);
   });
   if (!s) return s;
   if (!page.next.empty()) page.next = encode_cursor(page.next);
@@ -129,11 +129,11 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
   size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
   Status s = store.read([&](const storage::ReadTxn& txn) {
     ReadView v{txn};
-    std::string last;
+    std::string_view last;  // in the map: valid while the transaction is open
     std::string next = scan_page(txn, Table::kHouseholds, q.after, [&](std::string_view k, std::string_view val) {
       if (page.households.size() >= limit) return false;
       ++page.scanned;
-      last = std::string(k);
+      last = k;
       auto h = protocol::decode_household(val);
       if (!h || !within(q.within, h->village.value) || (!q.category.empty() && h->category.value != q.category))
         return true;
@@ -143,7 +143,7 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
       page.households.push_back(std::move(sum));
       return true;
     });
-    page.next = next.empty() ? "" : last;
+    page.next = next.empty() ? std::string() : std::string(last);
   });
   if (!s) return s;
   if (!page.next.empty()) page.next = encode_cursor(page.next);
