@@ -1,5 +1,6 @@
 #include "node/core/department_import.h"
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -484,6 +485,7 @@ Result<ParsedImport> parse_events(std::string_view text, ImportFormat format, co
   }
   text = skip_bom(text);
   ParsedImport out;
+  out.events.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   if (format == ImportFormat::kCsv) {
     CsvReader reader(policy, today, out);
     if (Status s = reader.read(text); !s) return s;

@@ -316,12 +316,14 @@ Result<ImportReport> Monitor::import_events(std::string_view text, ImportFormat 
 Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report) {
   std::unordered_set<std::string> in_file;
   in_file.reserve(events.size());
-  // (household, event) pairs, grouped by household below: a sorted vector
-  // costs far less than a map of 100,000s of households.
-  std::vector<std::pair<HouseholdId, protocol::DeptEvent>> found;
+  // The events to apply, and (household, index) pairs sorted to group them
+  // by household in file order: sorting small pairs, not the events.
+  std::vector<protocol::DeptEvent> accepted;
+  std::vector<std::pair<HouseholdId, uint32_t>> found;
+  accepted.reserve(events.size());
   found.reserve(events.size());
   for (const ParsedEvent& pe : events) {
-    protocol::DeptEvent e = pe.event;
+    const protocol::DeptEvent& e = pe.event;
     if (!in_file.insert(keys::event(e.department, e.record_id)).second || t.has_event(e)) {
       ++report.duplicates;
       continue;
@@ -331,17 +333,17 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
       ++report.not_monitored;
       continue;
     }
-    e.imported_at = self();
-    e.hlc = t.out.hlc();
-    found.emplace_back(*h, std::move(e));
+    found.emplace_back(*h, static_cast<uint32_t>(accepted.size()));
+    protocol::DeptEvent& a = accepted.emplace_back(e);
+    a.imported_at = self();
+    a.hlc = t.out.hlc();
     ++report.applied;
   }
-  // By household, each household's events in file order.
-  std::stable_sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::sort(found.begin(), found.end());
   for (size_t i = 0; i < found.size();) {
     const HouseholdId id = found[i].first;
     std::vector<protocol::DeptEvent> evs;
-    for (; i < found.size() && found[i].first == id; ++i) evs.push_back(std::move(found[i].second));
+    for (; i < found.size() && found[i].first == id; ++i) evs.push_back(std::move(accepted[found[i].second]));
     score_household_events(t, id, std::move(evs), report);
   }
   return Status::ok();

@@ -1,12 +1,11 @@
 #include "node/runtime/node.h"
 
-#include <malloc.h>
-
 #include <chrono>
 #include <filesystem>
 #include <thread>
 
 #include "node/runtime/accounts.h"
+#include "node/runtime/allocator.h"
 #include "node/runtime/keys.h"
 #include "node/runtime/monitor_commands.h"
 #include "node/runtime/system_clock.h"
@@ -164,8 +163,8 @@ Status Node::run(const std::atomic<bool>& stop) {
   Status s = open_sockets();
   if (!s) return s;
   auto log = folder_logger("runtime");
-  log->info("node {} ({}) running: {}", options_.code.to_string(), topology::level_name(options_.code.level()),
-            describe(options_));
+  log->info("node {} ({}) running: {}; {}", options_.code.to_string(), topology::level_name(options_.code.level()),
+            describe(options_), allocator_version());
   std::vector<zmq::pollitem_t> items;
   std::vector<node::InFrame> frames;
   while (!stop.load()) loop_once(items, frames);
@@ -211,7 +210,7 @@ void Node::release_memory_when_idle(const std::vector<node::InFrame>& frames) {
   bool quiet = window_bytes_ < kQuietBytes && !pending_;
   traffic_since_release_ += window_bytes_;
   if (quiet && traffic_since_release_ >= kReleaseAfterBytes) {
-    ::malloc_trim(0);
+    release_free_heap();
     parts_->store->release_mapped_pages();
     folder_logger("runtime")->debug("quiet after {} KiB of traffic: released free heap and mapped pages",
                                     traffic_since_release_ >> 10);

@@ -42,7 +42,7 @@ TEST(MonitorCommandsTest, DirectAlertJsonEqualsTheTreesDump) {
   a.accepted_at_us = -1;
   a.indicators = {{"serious_illness", 3, 20261101}, {"unemployment", 2, 20261020}};
   a.aliases = {protocol::RecordId{441303000000, 7}, protocol::RecordId{441300000000, 9}};
-  for (const std::string by : {std::string("王站长"), std::string("q\"uote\\back\nline\ttab\x01ctl\x7f"),
+  for (const std::string& by : {std::string("王站长"), std::string("q\"uote\\back\nline\ttab\x01ctl\x7f"),
                                std::string("bad \xff\xfe utf-8"), std::string()}) {
     a.accepted_by = by;
     for (uint32_t level : {1u, 5u, 9u}) {  // 9: no rule in the policy
