@@ -129,11 +129,13 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
     r.add("open_1m_ms", seconds_since(t0) * 1000, "ms");
     uint64_t events = getenv("BENCH_EVENTS") ? std::stoull(getenv("BENCH_EVENTS")) : 200'000;
     std::string csv = events_file(events, persons, 1);
+    size_t used0 = node.store->used_bytes();
     t0 = Clock::now();
     double cpu0 = cpu_seconds();
     auto rep = node.monitor->import_events(csv, lifeline::node::ImportFormat::kCsv, now());
     double secs = seconds_since(t0);
-    std::printf("  (import: %.2f s wall, %.2f s CPU)\n", secs, cpu_seconds() - cpu0);
+    std::printf("  (import: %.2f s wall, %.2f s CPU; store %.0f -> %.0f MiB)\n", secs, cpu_seconds() - cpu0, used0 / 1048576.0,
+                node.store->used_bytes() / 1048576.0);
     if (!rep || !rep->rejected.empty()) {
       std::fprintf(stderr, "event import failed: %s\n", rep ? rep->rejected.front().reason_en.c_str() : rep.status().to_string().c_str());
       std::exit(1);

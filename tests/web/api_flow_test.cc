@@ -34,7 +34,11 @@ const std::string kProvince = "440000000000", kCity = "441300000000", kCounty = 
                   kTownship = "441303001000", kVillage = "441303001001";
 const std::vector<std::string> kChain = {kProvince, kCity, kCounty, kTownship, kVillage};
 const std::string kSibling = "441303001002";  // another village of the township, without a node
-constexpr auto kPatience = 20s;               // the longest any replication is waited for
+// The longest any replication is waited for. At 20 s one run under
+// `make test` (two tests at a time) once failed the three-hop wait for the
+// audit entry at the county; not reproduced, cause not established (the
+// 1,000,000-person load test running beside it loads the same disk).
+constexpr auto kPatience = 60s;
 constexpr auto kPoll = 100ms;
 
 std::string divisions() { return std::string(LIFELINE_SHARED_DATA) + "/huizhou_divisions.csv"; }
