@@ -96,12 +96,13 @@ enum class Table : uint8_t {
   kHouseholdAlerts,  // household id ++ generation -> alert id
   kAliases,          // merged-away alert id -> surviving alert id
   kOpenAlerts,       // due date ++ alert id -> bucket code (open alerts only)
-  kHistory,          // household id ++ entry id -> HistoryEntry
+  kHistory,          // entry id -> HistoryEntry
   kMoved,            // household id -> new village ++ stamp (tombstone)
   kApplications,     // application id -> JSON
   kDomain,           // ASCII name -> value (policy, id sequences, aggregate counts, children's snapshots)
   kAudit,            // time(8) origin(8) seq(8) -> JSON audit entry (append-only)
   kUsers,            // account name -> account (web/auth/account.h); per node, not replicated
+  kHouseholdHistory, // household id ++ entry id -> (empty): a household's history entries
   kCount
 };
 const char* table_name(Table table);

@@ -23,7 +23,9 @@ namespace lifeline::storage::tables {
 //   "format"  -> u32 LE: the store format version (kFormatVersion).
 // Crash: written in the first transaction only; absent means a new store.
 inline constexpr const char* kMeta = "meta";
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: history keyed by entry id, with the household_history index (was
+//    household id ++ entry id -> entry). A store of format 1 is refused.
+inline constexpr uint32_t kFormatVersion = 2;
 
 // `outbox`: key = peer code (8 BE) ++ link seq (8 BE);
 //   value = origin (8) ++ origin_seq (8) ++ destination (8) ++ hlc (8) ++

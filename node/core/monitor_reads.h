@@ -84,8 +84,21 @@ struct DomainReads {
   std::vector<protocol::DeptEvent> events_of(const protocol::HouseholdId& id) const {
     return all<protocol::DeptEvent>(storage::Table::kHouseholdEvents, id, protocol::decode_event, "event");
   }
+  // In entry id order (origin, then sequence), as the index holds them.
   std::vector<protocol::HistoryEntry> history_of(const protocol::HouseholdId& id) const {
-    return all<protocol::HistoryEntry>(storage::Table::kHistory, id, protocol::decode_history, "history entry");
+    std::vector<protocol::HistoryEntry> out;
+    txn.scan(storage::Table::kHouseholdHistory, keys::id(id), [&](std::string_view k, std::string_view) {
+      std::string_view v;
+      LIFELINE_CHECK(k.size() == 32 && txn.get(storage::Table::kHistory, k.substr(16), v),
+                     "household_history names an entry the history table does not hold");
+      out.push_back(decoded<protocol::HistoryEntry>(v, protocol::decode_history, "history entry"));
+      return true;
+    });
+    return out;
+  }
+  bool has_history(const protocol::RecordId& entry) const {
+    std::string_view v;
+    return txn.get(storage::Table::kHistory, keys::id(entry), v);
   }
   bool has_event(const protocol::DeptEvent& e) const {
     std::string_view v;

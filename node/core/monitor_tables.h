@@ -11,7 +11,11 @@
 //   household_alerts  H(16) generation(4)           -> A(16)
 //   aliases           A(16) merged away             -> A(16) surviving
 //   open_alerts       due date(4) A(16)             -> bucket (8) level (1) state (1) village (8): alerts before verified
-//   history           H(16) entry id(16)            -> HistoryEntry
+//   history           entry id(16)                  -> HistoryEntry: keyed by id so that new entries (ids
+//                                                      rise per origin) go at the end of the tree; keyed by
+//                                                      household, an import that gave 156,179 households an
+//                                                      entry rewrote nearly every page of a 200 MB table
+//   household_history H(16) entry id(16)            -> (empty): the index of a household's entries
 //   moved             H(16)                         -> new village (8) stamp hlc (8) stamp node (8)
 //   applications      P(16)                         -> JSON
 //   domain            "policy"                      -> the running policy's JSON
@@ -61,6 +65,9 @@ inline std::string household_alert(const protocol::HouseholdId& h, uint32_t gene
   return id(h) + be32(generation);
 }
 inline std::string open_alert(protocol::Date due, const protocol::AlertId& a) { return be32(due) + id(a); }
+inline std::string household_history(const protocol::HouseholdId& h, const protocol::RecordId& entry) {
+  return id(h) + id(entry);
+}
 // The open-alert index's value: the bucket, the alert's level and state, and
 // the household's village, so that a list filters and shows alerts without
 // decoding their households (a move rewrites the entries).

@@ -185,7 +185,12 @@ void Monitor::Txn::drop_household(const Household& before, uint64_t village, pro
   count_household(before, -1);
   for (const Alert& a : alerts_of(before.id)) erase_alert(a, before.village.value);
   std::vector<std::string> doomed;
-  for (Table t : {Table::kHouseholdAlerts, Table::kHouseholdEvents, Table::kHistory}) {
+  txn.scan(Table::kHouseholdHistory, hid, [&](std::string_view k, std::string_view) {
+    doomed.emplace_back(k);
+    return true;
+  });
+  for (auto& k : doomed) txn.del(Table::kHistory, std::string_view(k).substr(16));
+  for (Table t : {Table::kHouseholdAlerts, Table::kHouseholdEvents, Table::kHouseholdHistory}) {
     doomed.clear();
     txn.scan(t, hid, [&](std::string_view k, std::string_view) {
       doomed.emplace_back(k);
@@ -195,6 +200,11 @@ void Monitor::Txn::drop_household(const Household& before, uint64_t village, pro
   }
   txn.del(Table::kHouseholds, hid);
   txn.put(Table::kMoved, hid, keys::u64(village) + keys::u64(stamp.hlc) + keys::u64(stamp.node));
+}
+
+void Monitor::Txn::put_history(const HouseholdId& h, const HistoryEntry& e) {
+  txn.put(Table::kHistory, keys::id(e.id), protocol::encode_history(e));
+  txn.put(Table::kHouseholdHistory, keys::household_history(h, e.id), std::string_view(""));
 }
 
 void Monitor::Txn::write_alert(const std::optional<Alert>& before, const Alert& after, uint64_t village) {
@@ -276,7 +286,7 @@ Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& 
         }
         HistoryEntry e = history(incoming.household, "alert_merged", merged.id,
                                  protocol::format_id('A', loser) + " -> " + protocol::format_id('A', merged.id));
-        if (mg.holder) txn.put(Table::kHistory, keys::id(mg.id) + keys::id(e.id), protocol::encode_history(e));
+        if (mg.holder) put_history(mg.id, e);
         mg.new_history.push_back(std::move(e));
       }
     }
@@ -330,10 +340,8 @@ void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer, const
     if (merged != a) mg.reply_alerts.push_back(merged);
   }
   for (const HistoryEntry& e : in.history) {
-    std::string key = keys::id(mg.id) + keys::id(e.id);
-    std::string_view v;
-    if (!known.new_entries && txn.get(Table::kHistory, key, v)) continue;
-    if (mg.holder) txn.put(Table::kHistory, key, protocol::encode_history(e));
+    if (!known.new_entries && has_history(e.id)) continue;
+    if (mg.holder) put_history(mg.id, e);
     mg.new_history.push_back(e);
   }
   for (const DeptEvent& e : in.events) {
@@ -368,7 +376,7 @@ void Monitor::Txn::deliver_here(Merge& mg) {
     a.delivered_at_us = now.wall_us;
     write_alert(before, a, mg.village);
     HistoryEntry e = history(mg.id, "delivered", a.id, "delivered to " + m.self_.to_string());
-    txn.put(Table::kHistory, keys::id(mg.id) + keys::id(e.id), protocol::encode_history(e));
+    put_history(mg.id, e);
     mg.new_history.push_back(std::move(e));
     for (Alert& r : mg.reply_alerts) {
       if (r.id == a.id) r = a;

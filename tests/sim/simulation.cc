@@ -689,12 +689,27 @@ void Schedule::check_node_records(uint64_t c) {
       if (!held.count(node::keys::id(a.household))) fail("alert " + protocol::format_id('A', a.id) + " of a household not held" + where);
       return true;
     });
-    for (storage::Table t : {storage::Table::kHouseholdAlerts, storage::Table::kHistory, storage::Table::kHouseholdEvents}) {
+    for (storage::Table t : {storage::Table::kHouseholdAlerts, storage::Table::kHouseholdHistory, storage::Table::kHouseholdEvents}) {
       txn.scan(t, {}, [&](std::string_view k, std::string_view) {
         if (!held.count(std::string(k.substr(0, 16)))) fail(std::string(storage::table_name(t)) + " row of a household not held" + where);
         return true;
       });
     }
+    // Every history entry is indexed under its household, and only those.
+    uint64_t entries = 0, indexed = 0;
+    txn.scan(storage::Table::kHistory, {}, [&](std::string_view k, std::string_view v) {
+      ++entries;
+      auto e = protocol::decode_history(v);
+      std::string_view unused;
+      if (!e || !txn.get(storage::Table::kHouseholdHistory, node::keys::id(e->household) + std::string(k), unused))
+        fail("history entry " + protocol::format_id('E', node::keys::parse_id(k)) + " not indexed under its household" + where);
+      return true;
+    });
+    txn.scan(storage::Table::kHouseholdHistory, {}, [&](std::string_view, std::string_view) {
+      ++indexed;
+      return true;
+    });
+    if (entries != indexed) fail("household_history holds " + std::to_string(indexed) + " rows for " + std::to_string(entries) + " entries" + where);
     txn.scan(storage::Table::kPersons, {}, [&](std::string_view, std::string_view v) {
       if (!held.count(std::string(v))) fail("persons row of a household not held" + where);
       return true;

@@ -133,7 +133,7 @@ inline HeldHousehold read_held(const storage::ReadTxn& txn, const protocol::Hous
     }
     return true;
   });
-  txn.scan(Table::kHistory, hid, [&](std::string_view k, std::string_view) {
+  txn.scan(Table::kHouseholdHistory, hid, [&](std::string_view k, std::string_view) {
     out.history.push_back(keys::parse_id(k.substr(16)));
     return true;
   });
