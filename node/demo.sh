@@ -11,7 +11,8 @@
 # give alerts of every level; each village's node registers its own
 # households, the province imports the events, the villages record feedback
 # and the province shows the alerts and aggregates. The 低保 standards set
-# are illustrative. Needs jq.
+# are illustrative. Needs jq. With DEMO_EXIT=1 it stops every node and exits
+# once everything is shown (tests/process/demo_test.sh).
 set -euo pipefail
 command -v jq > /dev/null || { echo "the demo needs jq (apt-get install jq)" >&2; exit 1; }
 LIFELINE=$(realpath "${1:-build/node/runtime/lifeline}")
@@ -227,5 +228,7 @@ curl -s "${COUNTY_URL}metrics" | grep -E '^lifeline_(link_up|alerts_overdue|hous
 echo; echo "network running (logs: $OUT/<code>/node.log); try:"
 echo "  $LIFELINE status --config $(cfg ${VILLAGES[0]})"
 echo "  $LIFELINE household show --config $(cfg $PROVINCE) --id-number $(head -1 "$DATA/households.jsonl" | jq -r '.members[0].id_number')"
+# DEMO_EXIT=1 (the demo's test): stop here instead of staying up.
+if [ -n "${DEMO_EXIT:-}" ]; then echo "DEMO_EXIT set: stopping every node"; exit 0; fi
 echo "press Ctrl-C to stop every node"
 while true; do sleep 3600; done
