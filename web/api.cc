@@ -17,6 +17,18 @@ using nlohmann::json;
 
 namespace {
 
+// The access rule's name in GET /api/v1 (web/API.md §3).
+const char* access_name(Access a) {
+  switch (a) {
+    case Access::kPublic: return "public";
+    case Access::kAnySession: return "any_session";
+    case Access::kOperator: return "operator";
+    case Access::kSupervisor: return "supervisor";
+    case Access::kAdmin: return "admin";
+  }
+  return "?";
+}
+
 constexpr const char* kSessionCookie = "lifeline_session";
 constexpr const char* kCsrfHeader = "X-CSRF-Token";
 
@@ -196,6 +208,18 @@ void Api::install(httplib::Server& server) {
   install_household_routes(*this, server);
   install_node_routes(*this, server);
   install_admin_routes(*this, server);
+  // The index of the endpoints (last: it lists every route, itself too),
+  // with the access each needs; web/API.md documents each one (a test
+  // checks that it does).
+  route(server, "GET", "/api/v1", Access::kAnySession, [this](const httplib::Request&, httplib::Response& res, const Caller&) {
+    nlohmann::json endpoints = nlohmann::json::array();
+    for (const RouteInfo& r : routes_) {
+      endpoints.push_back({{"method", r.method},
+                           {"path", std::regex_replace(r.pattern, std::regex(":([a-z_]+)"), "{$1}")},
+                           {"access", access_name(r.access)}});
+    }
+    res.set_content(nlohmann::json{{"version", 1}, {"endpoints", std::move(endpoints)}}.dump(), "application/json");
+  });
   server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
     int status = res.status;
@@ -267,6 +291,7 @@ void Api::route(httplib::Server& server, const std::string& method, const std::s
   auto fn = [this, method, pattern, access, handler](const httplib::Request& req, httplib::Response& res) {
     handle(method, pattern, access, handler, req, res);
   };
+  routes_.push_back(RouteInfo{method, pattern, access});
   std::string regex = std::regex_replace(pattern, std::regex(":[a-z_]+"), "([^/]+)");
   if (method == "GET") server.Get(regex, fn);
   else if (method == "POST") server.Post(regex, fn);

@@ -109,6 +109,12 @@ class Api {
   // the route in metrics.
   void route(httplib::Server& server, const std::string& method, const std::string& pattern, Access access,
              Handler handler);
+  // Every route registered, in registration order (GET /api/v1 lists them).
+  struct RouteInfo {
+    std::string method, pattern;
+    Access access;
+  };
+  const std::vector<RouteInfo>& routes() const { return routes_; }
 
   // The client address of a request.
   std::string client_address(const httplib::Request& req) const;
@@ -133,6 +139,7 @@ class Api {
   SessionTable sessions_;
   LoginLimiter limiter_;
   HttpStats stats_;
+  std::vector<RouteInfo> routes_;
   std::mutex policy_mutex_;
   std::string policy_text_;                      // the stored text policy_ was parsed from; guarded
   std::shared_ptr<const node::Policy> policy_;   // guarded by policy_mutex_

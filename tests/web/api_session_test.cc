@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -326,6 +329,42 @@ TEST_F(ApiSessionTest, CookieSessionsNeedTheCsrfHeader) {
   EXPECT_EQ(reg.status, 201) << reg;
   EXPECT_EQ(c.del("/api/v1/session").status, 200);
   expect_refusal(c.get("/api/v1/session"), 401, "unauthenticated");
+}
+
+// GET /api/v1 lists every route the node serves; web/API.md documents each
+// one under a heading "`METHOD PATH`" and states the access it needs.
+TEST_F(ApiSessionTest, TheEndpointIndexListsEveryRouteAndApiMdDocumentsEachWithItsAccess) {
+  EXPECT_EQ(anonymous().get("/api/v1").status, 401);
+  HttpReply index = admin_.get("/api/v1");
+  ASSERT_EQ(index.status, 200) << index;
+  ASSERT_TRUE(index.json["endpoints"].is_array()) << index;
+  std::ifstream in(LIFELINE_API_MD);
+  ASSERT_TRUE(in) << LIFELINE_API_MD;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::set<std::string> seen;
+  for (const json& e : index.json["endpoints"]) {
+    const std::string method = e["method"], path = e["path"], access = e["access"];
+    EXPECT_TRUE(seen.insert(method + " " + path).second) << "listed twice: " << method << " " << path;
+    // The section: from its heading to the next heading.
+    const std::string title = "`" + method + " " + path + "`";
+    size_t at = 0;
+    while (at < lines.size() && !(lines[at].rfind("#", 0) == 0 && lines[at].find(title) != std::string::npos)) ++at;
+    if (at == lines.size()) {
+      ADD_FAILURE() << "web/API.md has no heading for " << title;
+      continue;
+    }
+    std::string section;
+    for (size_t i = at + 1; i < lines.size() && lines[i].rfind("#", 0) != 0; ++i) section += lines[i] + "\n";
+    std::string level = access == "any_session" ? "any session" : access;
+    EXPECT_TRUE(std::regex_search(section, std::regex("\\*Access:\\*\\s*\\**" + level + "\\b")))
+        << title << " in web/API.md does not state *Access:* " << level;
+  }
+  // The routes of every part of the API are there (the index is not empty or partial).
+  for (const char* expected : {"POST /api/v1/session", "GET /api/v1/alerts/{id}", "POST /api/v1/alerts/{id}/feedback",
+                               "POST /api/v1/imports", "PATCH /api/v1/households/{id}", "PUT /api/v1/policy/standards",
+                               "GET /api/v1/audit", "PATCH /api/v1/users/{name}", "GET /metrics", "GET /api/v1"})
+    EXPECT_TRUE(seen.count(expected)) << expected << " is not in the index: " << index;
 }
 
 }  // namespace
