@@ -1,6 +1,7 @@
 #include "web/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "topology/logging.h"
 #include "web/api.h"
@@ -18,6 +19,12 @@ WebServer::WebServer(const runtime::NodeOptions& options, runtime::LoopQueue& qu
   server_->set_tcp_nodelay(true);
   server_->set_read_timeout(30, 0);
   server_->set_write_timeout(30, 0);
+  // The listening socket is the only one httplib passes here: kept to raise
+  // its backlog after the bind (below).
+  server_->set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd_ = sock;
+  });
   api_->install(*server_);
 }
 
@@ -31,6 +38,12 @@ Status WebServer::start() {
   int port = std::atoi(listen.c_str() + colon + 1);
   if (!server_->bind_to_port(host, port))
     return Status::io_error("HTTP server cannot listen on " + listen);
+  // Debian's cpp-httplib 0.11 listens with a backlog of 5: 50 clients
+  // connecting at once overflowed the accept queue (the kernel then drops
+  // their handshakes, and a request can go unanswered). listen() again on
+  // the bound socket only changes the backlog.
+  if (listen_fd_ < 0 || ::listen(listen_fd_, SOMAXCONN) != 0)
+    folder_logger("web")->warn("cannot raise the HTTP listen backlog; it stays at cpp-httplib's 5");
   listener_ = std::thread([this] { server_->listen_after_bind(); });
   folder_logger("web")->info("HTTP API on http://{}/api/v1/ ({} worker threads)", listen, options_.web.threads);
   return Status::ok();

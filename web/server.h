@@ -37,6 +37,7 @@ class WebServer {
   std::unique_ptr<Api> api_;
   std::unique_ptr<httplib::Server> server_;
   std::thread listener_;
+  int listen_fd_ = -1;  // the listening socket, once bound (httplib does not expose it)
 };
 
 }  // namespace lifeline::web

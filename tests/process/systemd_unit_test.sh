@@ -2,7 +2,8 @@
 # The systemd unit template (node/systemd/lifeline@.service, issue 5 point 7):
 # its ExecStart, with the binary and /var/lib/lifeline/%i pointed at a node
 # made by `lifeline network init`, starts a node that serves its API; the
-# unit's KillSignal stops it cleanly within TimeoutStopSec. Where
+# unit's KillSignal stops it cleanly within TimeoutStopSec; its HTTP listen
+# backlog is at least 128 (ss, from iproute2). Where
 # systemd-analyze is installed, the unit also passes `systemd-analyze verify`.
 # Usage: systemd_unit_test.sh LIFELINE_BIN SOURCE_DIR
 set -euo pipefail
@@ -36,6 +37,13 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ "$code" = "401" ] || fail "the node started by the unit's ExecStart does not answer at $url ($code)"
+# The HTTP listen backlog is raised from cpp-httplib's 5 (web/server.cc);
+# for a listening socket, ss shows the backlog as Send-Q.
+if command -v ss > /dev/null; then
+  web_port=${url##*:}; web_port=${web_port%/}
+  backlog=$(ss -ltnH "sport = :$web_port" | awk '{print $3}' | head -1)
+  [ -n "$backlog" ] && [ "$backlog" -ge 128 ] || fail "HTTP listen backlog is '$backlog' (want at least 128)"
+fi
 start=$SECONDS
 kill -TERM "$pid"
 wait "$pid" || fail "the node exited with status $? on SIGTERM"
