@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -284,6 +285,46 @@ TEST_F(ApiFlowTest, ListsMaskPersonalDataCasePageIsAuditedUpToTheCounty) {
     return true;
   }, kPatience, kPoll)) << at(kCounty).get("/api/v1/audit?action=case_viewed");
   EXPECT_EQ(at_county, entry);
+}
+
+// GET /metrics at the county (a parent and a child link): every family
+// issue 5 names (link state and round-trip time, outbox depth, messages in
+// and out, refusals, alerts by level and state, overdue, HTTP requests by
+// status with a latency histogram), in the Prometheus text format, without
+// a session.
+TEST_F(ApiFlowTest, MetricsCarryLinksAlertsAndHttpFigures) {
+  // A level-one alert of the village, held at the county too.
+  const std::string head = testing::make_id_number(441303, 19700606, 311), spouse = testing::make_id_number(441303, 19720707, 322);
+  HttpReply reg = at(kVillage).post("/api/v1/households", household(kVillage, head, "周测试", spouse, "吴测试"));
+  ASSERT_EQ(reg.status, 201) << reg;
+  HttpReply report = at(kVillage).post_raw("/api/v1/imports?format=csv", level_one_events(head, spouse, "metrics"), "text/csv");
+  ASSERT_EQ(report.status, 200) << report;
+  HttpClient anonymous(at(kCounty).host(), at(kCounty).port());
+  EXPECT_EQ(anonymous.get("/api/v1/session").status, 401);  // one request that must be counted
+  HttpReply m;
+  // The round-trip time appears once a heartbeat has been answered, the
+  // alert once it has been replicated up.
+  ASSERT_TRUE(testing::wait_until([&] {
+    m = anonymous.get("/metrics");
+    return m.status == 200 && m.body.find("lifeline_link_rtt_seconds{peer=\"" + kCity + "\"}") != std::string::npos &&
+           m.body.find("lifeline_alerts{level=\"1\",state=\"") != std::string::npos;
+  }, kPatience, kPoll)) << m;
+  EXPECT_EQ(m.header("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u) << m.header("Content-Type");
+  for (const char* family : {"lifeline_link_up gauge", "lifeline_link_rtt_seconds gauge", "lifeline_link_outbox_depth gauge",
+                             "lifeline_link_messages_in_total counter", "lifeline_link_messages_out_total counter",
+                             "lifeline_link_refusals_total counter", "lifeline_alerts gauge", "lifeline_alerts_overdue gauge",
+                             "lifeline_http_requests_total counter", "lifeline_http_request_duration_seconds histogram"})
+    EXPECT_NE(m.body.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family << " missing:\n" << m.body;
+  for (const std::string& sample :
+       {"lifeline_link_up{peer=\"" + kCity + "\",role=\"parent\"} 1\n", "lifeline_link_up{peer=\"" + kTownship + "\",role=\"child\"} 1\n",
+        "lifeline_link_outbox_depth{peer=\"" + kCity + "\"} ", "lifeline_link_messages_in_total{peer=\"" + kTownship + "\"} ",
+        "lifeline_link_messages_out_total{peer=\"" + kTownship + "\"} ", "lifeline_link_refusals_total{peer=\"" + kCity + "\"} ",
+        std::string("lifeline_alerts_overdue "),
+        std::string("lifeline_http_requests_total{method=\"GET\",route=\"/api/v1/session\",status=\"401\"} "),
+        std::string("lifeline_http_request_duration_seconds_bucket{route=\"/api/v1/session\",le=\"+Inf\"} ")})
+    EXPECT_NE(m.body.find(sample), std::string::npos) << "no sample " << sample << " in:\n" << m.body;
+  // Alerts by level and state (at least the level-one alert raised above).
+  EXPECT_TRUE(std::regex_search(m.body, std::regex("lifeline_alerts\\{level=\"1\",state=\"[a-z]+\"\\} [1-9][0-9]*\n"))) << m.body;
 }
 
 }  // namespace

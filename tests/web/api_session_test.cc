@@ -367,5 +367,49 @@ TEST_F(ApiSessionTest, TheEndpointIndexListsEveryRouteAndApiMdDocumentsEachWithI
     EXPECT_TRUE(seen.count(expected)) << expected << " is not in the index: " << index;
 }
 
+// `lifeline user add` on the running node: the account signs in over HTTP
+// with the printed one-time password and must change it first. A bad role,
+// a taken name and a jurisdiction outside the node exit non-zero (their
+// messages go to stderr) and leave the accounts as they were.
+TEST_F(ApiSessionTest, UserAddOnTheCommandLineCreatesAnAccountThatSignsInOverHttp) {
+  int rc = -1;
+  const std::string config = net_->config(kTownship);
+  std::string out = testing::run_command(
+      {LIFELINE_BIN, "user", "add", "--config", config, "--name", "cli.supervisor", "--role", "supervisor", "--json"}, &rc);
+  ASSERT_EQ(rc, 0) << out;
+  json made = json::parse(out, nullptr, false);
+  ASSERT_TRUE(made.is_object()) << out;
+  EXPECT_EQ(made["name"], "cli.supervisor");
+  EXPECT_EQ(made["role"], "supervisor");
+  EXPECT_EQ(made["jurisdiction"], kTownship);
+  EXPECT_EQ(made["must_change_password"], true);
+  ASSERT_TRUE(made["one_time_password"].is_string()) << out;
+  const std::string one_time = made["one_time_password"];
+
+  HttpClient c = anonymous();
+  HttpReply in = c.login("cli.supervisor", one_time);
+  ASSERT_EQ(in.status, 200) << in;
+  EXPECT_EQ(in.json["role"], "supervisor");
+  EXPECT_EQ(in.json["must_change_password"], true);
+  expect_refusal(c.get("/api/v1/alerts"), 403, "password_change_required");
+  ASSERT_EQ(c.post("/api/v1/session/password", json{{"current_password", one_time}, {"new_password", kStaffPassword}}).status, 200);
+  EXPECT_EQ(c.get("/api/v1/users").status, 200);  // a supervisor lists accounts
+  EXPECT_EQ(c.post("/api/v1/users", json{{"name", "not.allowed"}, {"role", "operator"}}).status, 403);  // only an admin creates them
+
+  const json before = admin_.get("/api/v1/users").json;
+  ASSERT_TRUE(before.is_object()) << before;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--name", "cli.bad.role", "--role", "boss"},
+        std::vector<std::string>{"--name", "cli.supervisor", "--role", "operator"},
+        std::vector<std::string>{"--name", "cli.elsewhere", "--role", "operator", "--jurisdiction", kElsewhere}}) {
+    std::vector<std::string> argv = {LIFELINE_BIN, "user", "add", "--config", config};
+    argv.insert(argv.end(), args.begin(), args.end());
+    rc = 0;
+    out = testing::run_command(argv, &rc);
+    EXPECT_NE(rc, 0) << args[1] << ": " << out;
+  }
+  EXPECT_EQ(admin_.get("/api/v1/users").json, before);
+}
+
 }  // namespace
 }  // namespace lifeline
