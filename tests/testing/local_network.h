@@ -202,7 +202,11 @@ class LocalNetwork {
   std::map<std::string, std::vector<std::string>> prefix_;  // argv prefixes by code
 };
 
-// A base port unlikely to collide with other tests running at the same time.
-inline int test_base_port(int slot) { return 20000 + static_cast<int>(::getpid() % 300) * 100 + slot * 10; }
+// A base port unlikely to collide with other tests running at the same time,
+// and below Linux's ephemeral range (32768-60999): a port there can be held
+// by any outgoing connection of another test (its local end), and a node
+// that cannot bind its port never comes up. (Bases up to 49,900 are the
+// likely cause of a test now and then waiting out its 20 s for a node.)
+inline int test_base_port(int slot) { return 20000 + static_cast<int>(::getpid() % 127) * 100 + slot * 10; }
 
 }  // namespace lifeline::testing
