@@ -213,11 +213,8 @@ void Api::install(httplib::Server& server) {
   // checks that it does).
   route(server, "GET", "/api/v1", Access::kAnySession, [this](const httplib::Request&, httplib::Response& res, const Caller&) {
     nlohmann::json endpoints = nlohmann::json::array();
-    for (const RouteInfo& r : routes_) {
-      endpoints.push_back({{"method", r.method},
-                           {"path", std::regex_replace(r.pattern, std::regex(":([a-z_]+)"), "{$1}")},
-                           {"access", access_name(r.access)}});
-    }
+    for (const RouteInfo& r : routes_)
+      endpoints.push_back({{"method", r.method}, {"path", r.path}, {"access", access_name(r.access)}});
     res.set_content(nlohmann::json{{"version", 1}, {"endpoints", std::move(endpoints)}}.dump(), "application/json");
   });
   server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -291,7 +288,7 @@ void Api::route(httplib::Server& server, const std::string& method, const std::s
   auto fn = [this, method, pattern, access, handler](const httplib::Request& req, httplib::Response& res) {
     handle(method, pattern, access, handler, req, res);
   };
-  routes_.push_back(RouteInfo{method, pattern, access});
+  routes_.push_back(RouteInfo{method, std::regex_replace(pattern, std::regex(":([a-z_]+)"), "{$1}"), access});
   std::string regex = std::regex_replace(pattern, std::regex(":[a-z_]+"), "([^/]+)");
   if (method == "GET") server.Get(regex, fn);
   else if (method == "POST") server.Post(regex, fn);

@@ -109,12 +109,6 @@ class Api {
   // the route in metrics.
   void route(httplib::Server& server, const std::string& method, const std::string& pattern, Access access,
              Handler handler);
-  // Every route registered, in registration order (GET /api/v1 lists them).
-  struct RouteInfo {
-    std::string method, pattern;
-    Access access;
-  };
-  const std::vector<RouteInfo>& routes() const { return routes_; }
 
   // The client address of a request.
   std::string client_address(const httplib::Request& req) const;
@@ -139,6 +133,12 @@ class Api {
   SessionTable sessions_;
   LoginLimiter limiter_;
   HttpStats stats_;
+  // Every route registered, in registration order, as GET /api/v1 lists it
+  // (path in the documented form, "/api/v1/alerts/{id}").
+  struct RouteInfo {
+    std::string method, path;
+    Access access;
+  };
   std::vector<RouteInfo> routes_;
   std::mutex policy_mutex_;
   std::string policy_text_;                      // the stored text policy_ was parsed from; guarded

@@ -185,18 +185,17 @@ void Monitor::Txn::drop_household(const Household& before, uint64_t village, pro
   count_household(before, -1);
   for (const Alert& a : alerts_of(before.id)) erase_alert(a, before.village.value);
   std::vector<std::string> doomed;
-  txn.scan(Table::kHouseholdHistory, hid, [&](std::string_view k, std::string_view) {
-    doomed.emplace_back(k);
-    return true;
-  });
-  for (auto& k : doomed) txn.del(Table::kHistory, std::string_view(k).substr(16));
   for (Table t : {Table::kHouseholdAlerts, Table::kHouseholdEvents, Table::kHouseholdHistory}) {
     doomed.clear();
     txn.scan(t, hid, [&](std::string_view k, std::string_view) {
       doomed.emplace_back(k);
       return true;
     });
-    for (auto& k : doomed) txn.del(t, k);
+    for (auto& k : doomed) {
+      txn.del(t, k);
+      // An index row of the history names its entry (the key's last 16 bytes).
+      if (t == Table::kHouseholdHistory) txn.del(Table::kHistory, std::string_view(k).substr(16));
+    }
   }
   txn.del(Table::kHouseholds, hid);
   txn.put(Table::kMoved, hid, keys::u64(village) + keys::u64(stamp.hlc) + keys::u64(stamp.node));
