@@ -113,24 +113,25 @@ class ApiInputTest : public ::testing::Test {
     p_ = testing::node_client(province_->node_dir(kProvince), kProvince);
     t_ = testing::node_client(township_->node_dir(kTownship), kTownship);
     for (auto* c : {&p_, &t_}) {
-      if (!testing::wait_until([c] { return c->get("/api/v1/session").status == 401; }, 20s, 50ms)) return;
+      if (!testing::wait_until([c] { return c->get("/api/v1/session").status == 401; }, 20s, 50ms))
+        return setup_failed("a node's API did not answer within 20 s", c->get("/api/v1/session"));
     }
     if (!p_.login_and_change("admin", testing::first_admin_password(province_->node_dir(kProvince)), kAdminPassword) ||
         !t_.login_and_change("admin", testing::first_admin_password(township_->node_dir(kTownship)), kAdminPassword))
-      return;
+      return setup_failed("the first admin's sign-in and password change failed", p_.get("/api/v1/session"));
     // A household and an open alert at the province, for the endpoints that act on one.
     const std::string spouse = testing::make_id_number(441303, 19720707, 727);
     HttpReply reg = p_.post("/api/v1/households", household_with(json::array({member(kHead), member(spouse, "郑测试", "spouse")})));
-    if (reg.status != 201) return;
+    if (reg.status != 201) return setup_failed("registering the household", reg);
     household_ = reg.json["household"];
     std::string d = shanghai_date(-10);
     std::string csv = "source_department,source_record_id,id_number,indicator,event_date\n"
                       "medical_insurance,YB-IN-1," + kHead + ",serious_illness," + d + "\n"
                       "human_resources,RS-IN-1," + kHead + ",unemployment," + d + "\n";
     HttpReply imp = p_.post_raw("/api/v1/imports?file_name=setup.csv", csv, "text/csv");
-    if (imp.status != 200 || imp.json["alerts_issued"] != 1) return;
+    if (imp.status != 200 || imp.json["alerts_issued"] != 1) return setup_failed("importing the events", imp);
     HttpReply alerts = p_.get("/api/v1/alerts");
-    if (alerts.status != 200 || alerts.json["alerts"].size() != 1) return;
+    if (alerts.status != 200 || alerts.json["alerts"].size() != 1) return setup_failed("listing the alert", alerts);
     alert_ = alerts.json["alerts"][0]["id"];
     ready_ = true;
   }
@@ -140,7 +141,13 @@ class ApiInputTest : public ::testing::Test {
     province_.reset();
     township_.reset();
   }
-  void SetUp() override { ASSERT_TRUE(ready_) << (province_ ? province_->init_output() : "no network"); }
+  // Why the set-up stopped, for the failure message of every test.
+  static void setup_failed(const std::string& step, const HttpReply& r) {
+    setup_error_ = step + ": HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300);
+  }
+  void SetUp() override {
+    ASSERT_TRUE(ready_) << setup_error_ << "\n" << (province_ ? province_->init_output() : "no network");
+  }
 
   // The node's digest. settle: once the loop has run what earlier requests
   // queued (audit entries are appended after the answer), i.e. two equal in
@@ -212,6 +219,7 @@ class ApiInputTest : public ::testing::Test {
   static inline HttpClient p_, t_;  // each node's signed-in admin (Bearer)
   static inline std::string household_, alert_;
   static inline bool ready_ = false;
+  static inline std::string setup_error_;  // the step the set-up stopped at, if it did
 };
 
 TEST_F(ApiInputTest, SignInAndPasswordChange) {
