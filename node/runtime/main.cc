@@ -41,6 +41,13 @@ int fail(const Status& s) {
   return 1;
 }
 
+// A node's refusal already carries its kind ("invalid argument: ..."):
+// printed as it came, not wrapped in a second one.
+int fail_reply(const json& r) {
+  std::fprintf(stderr, "lifeline: %s\n", r.value("error", "request failed").c_str());
+  return 1;
+}
+
 int cmd_keygen(const std::string& out) {
   auto kp = rt::generate_keypair();
   if (!kp) return fail(kp.status());
@@ -105,10 +112,7 @@ void print_status(const json& st) {
 
 int show(const Result<json>& r, bool as_json, void (*print)(const json&)) {
   if (!r) return fail(r.status());
-  if (!r->value("ok", false)) {
-    std::fprintf(stderr, "lifeline: %s\n", r->value("error", "request failed").c_str());
-    return 1;
-  }
+  if (!r->value("ok", false)) return fail_reply(*r);
   json out = *r;
   out.erase("ok");
   if (as_json || print == nullptr) {
@@ -378,7 +382,7 @@ int cmd_calendar_due(const Args& a) {
   if (!a.config.empty()) {
     auto r = request(a.config, json{{"cmd", "policy"}, {"action", "show"}}, 30000);
     if (!r) return fail(r.status());
-    if (!r->value("ok", false)) return fail(Status::invalid_argument(r->value("error", "request failed")));
+    if (!r->value("ok", false)) return fail_reply(*r);
     auto p = lifeline::node::parse_policy((*r)["policy"].dump());
     if (!p) return fail(p.status());
     policy = *p;
@@ -498,7 +502,7 @@ int cmd_user(const UserCommand& u) {
   json req{{"cmd", "user"}, {"action", action}, {"name", u.name}, {"role", u.role}, {"jurisdiction", u.jurisdiction}};
   auto r = request(u.config, req, 30000);
   if (!r) return fail(r.status());
-  if (!r->value("ok", false)) return fail(Status::invalid_argument(r->value("error", "failed")));
+  if (!r->value("ok", false)) return fail_reply(*r);
   r->erase("ok");
   if (u.as_json) {
     std::printf("%s\n", r->dump().c_str());

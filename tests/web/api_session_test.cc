@@ -404,9 +404,13 @@ TEST_F(ApiSessionTest, UserAddOnTheCommandLineCreatesAnAccountThatSignsInOverHtt
         std::vector<std::string>{"--name", "cli.elsewhere", "--role", "operator", "--jurisdiction", kElsewhere}}) {
     std::vector<std::string> argv = {LIFELINE_BIN, "user", "add", "--config", config};
     argv.insert(argv.end(), args.begin(), args.end());
-    rc = 0;
-    out = testing::run_command(argv, &rc);
-    EXPECT_NE(rc, 0) << args[1] << ": " << out;
+    const testing::CommandResult r = testing::run_command_capture(argv);
+    EXPECT_EQ(r.rc, 1) << args[1] << ": " << r.out << r.err;
+    // The node's reason is printed once, as it came: "lifeline: <kind>: <reason>".
+    const std::regex one_reason(R"(^lifeline: (invalid argument|refused|not found): [^\n]+\n$)");
+    EXPECT_TRUE(std::regex_match(r.err, one_reason)) << args[1] << ": " << r.err;
+    for (const char* kind : {"invalid argument", "refused", "not found"})
+      EXPECT_EQ(r.err.find(kind), r.err.rfind(kind)) << "the kind is named once: " << r.err;
   }
   EXPECT_EQ(admin_.get("/api/v1/users").json, before);
 }
