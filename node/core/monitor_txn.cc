@@ -422,7 +422,14 @@ void Monitor::Txn::send_pending(uint64_t to, PendingSyncs& p) {
   if (p.items == 1) {
     out.send(to, protocol::MessageKind::kHouseholdSync, std::move(p.first));
   } else if (p.items > 1) {
-    out.send(to, protocol::MessageKind::kHouseholdSyncBatch, protocol::seal_sync_batch(p.batch));
+    // The parent and the child toward a household's village are usually
+    // sent the same syncs in the same order, so their batches fill and
+    // flush together: the second is packed once, by the first.
+    if (p.batch != last_sealed_items_) {
+      last_sealed_ = protocol::seal_sync_batch(p.batch);
+      last_sealed_items_ = std::move(p.batch);
+    }
+    out.send(to, protocol::MessageKind::kHouseholdSyncBatch, last_sealed_);
   }
   p = PendingSyncs{};
 }

@@ -100,6 +100,8 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   };
   void send_pending(uint64_t to, PendingSyncs& p);
   std::map<uint64_t, PendingSyncs> pending_syncs_;
+  std::string last_sealed_items_;  // the items of the batch last packed
+  std::string last_sealed_;        // and that batch, packed
   std::map<char, uint64_t> id_seqs_;  // kind -> last sequence handed out in this transaction
 };
 
