@@ -1,6 +1,7 @@
 // make bench, monitoring part: import and scoring throughput with 1,000,000
 // monitored persons in the registry (beside raw LMDB batched puts measured
-// in the same run), the registry's size per person, the time to open a node
+// in the same run, and beside raw LMDB writing exactly the records the import
+// wrote: the ceiling LMDB sets on this machine), the registry's size per person, the time to open a node
 // holding them, and the alert latency from an import at the province to the
 // alert applied at a village on a five-level network of real processes.
 // Merges its figures into RESULTS_JSON (written by lifeline_bench first).
@@ -29,6 +30,7 @@
 #include "node/runtime/system_clock.h"
 #include "tests/bench/bench_common.h"
 #include "storage/store.h"
+#include "storage/tables.h"
 #include "tests/testing/local_network.h"
 #include "tests/testing/registry_fixtures.h"
 
@@ -122,6 +124,131 @@ std::vector<uint64_t> table_entries(const lifeline::storage::Store& store) {
   return n;
 }
 
+// The records one import wrote, database by database, each in key order:
+// every key of `after` that `before` lacks or holds with another value.
+struct WrittenRecords {
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> dbs;
+  uint64_t records = 0, bytes = 0;
+};
+
+void check_mdb(int rc, const char* what) {
+  if (rc != 0) {
+    std::fprintf(stderr, "%s: %s\n", what, mdb_strerror(rc));
+    std::exit(1);
+  }
+}
+
+MDB_env* open_raw_env(const std::string& dir, unsigned flags) {
+  MDB_env* env;
+  check_mdb(mdb_env_create(&env), "mdb_env_create");
+  check_mdb(mdb_env_set_maxdbs(env, 32), "mdb_env_set_maxdbs");
+  check_mdb(mdb_env_set_mapsize(env, size_t{4} << 30), "mdb_env_set_mapsize");
+  check_mdb(mdb_env_open(env, dir.c_str(), flags, 0600), "mdb_env_open");
+  return env;
+}
+
+std::string_view sv(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+WrittenRecords written_records(const std::string& before_dir, const std::string& after_dir) {
+  MDB_env* before = open_raw_env(before_dir, MDB_RDONLY);
+  MDB_env* after = open_raw_env(after_dir, MDB_RDONLY);
+  MDB_txn *tb, *ta;
+  check_mdb(mdb_txn_begin(before, nullptr, MDB_RDONLY, &tb), "mdb_txn_begin");
+  check_mdb(mdb_txn_begin(after, nullptr, MDB_RDONLY, &ta), "mdb_txn_begin");
+  // The named databases are the keys of the unnamed one.
+  std::vector<std::string> names;
+  MDB_dbi main_dbi;
+  check_mdb(mdb_dbi_open(ta, nullptr, 0, &main_dbi), "mdb_dbi_open");
+  MDB_cursor* c;
+  check_mdb(mdb_cursor_open(ta, main_dbi, &c), "mdb_cursor_open");
+  MDB_val k, v;
+  for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+    names.emplace_back(sv(k));
+  mdb_cursor_close(c);
+  WrittenRecords out;
+  for (const std::string& name : names) {
+    MDB_dbi da, db;
+    check_mdb(mdb_dbi_open(ta, name.c_str(), 0, &da), name.c_str());
+    const bool had = mdb_dbi_open(tb, name.c_str(), 0, &db) == 0;
+    std::vector<std::pair<std::string, std::string>> recs;
+    check_mdb(mdb_cursor_open(ta, da, &c), "mdb_cursor_open");
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+      MDB_val old;
+      MDB_val key = k;
+      if (had && mdb_get(tb, db, &key, &old) == 0 && sv(old) == sv(v)) continue;
+      recs.emplace_back(sv(k), sv(v));
+      out.bytes += k.mv_size + v.mv_size;
+    }
+    mdb_cursor_close(c);
+    out.records += recs.size();
+    if (!recs.empty()) out.dbs.emplace_back(name, std::move(recs));
+  }
+  mdb_txn_abort(ta);
+  mdb_txn_abort(tb);
+  mdb_env_close(after);
+  mdb_env_close(before);
+  return out;
+}
+
+// The ceiling LMDB itself sets: into a fresh copy of the registry's store,
+// one synced transaction that reads what the import must read (each event's
+// person, in ID-number order, and each household it found) and puts exactly
+// the records the import wrote, database by database in key order (the
+// cheapest order there is), without decoding, scoring or encoding anything.
+// With `skip` named, that database's records are left out.
+double raw_lmdb_same_records_events_per_s(const std::string& registry_dir, const WrittenRecords& w, const std::string& csv,
+                                          uint64_t events, const std::string& skip = "") {
+  std::vector<std::string> id_numbers;
+  id_numbers.reserve(events);
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    size_t a = line.find(','), b = line.find(',', a + 1), c = line.find(',', b + 1);
+    id_numbers.push_back(line.substr(b + 1, c - b - 1));
+  }
+  std::sort(id_numbers.begin(), id_numbers.end());
+  lifeline::testing::TempDir copy;
+  std::filesystem::copy(registry_dir, copy.path(), std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+  MDB_env* env = open_raw_env(copy.path(), 0);
+  auto t0 = Clock::now();
+  MDB_txn* txn;
+  check_mdb(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin");
+  MDB_dbi persons, households;
+  check_mdb(mdb_dbi_open(txn, lifeline::storage::table_name(lifeline::storage::Table::kPersons), 0, &persons), "persons");
+  check_mdb(mdb_dbi_open(txn, lifeline::storage::table_name(lifeline::storage::Table::kHouseholds), 0, &households), "households");
+  std::vector<std::string> found;
+  found.reserve(events);
+  for (const std::string& id : id_numbers) {
+    MDB_val k{id.size(), const_cast<char*>(id.data())}, v;
+    if (mdb_get(txn, persons, &k, &v) == 0) found.emplace_back(sv(v));
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  size_t held = 0;
+  for (const std::string& h : found) {
+    MDB_val k{h.size(), const_cast<char*>(h.data())}, v;
+    held += mdb_get(txn, households, &k, &v) == 0;
+  }
+  for (const auto& [name, recs] : w.dbs) {
+    if (name == skip) continue;
+    MDB_dbi dbi;
+    check_mdb(mdb_dbi_open(txn, name.c_str(), MDB_CREATE, &dbi), name.c_str());
+    for (const auto& [key, value] : recs) {
+      MDB_val k{key.size(), const_cast<char*>(key.data())}, v{value.size(), const_cast<char*>(value.data())};
+      check_mdb(mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
+    }
+  }
+  check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
+  const double rate = events / seconds_since(t0);
+  mdb_env_close(env);
+  if (held != found.size()) {
+    std::fprintf(stderr, "raw baseline: %zu of %zu households found\n", held, found.size());
+    std::exit(1);
+  }
+  return rate;
+}
+
 void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
   {
     // The baseline too is the median of three runs.
@@ -159,10 +286,12 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
   const int runs = getenv("BENCH_IMPORT_RUNS") ? std::max(1, std::atoi(getenv("BENCH_IMPORT_RUNS"))) : 3;
   const std::string csv = events_file(events, persons, 1);
   std::vector<double> rates;
+  WrittenRecords written;
   for (int run = 0; run < runs; ++run) {
     lifeline::testing::TempDir copy;
     std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
-    BenchNode node(copy.path(), true);
+    auto node_ptr = std::make_unique<BenchNode>(copy.path(), true);
+    BenchNode& node = *node_ptr;
     size_t used0 = node.store->used_bytes();
     const std::vector<uint64_t> entries0 = table_entries(*node.store);
     auto t0 = Clock::now();
@@ -196,10 +325,25 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
       }
       std::printf("  (records added by the import: %s)\n", by_table.c_str());
       r.add("import_new_records_per_event", double(added) / events, "records");
+      node_ptr.reset();  // closed, so that its file can be read raw
+      written = written_records(dir.path(), copy.path());
+      std::printf("  (records written by the import, outbox and link tables included: %llu, %.1f MiB of keys and values)\n",
+                  (unsigned long long)written.records, written.bytes / 1048576.0);
     }
+  }
+  // The same ceiling, median of three; then without the outbox, whose
+  // records toward parent and child are most of the bytes the import writes.
+  for (const std::string skip : {"", lifeline::storage::tables::kOutbox}) {
+    std::vector<double> raw;
+    for (int i = 0; i < 3; ++i) raw.push_back(raw_lmdb_same_records_events_per_s(dir.path(), written, csv, events, skip));
+    std::sort(raw.begin(), raw.end());
+    std::printf("  (raw LMDB, the import's records%s: %.0f / %.0f / %.0f events/s)\n", skip.empty() ? "" : " but the outbox's", raw[0],
+                raw[1], raw[2]);
+    r.add(skip.empty() ? "raw_lmdb_import_records_events_per_s" : "raw_lmdb_import_records_without_outbox_events_per_s", raw[1], "events/s");
   }
   std::sort(rates.begin(), rates.end());
   r.add("import_events_per_s", rates[rates.size() / 2], "events/s", "raw_lmdb_batched_puts_per_s");
+  r.add("import_events_per_s_vs_same_records", rates[rates.size() / 2], "events/s", "raw_lmdb_import_records_events_per_s");
   r.add("import_events_per_s_slowest", rates.front(), "events/s");
   r.add("import_events_per_s_fastest", rates.back(), "events/s");
 }
