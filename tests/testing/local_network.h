@@ -5,7 +5,11 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
@@ -202,11 +206,31 @@ class LocalNetwork {
   std::map<std::string, std::vector<std::string>> prefix_;  // argv prefixes by code
 };
 
-// A base port unlikely to collide with other tests running at the same time,
-// and below Linux's ephemeral range (32768-60999): a port there can be held
-// by any outgoing connection of another test (its local end), and a node
-// that cannot bind its port never comes up. (Bases up to 49,900 are the
-// likely cause of a test now and then waiting out its 20 s for a node.)
-inline int test_base_port(int slot) { return 20000 + static_cast<int>(::getpid() % 127) * 100 + slot * 10; }
+// This test process's block of 100 ports (20000 + 100 × block), held for
+// the process's life by an flock on /tmp/lifeline-test-ports/<block>, so
+// that two tests running at the same time never share one. (A block chosen
+// from the pid alone was shared now and then, and a node that cannot bind
+// its port never comes up: the likely cause of rare set-ups that waited
+// out their 20 s.) The blocks stay below Linux's ephemeral range
+// (32768-60999), where any outgoing connection can hold a port.
+inline int test_port_block() {
+  static const int block = [] {
+    constexpr int kBlocks = 120;
+    const std::string dir = "/tmp/lifeline-test-ports";
+    ::mkdir(dir.c_str(), 0777);
+    const int start = static_cast<int>(::getpid() % kBlocks);
+    for (int i = 0; i < kBlocks; ++i) {
+      const int b = (start + i) % kBlocks;
+      const std::string path = dir + "/" + std::to_string(b);
+      int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+      if (fd < 0) continue;
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return b;  // fd stays open: the lock lasts as long as the process
+      ::close(fd);
+    }
+    return start;  // every block taken: share one rather than fail
+  }();
+  return block;
+}
+inline int test_base_port(int slot) { return 20000 + test_port_block() * 100 + slot * 10; }
 
 }  // namespace lifeline::testing
