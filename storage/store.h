@@ -103,6 +103,7 @@ enum class Table : uint8_t {
   kAudit,            // time(8) origin(8) seq(8) -> JSON audit entry (append-only)
   kUsers,            // account name -> account (web/auth/account.h); per node, not replicated
   kHouseholdHistory, // household id ++ entry id -> (empty): a household's history entries
+  kPersonConflicts,  // ID number ++ household id -> (empty): a further household claiming a person indexed in kPersons
   kCount
 };
 const char* table_name(Table table);

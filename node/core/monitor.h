@@ -121,6 +121,9 @@ struct CaseFile {
   std::vector<protocol::HistoryEntry> history;
   std::vector<protocol::DeptEvent> events;
   uint64_t moved_to = 0;  // non-zero: only a tombstone is held here
+  // Members also claimed by another household held here (ID number, that
+  // household): a registry conflict for a supervisor to resolve.
+  std::vector<std::pair<std::string, protocol::HouseholdId>> also_registered;
 };
 
 class Monitor : public DomainHandler {

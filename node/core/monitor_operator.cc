@@ -48,7 +48,13 @@ Status Monitor::update_household(const HouseholdId& id, const HouseholdUpdate& u
                        u.members.value_or(h->members.value)};
     Status s = check_household(check, t.today());
     if (!s) return s;
+    // Only a person new to the household must not be in another one: a
+    // person it already has may be claimed elsewhere too (a registry
+    // conflict, Txn::index_person), which must not block its other fields.
+    std::set<std::string> had;
+    for (const auto& mem : h->members.value) had.insert(mem.id_number);
     for (const auto& mem : check.members) {
+      if (had.count(mem.id_number)) continue;
       auto other = t.person(mem.id_number);
       if (other && !(*other == id))
         return Status::invalid_argument("person " + mask_id_number(mem.id_number) + " is already in household " +

@@ -188,6 +188,9 @@ Result<CaseFile> query_case(const storage::Store& store, const protocol::Househo
       cf.alerts = v.alerts_of(id);
       cf.history = v.history_of(id);
       cf.events = v.events_of(id);
+      for (const auto& m : cf.household.members.value) {
+        for (const protocol::HouseholdId& other : v.other_claims(m.id_number, id)) cf.also_registered.emplace_back(m.id_number, other);
+      }
       found = true;
     } else if (uint64_t moved = v.moved_to(id)) {
       cf.household.id = id;

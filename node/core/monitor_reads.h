@@ -84,6 +84,19 @@ struct DomainReads {
   std::vector<protocol::DeptEvent> events_of(const protocol::HouseholdId& id) const {
     return all<protocol::DeptEvent>(storage::Table::kHouseholdEvents, id, protocol::decode_event, "event");
   }
+  // The other households held here that claim the same person (a registry
+  // conflict: Monitor::Txn::index_person), the indexed one first.
+  std::vector<protocol::HouseholdId> other_claims(const std::string& id_number, const protocol::HouseholdId& id) const {
+    std::vector<protocol::HouseholdId> out;
+    const std::string hid = keys::id(id);
+    std::string_view v;
+    if (txn.get(storage::Table::kPersons, id_number, v) && v.size() == 16 && v != hid) out.push_back(keys::parse_id(v));
+    txn.scan(storage::Table::kPersonConflicts, id_number, [&](std::string_view k, std::string_view) {
+      if (k.size() == id_number.size() + 16 && k.substr(id_number.size()) != hid) out.push_back(keys::parse_id(k.substr(id_number.size())));
+      return true;
+    });
+    return out;
+  }
   // In entry id order (origin, then sequence), as the index holds them.
   std::vector<protocol::HistoryEntry> history_of(const protocol::HouseholdId& id) const {
     std::vector<protocol::HistoryEntry> out;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "node/core/alert_merge.h"
+#include "node/core/id_number.h"
 #include "topology/logging.h"
 
 namespace lifeline::node {
@@ -166,14 +167,51 @@ void Monitor::Txn::write_household(const std::optional<Household>& before, const
   for (auto& mem : after.members.value) new_ids.insert(mem.id_number);
   std::string hid = keys::id(after.id);
   for (auto& n : old_ids) {
-    if (!new_ids.count(n)) txn.del(Table::kPersons, n);
+    if (!new_ids.count(n)) unindex_person(n, hid);
   }
   for (auto& n : new_ids) {
-    if (!old_ids.count(n)) txn.put(Table::kPersons, n, hid);
+    if (!old_ids.count(n)) index_person(n, hid);
   }
   txn.put(Table::kHouseholds, hid, protocol::encode_household(after));
   txn.del(Table::kMoved, hid);
   count_household(after, +1);
+}
+
+// A person is registered once where the registration is made, but two
+// places that have not yet seen each other's registrations can each put the
+// same person into a household; a node holding both then has two claims.
+// The first indexed keeps the persons row (events score against it); each
+// further one is kept in person_conflicts and takes the row over when the
+// household holding it lets the person go, so a person of a held household
+// is never left unindexed.
+void Monitor::Txn::index_person(const std::string& id_number, const std::string& hid) {
+  std::string_view v;
+  if (txn.get(Table::kPersons, id_number, v) && v != hid) {
+    folder_logger("node")->warn("person {} is registered in households {} and {}", mask_id_number(id_number),
+                                protocol::format_id('H', keys::parse_id(v)), protocol::format_id('H', keys::parse_id(hid)));
+    txn.put(Table::kPersonConflicts, id_number + hid, std::string_view(""));
+    return;
+  }
+  txn.put(Table::kPersons, id_number, hid);
+}
+
+void Monitor::Txn::unindex_person(const std::string& id_number, const std::string& hid) {
+  std::string_view v;
+  if (!txn.get(Table::kPersons, id_number, v) || v != hid) {
+    txn.del(Table::kPersonConflicts, id_number + hid);
+    return;
+  }
+  std::string next;
+  txn.scan(Table::kPersonConflicts, id_number, [&](std::string_view k, std::string_view) {
+    if (k.size() == id_number.size() + 16) next = std::string(k.substr(id_number.size()));
+    return next.empty();
+  });
+  if (next.empty()) {
+    txn.del(Table::kPersons, id_number);
+  } else {
+    txn.put(Table::kPersons, id_number, next);
+    txn.del(Table::kPersonConflicts, id_number + next);
+  }
 }
 
 // The household now lives outside this node's jurisdiction: its personal
@@ -181,7 +219,7 @@ void Monitor::Txn::write_household(const std::optional<Household>& before, const
 // the new village. The dedupe entries of its events stay.
 void Monitor::Txn::drop_household(const Household& before, uint64_t village, protocol::Stamp stamp) {
   std::string hid = keys::id(before.id);
-  for (auto& mem : before.members.value) txn.del(Table::kPersons, mem.id_number);
+  for (auto& mem : before.members.value) unindex_person(mem.id_number, hid);
   count_household(before, -1);
   for (const Alert& a : alerts_of(before.id)) erase_alert(a, before.village.value);
   std::vector<std::string> doomed;

@@ -79,6 +79,8 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   protocol::Alert merge_alert(const protocol::Alert& incoming, uint64_t village, Merge& mg);
   void write_household(const std::optional<protocol::Household>& before, const protocol::Household& after);
   void drop_household(const protocol::Household& before, uint64_t village, protocol::Stamp stamp);
+  void index_person(const std::string& id_number, const std::string& hid);
+  void unindex_person(const std::string& id_number, const std::string& hid);
   // Stores e as an entry of household h (the history table and its index).
   void put_history(const protocol::HouseholdId& h, const protocol::HistoryEntry& e);
   void write_alert(const std::optional<protocol::Alert>& before, const protocol::Alert& after, uint64_t village);

@@ -396,10 +396,17 @@ json case_json(const node::CaseFile& cf, const node::Policy& policy, node::Date 
     events.push_back(json{{"department", e.department}, {"record_id", e.record_id},
                           {"id_number", node::mask_id_number(e.id_number)}, {"indicator", e.indicator},
                           {"event_date", node::format_date(e.event_date)}, {"imported_at", DivisionCode::format(e.imported_at)}});
+  json also = json::array();
+  for (const auto& [id_number, other] : cf.also_registered)
+    also.push_back(json{{"id_number", node::mask_id_number(id_number)}, {"household", format_id('H', other)},
+                        {"message", "该成员同时登记在家庭 " + format_id('H', other) + "，请核实后从其中一户移除"},
+                        {"message_en", "this member is also registered in household " + format_id('H', other) +
+                                           "; verify and remove them from one of the two"}});
   return json{{"household", format_id('H', h.id)}, {"village", DivisionCode::format(h.village.value)},
               {"category", h.category.value}, {"income_yuan", h.income_fen.value / 100.0},
               {"phone", h.phone.value}, {"address", h.address.value}, {"source", h.source.value},
-              {"members", members}, {"alerts", alerts}, {"history", history}, {"events", events}};
+              {"members", members}, {"alerts", alerts}, {"history", history}, {"events", events},
+              {"also_registered", also}};
 }
 
 json import_report_json(const node::ImportReport& r) {

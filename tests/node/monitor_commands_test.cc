@@ -32,6 +32,23 @@ TEST(MonitorCommandsTest, CasePageFlagsAnOpenAlertPastItsDeadlineAsOverdue) {
   EXPECT_FALSE(case_json(cf, node::default_policy(), 20261123)["alerts"][0]["overdue"].get<bool>());
 }
 
+// A member another household also claims is named on the case page with
+// the ID number masked, and the other household's id.
+TEST(MonitorCommandsTest, CasePageNamesMembersAlsoRegisteredElsewhereMasked) {
+  node::CaseFile cf;
+  cf.household.id = protocol::RecordId{441303001001, 1};
+  cf.household.village.value = 441303001001;
+  EXPECT_EQ(case_json(cf, node::default_policy(), 20261123)["also_registered"], nlohmann::json::array());
+  const std::string id_number = "441303201003030338";
+  cf.also_registered = {{id_number, protocol::RecordId{441302001001, 2}}};
+  nlohmann::json also = case_json(cf, node::default_policy(), 20261123)["also_registered"];
+  ASSERT_EQ(also.size(), 1u);
+  EXPECT_EQ(also[0]["household"], "H-441302001001-2");
+  EXPECT_EQ(also[0]["id_number"].get<std::string>().find(id_number.substr(6, 8)), std::string::npos) << also;
+  EXPECT_EQ(also[0]["id_number"].get<std::string>().substr(0, 4), "4413");
+  EXPECT_NE(also[0]["message"].get<std::string>().find("H-441302001001-2"), std::string::npos);
+}
+
 // The API's list writes alerts without the JSON tree: byte for byte what
 // alert_json(...).dump() gives, whatever the text fields hold.
 TEST(MonitorCommandsTest, DirectAlertJsonEqualsTheTreesDump) {

@@ -553,6 +553,87 @@ TEST_F(MonitorTest, MoveAwayAndBackKeepsWhatTheOldHomeDidMeanwhile) {
   expect_replicated(h, kHolders, kNonHolders);
 }
 
+// Two villages of different counties, not yet aware of each other's
+// registrations, each put the same child into a household: the city and
+// the province hold both claims. Whichever household lets the child go,
+// every node holding the other still finds the child there, events for the
+// child still score, and no stale claim is left behind.
+TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) {
+  HouseholdId h1 = add_household(kVillage, kVillage);
+  HouseholdId h2 = add_household(kOtherVillage, kOtherVillage,
+                                 {testing::member(kStranger, "王五", "head"), testing::member(kChild, "张小明", "child")});
+  ASSERT_TRUE(net.settle());
+  auto conflicts = [&](uint64_t c) {
+    size_t n = 0;
+    EXPECT_TRUE(net.store(c).read([&](const storage::ReadTxn& t) {
+      t.scan(storage::Table::kPersonConflicts, {}, [&](std::string_view, std::string_view) { return ++n, true; });
+    }).is_ok());
+    return n;
+  };
+  auto found = [&](uint64_t c) {
+    auto r = net.monitor(c).find_person(kChild);
+    return r.is_ok() ? std::optional<HouseholdId>(*r) : std::nullopt;
+  };
+  for (uint64_t c : {kProvince, kCity}) {
+    ASSERT_TRUE(found(c) == h1 || found(c) == h2) << "at " << c;
+    EXPECT_EQ(conflicts(c), 1u) << "at " << c;
+  }
+  EXPECT_EQ(found(kVillage), h1);
+  EXPECT_EQ(found(kOtherVillage), h2);
+  // The case page at a node holding both names the other claim; a village
+  // holding one household sees none.
+  for (uint64_t c : {kProvince, kCity}) {
+    auto one = net.monitor(c).show_household(h1);
+    auto two = net.monitor(c).show_household(h2);
+    ASSERT_TRUE(one.is_ok() && two.is_ok());
+    EXPECT_EQ(one->also_registered, (std::vector<std::pair<std::string, HouseholdId>>{{kChild, h2}})) << "at " << c;
+    EXPECT_EQ(two->also_registered, (std::vector<std::pair<std::string, HouseholdId>>{{kChild, h1}})) << "at " << c;
+  }
+  EXPECT_TRUE(net.monitor(kVillage).show_household(h1)->also_registered.empty());
+
+  // The first village takes the child out of its household.
+  HouseholdUpdate without_child;
+  without_child.members = {testing::member(kHead, "张三明", "head"), testing::member(kSpouse, "李四", "spouse")};
+  ASSERT_TRUE(net.monitor(kVillage).update_household(h1, without_child, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : {kProvince, kCity, kOtherCounty, kOtherVillage}) {
+    EXPECT_EQ(found(c), h2) << "at " << c;
+    EXPECT_EQ(conflicts(c), 0u) << "at " << c;
+  }
+  EXPECT_FALSE(found(kVillage).has_value());
+  EXPECT_TRUE(net.monitor(kCity).show_household(h2)->also_registered.empty());
+  ImportReport rep = import(kCity, {{"medical_insurance", "YB-9", kChild, "serious_illness", days_ago(5)}});
+  EXPECT_EQ(rep.applied, 1u);
+  EXPECT_EQ(rep.not_monitored, 0u);
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(only_alert(kOtherVillage).household, h2);
+
+  // It takes the child back (the village itself no longer sees the other
+  // claim); the city's other fields of that household stay editable; then
+  // the other village lets the child go and the first household's claim
+  // takes the index over.
+  HouseholdUpdate with_child;
+  with_child.members = {testing::member(kHead, "张三明", "head"), testing::member(kSpouse, "李四", "spouse"),
+                        testing::member(kChild, "张小明", "child")};
+  ASSERT_TRUE(net.monitor(kVillage).update_household(h1, with_child, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(found(kCity), h2) << "the claim indexed first keeps the row";
+  EXPECT_EQ(conflicts(kCity), 1u);
+  HouseholdUpdate phone;
+  phone.phone = "13900000000";
+  Status s = net.monitor(kCity).update_household(h1, phone, net.now());
+  EXPECT_TRUE(s.is_ok()) << s.to_string();
+  HouseholdUpdate without_child2;
+  without_child2.members = {testing::member(kStranger, "王五", "head")};
+  ASSERT_TRUE(net.monitor(kOtherVillage).update_household(h2, without_child2, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : {kProvince, kCity, kCounty, kVillage}) {
+    EXPECT_EQ(found(c), h1) << "at " << c;
+    EXPECT_EQ(conflicts(c), 0u) << "at " << c;
+  }
+  EXPECT_FALSE(found(kOtherVillage).has_value());
+}
+
 // ---------------------------------------------------------------------------
 // Policy
 

@@ -439,8 +439,22 @@ void Schedule::register_household() {
     ids.push_back(testing::nth_id_number(next_person_++));
     h.members.push_back(testing::member(ids.back(), "成员" + std::to_string(i), relations[i]));
   }
+  // Sometimes a person already in a household elsewhere: refused where that
+  // household is held, taken where it is not (a registry conflict that the
+  // nodes holding both households must keep indexed).
+  const bool shared = !households_.empty() && net_.chance(0.1);
+  if (shared) {
+    ids.push_back(pick(pick(households_).members));
+    h.members.push_back(testing::member(ids.back(), "重复登记", "other"));
+  }
   auto id = n.monitor->add_household(h, now());
+  if (!id && shared && id.status().code() == Status::Code::kInvalidArgument &&
+      id.status().message().find("already in household") != std::string::npos) {
+    ++result_.refused_registrations;
+    return;
+  }
   if (!id) return fail("household not registered at " + std::to_string(c) + ": " + id.status().to_string());
+  if (shared) ++result_.shared_persons;
   household_index_[*id] = households_.size();
   households_.push_back(SimHousehold{*id, ids, {h.village}});
   ++result_.households;
@@ -677,10 +691,36 @@ void Schedule::check_node_records(uint64_t c) {
   std::map<std::string, int64_t> by_state;
   std::string where = " at " + std::to_string(c);
   (void)n.store->read([&](const storage::ReadTxn& txn) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> members;  // household key, ID numbers
     txn.scan(storage::Table::kHouseholds, {}, [&](std::string_view k, std::string_view v) {
       held.emplace(k);
       ++households;
-      persons += static_cast<int64_t>(protocol::decode_household(v)->members.value.size());
+      auto& m = members.emplace_back(std::string(k), std::vector<std::string>{});
+      const auto decoded = protocol::decode_household(v);
+      for (const auto& mem : decoded->members.value) m.second.push_back(mem.id_number);
+      persons += static_cast<int64_t>(m.second.size());
+      return true;
+    });
+    // Every member of a held household is indexed: the persons row names
+    // the household, or names another one and a person_conflicts row keeps
+    // this claim; every such row is a live second claim.
+    for (const auto& [hid, ids] : members) {
+      for (const std::string& n : ids) {
+        std::string_view row, unused;
+        if (!txn.get(storage::Table::kPersons, n, row)) {
+          fail("member " + n + " of household " + protocol::format_id('H', node::keys::parse_id(hid)) + " is not indexed" + where);
+        } else if (row != hid && !txn.get(storage::Table::kPersonConflicts, n + hid, unused)) {
+          fail("member " + n + " of household " + protocol::format_id('H', node::keys::parse_id(hid)) +
+               " is indexed under another household and its own claim is not kept" + where);
+        }
+      }
+    }
+    txn.scan(storage::Table::kPersonConflicts, {}, [&](std::string_view k, std::string_view) {
+      std::string n(k.substr(0, k.size() - 16)), hid(k.substr(k.size() - 16));
+      std::string_view row;
+      if (!held.count(hid)) fail("person_conflicts row of a household not held" + where);
+      else if (!txn.get(storage::Table::kPersons, n, row) || row == hid)
+        fail("person_conflicts row of " + n + " without a first claim in persons" + where);
       return true;
     });
     txn.scan(storage::Table::kAlerts, {}, [&](std::string_view, std::string_view v) {

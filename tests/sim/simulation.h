@@ -38,6 +38,8 @@ struct ScheduleResult {
   int64_t sim_ms = 0;      // simulated time until quiet
   // Domain activity.
   uint64_t households = 0;  // registered
+  uint64_t shared_persons = 0;         // registered with a person already in another household
+  uint64_t refused_registrations = 0;  // refused: the node held that other household
   uint64_t imports = 0;     // import files applied
   uint64_t alerts = 0;      // alert ids issued (before merges)
   uint64_t feedbacks = 0;   // verification feedback recorded

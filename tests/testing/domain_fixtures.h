@@ -107,7 +107,7 @@ inline std::string policy_version(uint64_t version, const std::string& indicator
 struct HeldHousehold {
   std::optional<protocol::Household> household;
   uint64_t moved_to = 0;                                   // tombstone's village
-  bool person_rows = false;                                // some member's ID number is indexed
+  bool person_rows = false;                                // some member's ID number is indexed (persons, or person_conflicts)
   std::map<protocol::AlertId, protocol::Alert> alerts;     // by id (via household_alerts)
   std::vector<protocol::RecordId> history;                 // entry ids, in key order
   std::vector<std::string> events;                         // department \0 record id, in key order
@@ -123,7 +123,7 @@ inline HeldHousehold read_held(const storage::ReadTxn& txn, const protocol::Hous
   if (txn.get(Table::kHouseholds, hid, v)) out.household = *protocol::decode_household(v);
   if (txn.get(Table::kMoved, hid, v) && v.size() == 24) out.moved_to = keys::get_u64(v.substr(0, 8));
   for (const std::string& n : member_ids) {
-    if (txn.get(Table::kPersons, n, v) && v == hid) out.person_rows = true;
+    if ((txn.get(Table::kPersons, n, v) && v == hid) || txn.get(Table::kPersonConflicts, n + hid, v)) out.person_rows = true;
   }
   txn.scan(Table::kHouseholdAlerts, hid, [&](std::string_view, std::string_view a) {
     std::string_view bytes;
