@@ -201,14 +201,12 @@ void Monitor::Txn::unindex_person(const std::string& id_number, const std::strin
     txn.del(Table::kPersonConflicts, id_number + hid);
     return;
   }
-  std::string next;
-  txn.scan(Table::kPersonConflicts, id_number, [&](std::string_view k, std::string_view) {
-    if (k.size() == id_number.size() + 16) next = std::string(k.substr(id_number.size()));
-    return next.empty();
-  });
-  if (next.empty()) {
+  // The indexed household lets go: the next claim, if any, takes the row over.
+  const std::vector<HouseholdId> others = other_claims(id_number, keys::parse_id(hid));
+  if (others.empty()) {
     txn.del(Table::kPersons, id_number);
   } else {
+    const std::string next = keys::id(others.front());
     txn.put(Table::kPersons, id_number, next);
     txn.del(Table::kPersonConflicts, id_number + next);
   }

@@ -574,6 +574,13 @@ TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) 
     auto r = net.monitor(c).find_person(kChild);
     return r.is_ok() ? std::optional<HouseholdId>(*r) : std::nullopt;
   };
+  // At each of `codes` the child is found in `h` alone, with no claim left over.
+  auto expect_only_in = [&](const HouseholdId& h, std::initializer_list<uint64_t> codes) {
+    for (uint64_t c : codes) {
+      EXPECT_EQ(found(c), h) << "at " << c;
+      EXPECT_EQ(conflicts(c), 0u) << "at " << c;
+    }
+  };
   for (uint64_t c : {kProvince, kCity}) {
     ASSERT_TRUE(found(c) == h1 || found(c) == h2) << "at " << c;
     EXPECT_EQ(conflicts(c), 1u) << "at " << c;
@@ -596,10 +603,7 @@ TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) 
   without_child.members = {testing::member(kHead, "张三明", "head"), testing::member(kSpouse, "李四", "spouse")};
   ASSERT_TRUE(net.monitor(kVillage).update_household(h1, without_child, net.now()).is_ok());
   ASSERT_TRUE(net.settle());
-  for (uint64_t c : {kProvince, kCity, kOtherCounty, kOtherVillage}) {
-    EXPECT_EQ(found(c), h2) << "at " << c;
-    EXPECT_EQ(conflicts(c), 0u) << "at " << c;
-  }
+  expect_only_in(h2, {kProvince, kCity, kOtherCounty, kOtherVillage});
   EXPECT_FALSE(found(kVillage).has_value());
   EXPECT_TRUE(net.monitor(kCity).show_household(h2)->also_registered.empty());
   ImportReport rep = import(kCity, {{"medical_insurance", "YB-9", kChild, "serious_illness", days_ago(5)}});
@@ -627,10 +631,7 @@ TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) 
   without_child2.members = {testing::member(kStranger, "王五", "head")};
   ASSERT_TRUE(net.monitor(kOtherVillage).update_household(h2, without_child2, net.now()).is_ok());
   ASSERT_TRUE(net.settle());
-  for (uint64_t c : {kProvince, kCity, kCounty, kVillage}) {
-    EXPECT_EQ(found(c), h1) << "at " << c;
-    EXPECT_EQ(conflicts(c), 0u) << "at " << c;
-  }
+  expect_only_in(h1, {kProvince, kCity, kCounty, kVillage});
   EXPECT_FALSE(found(kOtherVillage).has_value());
 }
 
