@@ -59,25 +59,38 @@ std::string events_file(uint64_t events, uint64_t persons, uint64_t salt) {
   return lifeline::testing::events_file(events, persons, salt, lifeline::node::shanghai_date(now().wall_us));
 }
 
-double raw_lmdb_batched_puts_per_s(const std::string& dir) {
+void check_mdb(int rc, const char* what) {
+  if (rc != 0) {
+    std::fprintf(stderr, "%s: %s\n", what, mdb_strerror(rc));
+    std::exit(1);
+  }
+}
+
+MDB_env* open_raw_env(const std::string& dir, unsigned flags) {
   MDB_env* env;
-  mdb_env_create(&env);
-  mdb_env_set_mapsize(env, size_t{4} << 30);
-  mdb_env_open(env, dir.c_str(), 0, 0600);
+  check_mdb(mdb_env_create(&env), "mdb_env_create");
+  check_mdb(mdb_env_set_maxdbs(env, 32), "mdb_env_set_maxdbs");
+  check_mdb(mdb_env_set_mapsize(env, size_t{4} << 30), "mdb_env_set_mapsize");
+  check_mdb(mdb_env_open(env, dir.c_str(), flags, 0600), "mdb_env_open");
+  return env;
+}
+
+double raw_lmdb_batched_puts_per_s(const std::string& dir) {
+  MDB_env* env = open_raw_env(dir, 0);
   MDB_dbi dbi;
   const int batches = 20, per_batch = 50'000;
   std::string value(120, 'v');
   auto t0 = Clock::now();
   for (int b = 0; b < batches; ++b) {
     MDB_txn* txn;
-    mdb_txn_begin(env, nullptr, 0, &txn);
-    mdb_dbi_open(txn, nullptr, 0, &dbi);
+    check_mdb(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin");
+    check_mdb(mdb_dbi_open(txn, nullptr, 0, &dbi), "mdb_dbi_open");
     for (int i = 0; i < per_batch; ++i) {
       uint64_t key = __builtin_bswap64((static_cast<uint64_t>(b) * per_batch + i) * 2654435761u % 1000003u);
       MDB_val k{8, &key}, v{value.size(), value.data()};
-      mdb_put(txn, dbi, &k, &v, 0);
+      check_mdb(mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
     }
-    mdb_txn_commit(txn);
+    check_mdb(mdb_txn_commit(txn), "mdb_txn_commit");
   }
   double rate = batches * per_batch / seconds_since(t0);
   mdb_env_close(env);
@@ -96,7 +109,12 @@ struct BenchNode {
   BenchNode(const std::string& dir, bool links) {
     using lifeline::topology::DivisionCode;
     auto c = [](uint64_t n) { return *DivisionCode::from_number(n); };
-    store = std::move(*lifeline::storage::Store::open(lifeline::storage::StorageOptions{dir, size_t{1} << 30, true}, 441303000000));
+    auto opened = lifeline::storage::Store::open(lifeline::storage::StorageOptions{dir, size_t{1} << 30, true}, 441303000000);
+    if (!opened) {
+      std::fprintf(stderr, "store at %s did not open: %s\n", dir.c_str(), opened.status().to_string().c_str());
+      std::exit(1);
+    }
+    store = std::move(*opened);
     lifeline::topology::Neighbourhood nb = links ? lifeline::topology::Neighbourhood(c(441303000000), c(441300000000), {c(441303001000)})
                                                  : lifeline::topology::Neighbourhood(c(441303000000), std::nullopt, {});
     core = std::make_unique<lifeline::node::NodeCore>(nb, store.get(), lifeline::node::LinkOptions{});
@@ -109,6 +127,17 @@ struct BenchNode {
     core.reset();
   }
 };
+
+// The middle of three or more figures (this machine drifts between runs).
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// A fresh copy of a node's store directory.
+void copy_store(const std::string& from, const std::string& to) {
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+}
 
 // Entries of every domain table, in Table order.
 std::vector<uint64_t> table_entries(const lifeline::storage::Store& store) {
@@ -130,22 +159,6 @@ struct WrittenRecords {
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> dbs;
   uint64_t records = 0, bytes = 0;
 };
-
-void check_mdb(int rc, const char* what) {
-  if (rc != 0) {
-    std::fprintf(stderr, "%s: %s\n", what, mdb_strerror(rc));
-    std::exit(1);
-  }
-}
-
-MDB_env* open_raw_env(const std::string& dir, unsigned flags) {
-  MDB_env* env;
-  check_mdb(mdb_env_create(&env), "mdb_env_create");
-  check_mdb(mdb_env_set_maxdbs(env, 32), "mdb_env_set_maxdbs");
-  check_mdb(mdb_env_set_mapsize(env, size_t{4} << 30), "mdb_env_set_mapsize");
-  check_mdb(mdb_env_open(env, dir.c_str(), flags, 0600), "mdb_env_open");
-  return env;
-}
 
 std::string_view sv(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
@@ -209,7 +222,7 @@ double raw_lmdb_same_records_events_per_s(const std::string& registry_dir, const
   }
   std::sort(id_numbers.begin(), id_numbers.end());
   lifeline::testing::TempDir copy;
-  std::filesystem::copy(registry_dir, copy.path(), std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+  copy_store(registry_dir, copy.path());
   MDB_env* env = open_raw_env(copy.path(), 0);
   auto t0 = Clock::now();
   MDB_txn* txn;
@@ -257,8 +270,7 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
       lifeline::testing::TempDir dir;
       raw.push_back(raw_lmdb_batched_puts_per_s(dir.path()));
     }
-    std::sort(raw.begin(), raw.end());
-    r.add("raw_lmdb_batched_puts_per_s", raw[1], "puts/s");
+    r.add("raw_lmdb_batched_puts_per_s", median(raw), "puts/s");
   }
   lifeline::testing::TempDir dir;
   uint64_t households = 0;
@@ -289,7 +301,7 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
   WrittenRecords written;
   for (int run = 0; run < runs; ++run) {
     lifeline::testing::TempDir copy;
-    std::filesystem::copy(dir.path(), copy.path(), std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+    copy_store(dir.path(), copy.path());
     auto node_ptr = std::make_unique<BenchNode>(copy.path(), true);
     BenchNode& node = *node_ptr;
     size_t used0 = node.store->used_bytes();
@@ -339,13 +351,12 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
     std::sort(raw.begin(), raw.end());
     std::printf("  (raw LMDB, the import's records%s: %.0f / %.0f / %.0f events/s)\n", skip.empty() ? "" : " but the outbox's", raw[0],
                 raw[1], raw[2]);
-    r.add(skip.empty() ? "raw_lmdb_import_records_events_per_s" : "raw_lmdb_import_records_without_outbox_events_per_s", raw[1], "events/s");
+    r.add(skip.empty() ? "raw_lmdb_import_records_events_per_s" : "raw_lmdb_import_records_without_outbox_events_per_s", median(raw), "events/s");
   }
-  std::sort(rates.begin(), rates.end());
-  r.add("import_events_per_s", rates[rates.size() / 2], "events/s", "raw_lmdb_batched_puts_per_s");
-  r.add("import_events_per_s_vs_same_records", rates[rates.size() / 2], "events/s", "raw_lmdb_import_records_events_per_s");
-  r.add("import_events_per_s_slowest", rates.front(), "events/s");
-  r.add("import_events_per_s_fastest", rates.back(), "events/s");
+  r.add("import_events_per_s", median(rates), "events/s", "raw_lmdb_batched_puts_per_s");
+  r.add("import_events_per_s_vs_same_records", median(rates), "events/s", "raw_lmdb_import_records_events_per_s");
+  r.add("import_events_per_s_slowest", *std::min_element(rates.begin(), rates.end()), "events/s");
+  r.add("import_events_per_s_fastest", *std::max_element(rates.begin(), rates.end()), "events/s");
 }
 
 int64_t own_households(const LocalNetwork& net, const std::string& code) {
