@@ -367,6 +367,9 @@ void Api::audit(const Caller& caller, const std::string& action, const std::stri
              {"target", target},
              {"outcome", outcome},
              {"detail", detail.substr(0, 500)}};
+  // The acting account's jurisdiction: an account serving a village at its
+  // township's node finds its own entries by it (GET /api/v1/audit).
+  if (caller.session.jurisdiction != 0) entry["jurisdiction"] = topology::DivisionCode::format(caller.session.jurisdiction);
   auto task = [entry](runtime::LoopContext& ctx) -> bool {
     auto r = ctx.parts.monitor->append_audit(entry, ctx.now);
     if (!r) folder_logger("web")->error("audit entry not written: {}", r.status().to_string());

@@ -188,17 +188,20 @@ void submit_application(Api& api, const httplib::Request& req, httplib::Response
     if (!ok) throw bad_field("needs", "needs 必须是字符串列表", "needs must be a list of at most 32 strings of 1..64 bytes");
   }
   auto id = api.on_loop<Result<std::string>>(
-      [body](runtime::LoopContext& ctx) { return ctx.parts.monitor->submit_application(body, ctx.now); });
+      [body, scope = c.session.jurisdiction](runtime::LoopContext& ctx) {
+        return ctx.parts.monitor->submit_application(body, ctx.now, scope);
+      });
   if (!id) throw from_status(id.status());
   api.audit(c, "application_taken", *id, "ok", "", false);
   reply(res, 201, json{{"id", *id}, {"status", "transferred"}});
 }
 
-// An application concerns the caller when its home village or the node that
-// took it lies in the caller's jurisdiction.
+// An application concerns the caller when its home village, the node that
+// took it or the division of the account that took it lies in the caller's
+// jurisdiction.
 bool concerns(const Caller& c, const json& app) {
   auto scope = DivisionCode::from_number(c.session.jurisdiction);
-  for (const char* k : {"village", "taken_at"}) {
+  for (const char* k : {"village", "taken_at", "taken_for"}) {
     auto code = app.contains(k) && app[k].is_string() ? DivisionCode::parse(app[k].get<std::string>()) : Result<DivisionCode>(Status::not_found(""));
     if (scope && code && scope->contains(*code)) return true;
   }

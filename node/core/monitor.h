@@ -162,8 +162,11 @@ class Monitor : public DomainHandler {
   Status set_standards(std::string_view json_text, const Instant& now);
   // The county standards set by a province or city, by county code.
   nlohmann::json standards_json() const;
-  // Cross-location applications (异地受理).
-  Result<std::string> submit_application(const nlohmann::json& application, const Instant& now);
+  // Cross-location applications (异地受理). taken_for: the division the
+  // taking account serves (a code inside this node; 0 = the node's own), kept
+  // as `taken_for` so that a village's account at its township's node finds
+  // the applications it took.
+  Result<std::string> submit_application(const nlohmann::json& application, const Instant& now, uint64_t taken_for = 0);
   Status decide_application(const std::string& id, const std::string& status, const std::string& note,
                             const Instant& now);
   Result<nlohmann::json> applications() const;

@@ -114,6 +114,16 @@ Status Monitor::receive_audit(Txn& t, std::string_view payload, uint64_t from_pe
   if (!origin || !peer || !peer->contains(*origin) || !self_.contains(*peer))
     return Status::refused("audit entry " + e["id"].get<std::string>() + " from " + std::to_string(from_peer) +
                            " is outside that child's jurisdiction");
+  // The lists filter on these as text: each is a string, the entry's node is
+  // the node its id names, and the acting account served a division there.
+  for (const char* k : {"account", "role", "address", "action", "target", "outcome", "detail", "node", "jurisdiction"}) {
+    if (e.contains(k) && !e[k].is_string()) return Status::invalid_argument(std::string("audit entry: '") + k + "' is not a string");
+  }
+  if (e.value("node", "") != origin->to_string()) return Status::invalid_argument("audit entry: 'node' is not the node of its id");
+  if (e.contains("jurisdiction")) {
+    auto j = topology::DivisionCode::parse(e["jurisdiction"].get<std::string>());
+    if (!j || !origin->contains(*j)) return Status::invalid_argument("audit entry: 'jurisdiction' is not inside its node");
+  }
   Status s = store_audit(t, e);
   if (!s) return s;
   send_audit_up(t, e);

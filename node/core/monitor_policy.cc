@@ -298,9 +298,12 @@ void Monitor::on_tick(const Instant& now) {
 // ---------------------------------------------------------------------------
 // Cross-location applications (异地受理)
 
-Result<std::string> Monitor::submit_application(const json& in, const Instant& now) {
+Result<std::string> Monitor::submit_application(const json& in, const Instant& now, uint64_t taken_for) {
   if (self_.level() != topology::Level::township && self_.level() != topology::Level::village)
     return Status::refused("applications are taken at a township or village node");
+  if (taken_for == 0) taken_for = self();
+  if (!self_.contains(as_code(taken_for)))
+    return Status::invalid_argument("application: taken for " + DivisionCode::format(taken_for) + ", outside this node");
   if (!in.is_object()) return Status::invalid_argument("application: expected an object");
   static const std::set<std::string> allowed = {"village", "name", "id_number", "phone", "reason", "needs"};
   for (auto& [k, v] : in.items()) {
@@ -324,7 +327,8 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
     text_id = protocol::format_id('P', pid);
     json app{{"id", text_id}, {"village", DivisionCode::format(village)}, {"name", name}, {"id_number", id->number},
              {"phone", phone}, {"reason", reason}, {"needs", in.value("needs", json::array())},
-             {"taken_at", self_.to_string()}, {"taken_at_us", now.wall_us}, {"status", "transferred"},
+             {"taken_at", self_.to_string()}, {"taken_for", DivisionCode::format(taken_for)},
+             {"taken_at_us", now.wall_us}, {"status", "transferred"},
              {"home", nullptr}, {"household", nullptr}, {"note", ""}, {"updated_us", now.wall_us}};
     t.txn.put(Table::kApplications, keys::id(pid), app.dump());
     t.send(village, MessageKind::kApplication, app.dump());

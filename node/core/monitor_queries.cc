@@ -46,10 +46,14 @@ std::string scan_page(const storage::ReadTxn& txn, Table table, const std::strin
   return next;
 }
 
-uint64_t parse_node(const nlohmann::json& e) {
-  auto c = topology::DivisionCode::parse(e.value("node", ""));
+// The division code under key in an audit entry, 0 if absent or not one.
+uint64_t parse_code(const nlohmann::json& e, const char* key) {
+  auto it = e.find(key);
+  if (it == e.end() || !it->is_string()) return 0;
+  auto c = topology::DivisionCode::parse(it->get<std::string>());
   return c ? c->number() : 0;
 }
+uint64_t parse_node(const nlohmann::json& e) { return parse_code(e, "node"); }
 
 }  // namespace
 
@@ -167,7 +171,7 @@ Result<AuditPage> query_audit(const storage::Store& store, const AuditQuery& q) 
           (!q.action.empty() && e.value("action", "") != q.action) ||
           (!q.target.empty() && e.value("target", "") != q.target) ||
           (q.node && e.value("node", "") != topology::DivisionCode::format(q.node)) ||
-          (q.within && !within(q.within, parse_node(e))))
+          (q.within && !within(q.within, parse_node(e)) && !within(q.within, parse_code(e, "jurisdiction"))))
         return true;
       page.entries.push_back(std::move(e));
       return true;

@@ -803,7 +803,11 @@ TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
   EXPECT_EQ(net.monitor(kCounty).submit_application(app, net.now()).status().code(), Status::Code::kRefused);
   EXPECT_EQ(net.monitor(kTownship).submit_application(app, net.now()).status().code(), Status::Code::kInvalidArgument)
       << "the village is the township's own";
-  auto id = net.monitor(kOtherTownship).submit_application(app, net.now());
+  // Taken for a division outside the taking node: refused.
+  EXPECT_EQ(net.monitor(kOtherTownship).submit_application(app, net.now(), kVillage).status().code(),
+            Status::Code::kInvalidArgument);
+  // Taken by the account of one of the township's villages.
+  auto id = net.monitor(kOtherTownship).submit_application(app, net.now(), kOtherVillage);
   ASSERT_TRUE(id.is_ok()) << id.status().to_string();
   ASSERT_TRUE(net.settle());
 
@@ -819,6 +823,9 @@ TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
   EXPECT_EQ((*taken)[0]["status"], "received");
   EXPECT_EQ((*taken)[0]["home"], "441303001001");
   EXPECT_EQ((*taken)[0]["household"], protocol::format_id('H', h));
+  EXPECT_EQ((*taken)[0]["taken_at"], "441302001000");
+  EXPECT_EQ((*taken)[0]["taken_for"], "441302001001");
+  EXPECT_EQ((*at_home)[0]["taken_for"], "441302001001");
   // The household's history records it at every holder.
   auto cf = net.monitor(kProvince).show_household(h);
   ASSERT_TRUE(cf.is_ok());
@@ -831,6 +838,71 @@ TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
   EXPECT_EQ((*taken)[0]["status"], "accepted");
   EXPECT_EQ((*taken)[0]["note"], "纳入临时救助");
   expect_replicated(h, kHolders, kNonHolders);
+}
+
+// ---------------------------------------------------------------------------
+// Audit log
+
+TEST_F(MonitorTest, AuditEntriesGoUpToTheCountyAndAreFoundByTheActingAccountsJurisdiction) {
+  // An entry made at the township by an account serving kVillage, one by the
+  // township's own account, and one made at kVillage's node.
+  auto entry = [](const std::string& account, const char* jurisdiction) {
+    nlohmann::json e{{"account", account}, {"role", "operator"}, {"address", "127.0.0.1"}, {"action", "case_viewed"},
+                     {"target", "H-1"}, {"outcome", "ok"}, {"detail", ""}};
+    if (jurisdiction) e["jurisdiction"] = jurisdiction;
+    return e;
+  };
+  ASSERT_TRUE(net.monitor(kTownship).append_audit(entry("village.op", "441303001001"), net.now()).is_ok());
+  ASSERT_TRUE(net.monitor(kTownship).append_audit(entry("township.op", "441303001000"), net.now()).is_ok());
+  ASSERT_TRUE(net.monitor(kVillage).append_audit(entry("at.village", "441303001001"), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  auto accounts = [&](uint64_t at, uint64_t within) {
+    AuditQuery q;
+    q.within = within;
+    auto page = query_audit(net.store(at), q);
+    EXPECT_TRUE(page.is_ok());
+    std::set<std::string> out;
+    if (page.is_ok()) {
+      for (const auto& e : page->entries) out.insert(e.value("account", ""));
+    }
+    return out;
+  };
+  // At the township and the county, an account of kVillage finds the entries
+  // made at its village's node and those its village's accounts made at the
+  // township, not the township account's.
+  for (uint64_t at : {kTownship, kCounty}) {
+    EXPECT_EQ(accounts(at, kVillage), (std::set<std::string>{"village.op", "at.village"})) << at;
+    EXPECT_EQ(accounts(at, kTownship), (std::set<std::string>{"village.op", "township.op", "at.village"})) << at;
+    EXPECT_TRUE(accounts(at, kVillage2).empty()) << at;
+  }
+  // The county keeps them: they do not go on up.
+  EXPECT_TRUE(accounts(kCity, 0).empty());
+
+  // Entries a child sends are checked: each field a string, its node the node
+  // of its id, the acting account's jurisdiction inside that node.
+  auto forged = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json e = entry("forger", "441303001002");
+    e["id"] = "U-441303001002-" + std::to_string(900 + net.refusals(kTownship, kVillage2));
+    e["node"] = "441303001002";
+    e["at_us"] = net.now().wall_us;
+    change(e);
+    Status s = net.core(kVillage2).execute([&](storage::WriteTxn&, Outbound& out) {
+      out.send(kTownship, protocol::MessageKind::kAudit, e.dump());
+      return Status::ok();
+    }, net.now());
+    ASSERT_TRUE(s.is_ok());
+    ASSERT_TRUE(net.settle());
+  };
+  forged([](nlohmann::json& e) { e["jurisdiction"] = "441303001001"; });  // another village's
+  forged([](nlohmann::json& e) { e["node"] = "441303001001"; });          // another node
+  forged([](nlohmann::json& e) { e["account"] = 7; });                     // not a string
+  forged([](nlohmann::json& e) { e["jurisdiction"] = "4413"; });           // not a code
+  EXPECT_EQ(net.refusals(kTownship, kVillage2), 4u);
+  EXPECT_FALSE(accounts(kTownship, 0).count("forger"));
+  forged([](nlohmann::json&) {});  // a well-formed one is kept
+  EXPECT_EQ(net.refusals(kTownship, kVillage2), 4u);
+  EXPECT_TRUE(accounts(kTownship, kVillage2).count("forger"));
+  EXPECT_TRUE(accounts(kCounty, kVillage2).count("forger"));
 }
 
 // ---------------------------------------------------------------------------

@@ -284,6 +284,56 @@ TEST_F(ApiSessionTest, AnAccountSeesOnlyItsJurisdiction) {
   EXPECT_EQ(audit("account=op.village.a&action=case_viewed&target=" + hh_a).size(), 1u);
 }
 
+TEST_F(ApiSessionTest, AVillagesAccountAtTheTownshipNodeFindsWhatItDid) {
+  // The villages here run no node of their own: their operators work at the
+  // township's node, each within its village.
+  HttpClient op = signed_in_user("op.taker.a", "supervisor", kVillageA);
+  HttpClient other = signed_in_user("op.other.b", "supervisor", kVillageB);
+  json app{{"village", kElsewhere}, {"name", "周测试"}, {"id_number", testing::make_id_number(441303, 19750505, 55)},
+           {"reason", "合成示例：异地务工"}};
+  HttpReply taken = op.post("/api/v1/applications", app);
+  ASSERT_EQ(taken.status, 201) << taken;
+  const std::string id = taken.json["id"];
+  // The taker's account finds the application it took (by taken_for); the
+  // other village's account does not; the node's admin does.
+  auto lists = [](HttpClient& c, const std::string& app_id) {
+    HttpReply r = c.get("/api/v1/applications");
+    EXPECT_EQ(r.status, 200) << r;
+    return r.body.find(app_id) != std::string::npos;
+  };
+  EXPECT_TRUE(lists(op, id));
+  EXPECT_FALSE(lists(other, id));
+  EXPECT_TRUE(lists(admin_, id));
+  HttpReply mine = op.get("/api/v1/applications");
+  ASSERT_EQ(mine.status, 200) << mine;
+  for (const json& a : mine.json["applications"]) {
+    if (a.value("id", "") == id) {
+      EXPECT_EQ(a.value("taken_at", ""), kTownship);
+      EXPECT_EQ(a.value("taken_for", ""), kVillageA);
+    }
+  }
+  // Its audit entries, made at the township's node, are listed to it by the
+  // jurisdiction of the acting account; the other village's are not.
+  (void)op.get("/api/v1/households");
+  auto actions_of = [](HttpClient& c, const std::string& account) {
+    HttpReply r = c.get("/api/v1/audit?account=" + account);
+    EXPECT_EQ(r.status, 200) << r;
+    std::set<std::string> out;
+    if (r.status == 200) {
+      for (const json& e : r.json["entries"]) out.insert(e.value("action", ""));
+    }
+    return out;
+  };
+  ASSERT_TRUE(testing::wait_until([&] { return actions_of(op, "op.taker.a").count("application_taken") == 1; }, kPatience, kPoll))
+      << op.get("/api/v1/audit");
+  json entry = audit("account=op.taker.a&action=application_taken");
+  ASSERT_EQ(entry.size(), 1u) << entry;
+  EXPECT_EQ(entry[0].value("node", ""), kTownship);
+  EXPECT_EQ(entry[0].value("jurisdiction", ""), kVillageA);
+  EXPECT_TRUE(actions_of(other, "op.taker.a").empty());
+  EXPECT_TRUE(actions_of(op, "admin").empty());
+}
+
 TEST_F(ApiSessionTest, FiveWrongPasswordsLockTheAccount) {
   std::string otp = create_user("guard.xu", "operator");
   ASSERT_FALSE(otp.empty());
