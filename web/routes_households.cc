@@ -62,6 +62,18 @@ void list_households(Api& api, const httplib::Request& req, httplib::Response& r
   reply(res, 200, body);
 }
 
+// Persons registered in two households held here: masked, for a supervisor
+// to resolve. Listed when either household's village lies in the scope.
+void list_conflicts(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
+  node::ConflictQuery q;
+  q.within = api.list_scope(req, c);
+  q.after = cursor_param(req, "cursor");
+  q.limit = page_limit(req);
+  auto page = node::query_conflicts(api.store(), q);
+  if (!page) throw from_status(page.status());
+  reply(res, 200, runtime::conflicts_json(*page));
+}
+
 // The case page: personal data in full, so the view is audited before it is shown.
 void show_household(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
   auto id = household_id(req);
@@ -266,6 +278,7 @@ void install_household_routes(Api& api, httplib::Server& server) {
                                [id, village](node::Monitor& m, const node::Instant& now) { return m.move_household(id, village, now); }, res);
             });
   api.route(server, "POST", "/api/v1/persons/lookup", Access::kOperator, bind(find_person));
+  api.route(server, "GET", "/api/v1/persons/conflicts", Access::kSupervisor, bind(list_conflicts));
   api.route(server, "POST", "/api/v1/imports", Access::kOperator, bind(import_events));
   api.route(server, "GET", "/api/v1/applications", Access::kOperator,
             [&api](const httplib::Request&, httplib::Response& res, const Caller& c) { list_applications(api, res, c); });

@@ -170,6 +170,8 @@ class Monitor : public DomainHandler {
   Status decide_application(const std::string& id, const std::string& status, const std::string& note,
                             const Instant& now);
   Result<nlohmann::json> applications() const;
+  // The store, for the read-only queries (node/core/monitor_queries.h).
+  const storage::Store& store() const { return *store_; }
   // Aggregates: this node's snapshot and, per child, its report beside the
   // figures computed here.
   Result<nlohmann::json> aggregates(const Instant& now) const;

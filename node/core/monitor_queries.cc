@@ -154,6 +154,40 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
   return page;
 }
 
+Result<ConflictPage> query_conflicts(const storage::Store& store, const ConflictQuery& q) {
+  ConflictPage page;
+  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
+  Status s = store.read([&](const storage::ReadTxn& txn) {
+    ReadView v{txn};
+    std::string_view last;
+    std::string next = scan_page(txn, Table::kPersonConflicts, q.after, [&](std::string_view k, std::string_view) {
+      if (page.conflicts.size() >= limit) return false;
+      last = k;
+      if (k.size() <= 16) return true;
+      PersonConflict c;
+      c.id_number = std::string(k.substr(0, k.size() - 16));
+      c.also_in = keys::parse_id(k.substr(k.size() - 16));
+      std::string_view indexed;
+      if (!txn.get(Table::kPersons, c.id_number, indexed) || indexed.size() != 16) return true;
+      c.household = keys::parse_id(indexed);
+      if (auto h = v.household(c.household)) {
+        c.village = h->village.value;
+        for (const auto& m : h->members.value) {
+          if (m.id_number == c.id_number) c.name = m.name;
+        }
+      }
+      if (auto h = v.household(c.also_in)) c.also_in_village = h->village.value;
+      if (!within(q.within, c.village) && !within(q.within, c.also_in_village)) return true;
+      page.conflicts.push_back(std::move(c));
+      return true;
+    });
+    page.next = next.empty() ? std::string() : std::string(last);
+  });
+  if (!s) return s;
+  if (!page.next.empty()) page.next = encode_cursor(page.next);
+  return page;
+}
+
 Result<AuditPage> query_audit(const storage::Store& store, const AuditQuery& q) {
   AuditPage page;
   size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);

@@ -63,6 +63,31 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
 Result<CaseFile> query_case(const storage::Store& store, const protocol::HouseholdId& id);
 Result<protocol::HouseholdId> query_person(const storage::Store& store, std::string_view id_number);
 
+// Persons claimed by two households held here (DESIGN §2.2 departure in the
+// README: the first claim is indexed, each further one is a conflict row),
+// for a supervisor to resolve. One row per further claim.
+struct ConflictQuery {
+  uint64_t within = 0;                  // 0 = any; else a division one of the two villages is in
+  std::string after;                    // cursor ("" = first page)
+  size_t limit = 50;
+};
+
+struct PersonConflict {
+  std::string id_number;                // in full: callers mask it
+  std::string name;                     // as the indexed household registers the person
+  protocol::HouseholdId household;      // the household the persons index names
+  uint64_t village = 0;                 // its village (0 if not held here)
+  protocol::HouseholdId also_in;        // the further household claiming the person
+  uint64_t also_in_village = 0;
+};
+
+struct ConflictPage {
+  std::vector<PersonConflict> conflicts;
+  std::string next;
+};
+
+Result<ConflictPage> query_conflicts(const storage::Store& store, const ConflictQuery& q);
+
 struct AuditQuery {
   std::string account;                  // "" = any
   std::string action;                   // "" = any

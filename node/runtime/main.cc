@@ -141,7 +141,8 @@ struct Args {
   bool as_json = false;
   // monitoring
   std::string file, format, id, by, state, village, category, phone, address, source, name, id_number, reason,
-      needs, decision, referral, visit_date, method, visitor, findings, truthful, note, from, decide, standards;
+      needs, decision, referral, visit_date, method, visitor, findings, truthful, note, from, decide, standards, within,
+      cursor;
   uint32_t level = 0;
   uint32_t limit = 1000;
   int days = 0;
@@ -167,6 +168,7 @@ struct Commands {
   CLI::App* hh_show;
   CLI::App* hh_import;
   CLI::App* hh_move;
+  CLI::App* hh_conflicts;
   CLI::App* apply;
   CLI::App* aggregates;
   CLI::App* policy_show;
@@ -298,6 +300,10 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.hh_move = household->add_subcommand("move", "move a household to another village of this node's jurisdiction");
   c.hh_move->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1")->required();
   c.hh_move->add_option("--to", a.village, "the new village code")->required();
+  c.hh_conflicts = household->add_subcommand(
+      "conflicts", "persons registered in two households held here (ID numbers and names masked), to resolve: up to 500 a page");
+  c.hh_conflicts->add_option("--within", a.within, "only those where one of the two villages lies in this division code");
+  c.hh_conflicts->add_option("--cursor", a.cursor, "continue after the page that printed this cursor");
   c.apply = app.add_subcommand("apply", "cross-location applications (异地受理): take one, list them, or decide one at the home node");
   c.apply->add_option("--village", a.village, "the applicant's home village (hukou), outside this node");
   c.apply->add_option("--name", a.name, "applicant's name");
@@ -323,12 +329,12 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.calendar_due->add_option("--days", a.days, "working days")->required()->check(CLI::Range(0, 3650));
   c.calendar_due->add_option("--config", a.config, "use this node's running calendar (default: the compiled-in policy)");
   for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
-                    c.apply, c.aggregates, c.policy_show, c.policy_set}) {
+                    c.hh_conflicts, c.apply, c.aggregates, c.policy_show, c.policy_set}) {
     sub->add_option("--config", a.config, "the node's node.toml")->required();
     sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer");
   }
   for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
-                    c.apply, c.aggregates, c.policy_show, c.policy_set, c.calendar_due})
+                    c.hh_conflicts, c.apply, c.aggregates, c.policy_show, c.policy_set, c.calendar_due})
     sub->add_flag("--json", a.as_json, "print JSON");
 }
 
@@ -364,6 +370,16 @@ void print_alerts(const json& r) {
                 cell(a["village"]).c_str(), cell(a["level"]).c_str(), cell(a["score"]).c_str(), cell(a["state"]).c_str(),
                 cell(a["issued_date"]).c_str(), cell(a["due_date"]).c_str(), a["overdue"].get<bool>() ? "yes" : "");
   std::printf("%s alerts\n", cell(r["count"]).c_str());
+}
+
+void print_conflicts(const json& r) {
+  std::printf("%-20s %-10s %-22s %-12s %-22s %s\n", "id_number", "name", "household", "village", "also_in", "village");
+  for (const json& c : r["conflicts"])
+    std::printf("%-20s %-10s %-22s %-12s %-22s %s\n", cell(c["id_number"]).c_str(), cell(c["name"]).c_str(),
+                cell(c["household"]).c_str(), cell(c["village"]).c_str(), cell(c["also_in"]).c_str(),
+                cell(c["also_in_village"]).c_str());
+  std::printf("%s persons registered in two households (该人员同时登记在两户家庭，请核实后从其中一户移除)\n", cell(r["count"]).c_str());
+  if (!r["next"].is_null()) std::printf("more: --cursor %s\n", cell(r["next"]).c_str());
 }
 
 void print_report(const json& r) {
@@ -450,6 +466,8 @@ int dispatch_monitor(const Commands& c, const Args& a) {
     return ask(json{{"cmd", "household"}, {"action", "show"}, {"household", a.id}, {"id_number", a.id_number}}, nullptr);
   }
   if (*c.hh_move) return ask(json{{"cmd", "household"}, {"action", "move"}, {"household", a.id}, {"to", a.village}}, nullptr);
+  if (*c.hh_conflicts)
+    return ask(json{{"cmd", "household"}, {"action", "conflicts"}, {"within", a.within}, {"cursor", a.cursor}}, print_conflicts);
   if (*c.apply) {
     if (a.list) return ask(json{{"cmd", "apply"}, {"action", "list"}}, nullptr);
     if (!a.decide.empty() && a.state.empty()) return usage("apply --decide: give --status accepted|declined");
@@ -563,7 +581,7 @@ int main(int argc, char** argv) {
              "  lifeline accept --config FILE ALERT_ID --by NAME\n"
              "  lifeline feedback --config FILE ALERT_ID --visit-date D --method M --visitor V --truthful yes|no --decision D ...\n"
              "  lifeline close --config FILE ALERT_ID\n"
-             "  lifeline household add|import|show|move --config FILE ...\n"
+             "  lifeline household add|import|show|move|conflicts --config FILE ...\n"
              "  lifeline apply --config FILE --village V --name N --id-number X [--reason R] | --list | --decide ID --status S\n"
              "  lifeline aggregates --config FILE\n"
              "  lifeline policy show|set --config FILE [--file POLICY.json | --standards STANDARDS.json]\n"

@@ -162,7 +162,27 @@ json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now
     Status s = mon.move_household(*id, *v, now);
     return s ? ok_json(json{{"household", format_id('H', *id)}, {"village", DivisionCode::format(*v)}}) : error_json(s);
   }
-  return error_json(Status::invalid_argument("household action must be add, import, show or move"));
+  if (action == "conflicts") {
+    node::ConflictQuery q;
+    if (!str(req, "within").empty()) {
+      auto w = code_field(req, "within");
+      if (!w) return error_json(w.status());
+      auto self = DivisionCode::from_number(mon.self());
+      if (!self || !self->contains(DivisionCode::or_invalid(*w)))
+        return error_json(Status::refused(DivisionCode::format(*w) + " is outside this node's jurisdiction (" +
+                                          DivisionCode::format(mon.self()) + ")"));
+      q.within = *w;
+    }
+    q.limit = 500;
+    if (!str(req, "cursor").empty()) {
+      auto after = node::decode_cursor(str(req, "cursor"));
+      if (!after) return error_json(after.status());
+      q.after = *after;
+    }
+    auto page = node::query_conflicts(mon.store(), q);
+    return page ? ok_json(conflicts_json(*page)) : error_json(page.status());
+  }
+  return error_json(Status::invalid_argument("household action must be add, import, show, move or conflicts"));
 }
 
 json cmd_apply(node::Monitor& mon, const json& req, const node::Instant& now) {
@@ -407,6 +427,21 @@ json case_json(const node::CaseFile& cf, const node::Policy& policy, node::Date 
               {"phone", h.phone.value}, {"address", h.address.value}, {"source", h.source.value},
               {"members", members}, {"alerts", alerts}, {"history", history}, {"events", events},
               {"also_registered", also}};
+}
+
+json conflicts_json(const node::ConflictPage& page) {
+  auto code = [](uint64_t c) { return c == 0 ? json() : json(DivisionCode::format(c)); };
+  json list = json::array();
+  for (const auto& c : page.conflicts) {
+    list.push_back(json{{"id_number", node::mask_id_number(c.id_number)}, {"name", node::mask_name(c.name)},
+                        {"household", format_id('H', c.household)}, {"village", code(c.village)},
+                        {"also_in", format_id('H', c.also_in)}, {"also_in_village", code(c.also_in_village)},
+                        {"message", "该人员同时登记在两户家庭，请核实后从其中一户移除"},
+                        {"message_en", "this person is registered in two households; verify and remove them from one"}});
+  }
+  json out{{"conflicts", list}, {"count", list.size()}};
+  out["next"] = page.next.empty() ? json() : json(page.next);
+  return out;
 }
 
 json import_report_json(const node::ImportReport& r) {

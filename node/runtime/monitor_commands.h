@@ -10,6 +10,7 @@
 
 #include "node/core/clock.h"
 #include "node/core/monitor.h"
+#include "node/core/monitor_queries.h"
 
 namespace lifeline::runtime {
 
@@ -26,5 +27,8 @@ nlohmann::json alert_json(const node::AlertView& view, const node::Policy& polic
 void append_alert_json(std::string& out, const node::AlertView& view, const node::Policy& policy);
 nlohmann::json case_json(const node::CaseFile& file, const node::Policy& policy, node::Date today);
 nlohmann::json import_report_json(const node::ImportReport& report);
+// A page of persons claimed by two households (node/core/monitor_queries.h),
+// ID numbers and names masked: {"conflicts": [...], "count", "next"}.
+nlohmann::json conflicts_json(const node::ConflictPage& page);
 
 }  // namespace lifeline::runtime

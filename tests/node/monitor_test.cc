@@ -597,6 +597,30 @@ TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) 
     EXPECT_EQ(two->also_registered, (std::vector<std::pair<std::string, HouseholdId>>{{kChild, h1}})) << "at " << c;
   }
   EXPECT_TRUE(net.monitor(kVillage).show_household(h1)->also_registered.empty());
+  // The conflict list names it at the nodes holding both, found from either
+  // village's division, and nowhere else.
+  for (uint64_t c : {kProvince, kCity}) {
+    for (uint64_t within : {uint64_t{0}, kVillage, kOtherCounty}) {
+      ConflictQuery q;
+      q.within = within;
+      auto page = query_conflicts(net.store(c), q);
+      ASSERT_TRUE(page.is_ok());
+      ASSERT_EQ(page->conflicts.size(), 1u) << "at " << c << " within " << within;
+      const PersonConflict& pc = page->conflicts[0];
+      EXPECT_EQ(pc.id_number, kChild);
+      EXPECT_EQ(pc.name, "张小明");
+      EXPECT_EQ(std::set<HouseholdId>({pc.household, pc.also_in}), std::set<HouseholdId>({h1, h2}));
+      EXPECT_EQ(pc.household, *found(c));
+      EXPECT_EQ(pc.village, pc.household == h1 ? kVillage : kOtherVillage);
+      EXPECT_EQ(pc.also_in_village, pc.also_in == h1 ? kVillage : kOtherVillage);
+      EXPECT_TRUE(page->next.empty());
+    }
+    ConflictQuery elsewhere;
+    elsewhere.within = kVillage2;
+    EXPECT_TRUE(query_conflicts(net.store(c), elsewhere)->conflicts.empty()) << "at " << c;
+  }
+  for (uint64_t c : {kCounty, kTownship, kVillage, kOtherVillage})
+    EXPECT_TRUE(query_conflicts(net.store(c), ConflictQuery{})->conflicts.empty()) << "at " << c;
 
   // The first village takes the child out of its household.
   HouseholdUpdate without_child;
@@ -604,6 +628,7 @@ TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) 
   ASSERT_TRUE(net.monitor(kVillage).update_household(h1, without_child, net.now()).is_ok());
   ASSERT_TRUE(net.settle());
   expect_only_in(h2, {kProvince, kCity, kOtherCounty, kOtherVillage});
+  EXPECT_TRUE(query_conflicts(net.store(kCity), ConflictQuery{})->conflicts.empty());
   EXPECT_FALSE(found(kVillage).has_value());
   EXPECT_TRUE(net.monitor(kCity).show_household(h2)->also_registered.empty());
   ImportReport rep = import(kCity, {{"medical_insurance", "YB-9", kChild, "serious_illness", days_ago(5)}});

@@ -236,6 +236,56 @@ TEST(MonitorCliTest, PolicySetOnlyAtTheProvinceAndANewerVersionReachesTheVillage
   EXPECT_EQ(net.cli(kProvince, {"policy", "set", "--file", file, "--json"}).rc, 1);
 }
 
+TEST(MonitorCliTest, APersonRegisteredInTwoHouseholdsIsListedMaskedWhereBothAreHeld) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  // The township registers the head in a household of its node-less village;
+  // the village node, which does not hold that household, registers them too.
+  auto at_township = net.cli(kTownship, {"household", "add", "--village", kOtherVillage, "--category", "marginal",
+                                         "--member", kHead + ",张三,head", "--json"});
+  ASSERT_EQ(at_township.rc, 0) << at_township.err;
+  std::string first = at_township.json.value("household", "");
+  std::string second = register_household(net, kVillage);
+  ASSERT_FALSE(second.empty());
+  net.start_all(kChain);
+  auto conflicts = [&](const std::string& code, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"household", "conflicts", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return net.cli(code, args);
+  };
+  auto count = [&](const std::string& code, std::vector<std::string> extra = {}) {
+    auto r = conflicts(code, extra);
+    return r.rc == 0 && r.json.is_object() ? r.json.value("count", -1) : -1;
+  };
+  for (const std::string& code : {kTownship, kCounty, kProvince}) {
+    ASSERT_TRUE(testing::wait_until([&] { return count(code) == 1; }, 20s, 200ms))
+        << code << ": " << conflicts(code).out << conflicts(code).err;
+    auto r = conflicts(code);
+    const json& c = r.json["conflicts"][0];
+    EXPECT_FALSE(has_whole_id_number(r.out)) << r.out;
+    EXPECT_EQ(c["id_number"], kHead.substr(0, 4) + "**********" + kHead.substr(14)) << r.out;
+    EXPECT_EQ(std::set<std::string>({c["household"], c["also_in"]}), std::set<std::string>({first, second})) << r.out;
+    EXPECT_EQ(std::set<std::string>({c["village"], c["also_in_village"]}), std::set<std::string>({kVillage, kOtherVillage}));
+    EXPECT_TRUE(r.json["next"].is_null());
+    // Either village finds it.
+    EXPECT_EQ(count(code, {"--within", kOtherVillage}), 1) << code;
+    EXPECT_EQ(count(code, {"--within", kVillage}), 1) << code;
+  }
+  // The village node holds one of the two: no conflict there.
+  EXPECT_EQ(count(kVillage), 0);
+  // A division outside the node is refused, naming it.
+  auto outside = conflicts(kTownship, {"--within", "441303002000"});
+  EXPECT_EQ(outside.rc, 1);
+  EXPECT_NE(outside.err.find("441303002000"), std::string::npos) << outside.err;
+  EXPECT_NE(outside.err.find("jurisdiction"), std::string::npos) << outside.err;
+  // The table for people.
+  auto table = net.cli(kCounty, {"household", "conflicts"});
+  ASSERT_EQ(table.rc, 0) << table.err;
+  EXPECT_NE(table.out.find("also_in"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("1 persons registered in two households"), std::string::npos) << table.out;
+  EXPECT_FALSE(has_whole_id_number(table.out)) << table.out;
+}
+
 TEST(MonitorCliTest, ListsMaskIdNumbersAndTheCasePageShowsThemWhole) {
   LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
   ASSERT_TRUE(net.ok()) << net.init_output();

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -292,6 +293,46 @@ TEST_F(ApiFlowTest, ListsMaskPersonalDataCasePageIsAuditedUpToTheCounty) {
 // and out, refusals, alerts by level and state, overdue, HTTP requests by
 // status with a latency histogram), in the Prometheus text format, without
 // a session.
+TEST_F(ApiFlowTest, APersonRegisteredInTwoHouseholdsIsListedMaskedAboveBoth) {
+  // The township registers a person in its node-less village; the village
+  // node, which does not hold that household, registers the same person.
+  const std::string person = testing::make_id_number(441303, 19660606, 616);
+  const std::string spouse_a = testing::make_id_number(441303, 19680808, 618);
+  const std::string spouse_b = testing::make_id_number(441303, 19690909, 619);
+  HttpReply first = at(kTownship).post("/api/v1/households", household(kSibling, person, "吴测试", spouse_a, "郑测试"));
+  ASSERT_EQ(first.status, 201) << first;
+  HttpReply second = at(kVillage).post("/api/v1/households", household(kVillage, person, "吴测试", spouse_b, "冯测试"));
+  ASSERT_EQ(second.status, 201) << second;
+  const std::set<std::string> both = {first.json["household"], second.json["household"]};
+  auto listed = [&](const std::string& code, const std::string& query) {
+    HttpReply r = at(code).get("/api/v1/persons/conflicts" + query);
+    json out = json::array();
+    if (r.status != 200) return out;
+    for (const json& c : r.json["conflicts"]) {
+      if (both.count(c.value("household", "")) && both.count(c.value("also_in", ""))) out.push_back(c);
+    }
+    return out;
+  };
+  for (const std::string& code : {kTownship, kCounty, kProvince}) {
+    ASSERT_TRUE(testing::wait_until([&] { return listed(code, "").size() == 1; }, kPatience, kPoll))
+        << code << ": " << at(code).get("/api/v1/persons/conflicts");
+    json c = listed(code, "")[0];
+    EXPECT_EQ(c["id_number"], person.substr(0, 4) + "**********" + person.substr(14)) << c;
+    EXPECT_EQ(c["name"], "吴*试") << c;
+    EXPECT_EQ(std::set<std::string>({c["village"], c["also_in_village"]}), std::set<std::string>({kVillage, kSibling})) << c;
+    EXPECT_FALSE(c.value("message", "").empty());
+    EXPECT_FALSE(c.value("message_en", "").empty());
+    EXPECT_EQ(listed(code, "?within=" + kSibling).size(), 1u) << code;
+  }
+  // The village holds only its own household: nothing to list there.
+  EXPECT_TRUE(listed(kVillage, "").empty());
+  // The case page names the other household at a node holding both.
+  HttpReply page = at(kCounty).get("/api/v1/households/" + second.json["household"].get<std::string>());
+  ASSERT_EQ(page.status, 200) << page;
+  ASSERT_EQ(page.json["also_registered"].size(), 1u) << page;
+  EXPECT_EQ(page.json["also_registered"][0]["household"], first.json["household"]);
+}
+
 TEST_F(ApiFlowTest, MetricsCarryLinksAlertsAndHttpFigures) {
   // A level-one alert of the village, held at the county too.
   const std::string head = testing::make_id_number(441303, 19700606, 311), spouse = testing::make_id_number(441303, 19720707, 322);
