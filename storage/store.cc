@@ -111,7 +111,7 @@ const char* table_name(Table table) {
   static constexpr const char* kNames[] = {"households", "persons", "events", "household_events", "alerts",
                                            "household_alerts", "aliases", "open_alerts", "history", "moved",
                                            "applications", "domain", "audit", "users", "household_history",
-                                           "person_conflicts"};
+                                           "person_conflicts", "village_households"};
   static_assert(std::size(kNames) == static_cast<size_t>(Table::kCount));
   return kNames[static_cast<size_t>(table)];
 }

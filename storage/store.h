@@ -104,6 +104,7 @@ enum class Table : uint8_t {
   kUsers,            // account name -> account (web/auth/account.h); per node, not replicated
   kHouseholdHistory, // household id ++ entry id -> (empty): a household's history entries
   kPersonConflicts,  // ID number ++ household id -> (empty): a further household claiming a person indexed in kPersons
+  kVillageHouseholds,  // village code ++ household id -> (empty): the households held, by village
   kCount
 };
 const char* table_name(Table table);

@@ -115,6 +115,11 @@ DivisionCode DivisionCode::parent() const {
   return DivisionCode(value_ - group_of(value_, group) * kGroupScale[group]);
 }
 
+uint64_t DivisionCode::last_descendant() const {
+  int group = last_nonzero_group(value_);
+  return group < 0 ? value_ : value_ + kGroupScale[group] - 1;
+}
+
 bool DivisionCode::contains(DivisionCode other) const {
   int group = last_nonzero_group(value_);
   if (group < 0 || !other.valid()) return false;

@@ -52,6 +52,9 @@ class DivisionCode {
   DivisionCode parent() const;
   // True when `other` is this code or lies in its jurisdiction.
   bool contains(DivisionCode other) const;
+  // The largest number of a code this one contains: the codes it contains
+  // are exactly the valid ones in [number(), last_descendant()].
+  uint64_t last_descendant() const;
 
   auto operator<=>(const DivisionCode&) const = default;
 

@@ -47,6 +47,9 @@ json summary_json(const node::HouseholdSummary& s, node::Date day) {
 void list_households(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
   node::HouseholdQuery q;
   q.within = api.list_scope(req, c);
+  // The node holds only households of its own jurisdiction: listing all of
+  // it reads the households table in order, not the village index.
+  if (q.within == api.self().number()) q.within = 0;
   q.category = query(req, "category").value_or("");
   if (q.category.size() > 64) throw bad_field("category", "category 过长", "category too long");
   q.open_alert_only = flag(req, "open_alert");

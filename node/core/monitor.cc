@@ -41,7 +41,42 @@ const std::set<std::string>& relations() {
 Monitor::Monitor(NodeCore* core, storage::Store* store, MonitorOptions options)
     : self_(core->neighbourhood().self()), core_(core), store_(store), options_(std::move(options)) {}
 
+// A store written before the village index holds households without it:
+// the index is built once, in one transaction, and marked built.
+Status Monitor::build_village_index() {
+  static constexpr std::string_view kMarker = "index:village_households";
+  bool built = false;
+  Status s = store_->read([&](const storage::ReadTxn& txn) {
+    std::string_view v;
+    built = txn.get(Table::kDomain, kMarker, v);
+  });
+  if (!s || built) return s;
+  uint64_t n = 0;
+  s = store_->write([&](storage::WriteTxn& txn) {
+    std::vector<std::string> rows;
+    Status bad = Status::ok();
+    txn.scan(Table::kHouseholds, {}, [&](std::string_view k, std::string_view v) {
+      auto h = protocol::decode_household(v);
+      if (!h || k.size() != 16) {
+        bad = Status::corruption("household record " + std::to_string(rows.size()) + " does not decode");
+        return false;
+      }
+      rows.push_back(keys::village_household(h->village.value, h->id));
+      return true;
+    });
+    if (!bad) return bad;
+    for (const auto& r : rows) txn.put(Table::kVillageHouseholds, r, std::string_view(""));
+    txn.put(Table::kDomain, kMarker, std::string_view("1"));
+    n = rows.size();
+    return Status::ok();
+  });
+  if (s && n > 0) folder_logger("node")->info("village index built for {} households held", n);
+  return s;
+}
+
 Status Monitor::start() {
+  Status built = build_village_index();
+  if (!built) return built;
   std::string text;
   Status s = store_->read([&](const storage::ReadTxn& txn) {
     std::string_view v;

@@ -196,6 +196,7 @@ class Monitor : public DomainHandler {
   Status dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer);
   Status read(const std::function<void(const ReadView&)>& fn) const;
   Status check_village(uint64_t village) const;
+  Status build_village_index();
   Status check_household(NewHousehold& in, Date today) const;
   Result<protocol::HouseholdId> register_household(Txn& t, const NewHousehold& in);
   Status check_members(const std::vector<protocol::Member>& members, Date today) const;

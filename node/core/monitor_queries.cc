@@ -109,6 +109,7 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
         if (val.size() >= 10 && ((q.level && static_cast<uint8_t>(val[8]) != q.level) ||
                                  (q.state && static_cast<uint8_t>(val[9]) != q.state)))
           return true;
+        if (val.size() >= 18 && !within(q.within, storage::tables::get_be64(val.data() + 10))) return true;
         auto a = v.alert(keys::parse_id(k.substr(4)));
         if (a && val.size() >= 18) {
           take_at(*a, storage::tables::get_be64(val.data() + 10));
@@ -131,23 +132,45 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
 Result<HouseholdPage> query_households(const storage::Store& store, const HouseholdQuery& q) {
   HouseholdPage page;
   size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
+  // With a division, the village index gives its households as one key
+  // range (village order, then id); without, the households table (id order).
+  auto division = topology::DivisionCode::from_number(q.within);
   Status s = store.read([&](const storage::ReadTxn& txn) {
     ReadView v{txn};
     std::string_view last;  // in the map: valid while the transaction is open
-    std::string next = scan_page(txn, Table::kHouseholds, q.after, [&](std::string_view k, std::string_view val) {
-      if (page.households.size() >= limit) return false;
-      ++page.scanned;
-      last = k;
-      auto h = protocol::decode_household(val);
-      if (!h || !within(q.within, h->village.value) || (!q.category.empty() && h->category.value != q.category))
-        return true;
+    auto take = [&](std::optional<protocol::Household> h) {
+      if (!h || !within(q.within, h->village.value) || (!q.category.empty() && h->category.value != q.category)) return;
       HouseholdSummary sum{std::move(*h), std::nullopt};
       sum.open_alert = v.open_alert(sum.household.id);
-      if (q.open_alert_only && !sum.open_alert) return true;
+      if (q.open_alert_only && !sum.open_alert) return;
       page.households.push_back(std::move(sum));
-      return true;
-    });
-    page.next = next.empty() ? std::string() : std::string(last);
+    };
+    std::string next;
+    if (division) {
+      const std::string first = storage::tables::key64(division->number());
+      const uint64_t end = division->last_descendant();
+      next = scan_page(txn, Table::kVillageHouseholds, std::max(q.after, first), [&](std::string_view k, std::string_view) {
+        if (k.size() != 24 || storage::tables::get_be64(k.data()) > end) {
+          last = {};
+          return false;  // past the division's range: the last page
+        }
+        if (page.households.size() >= limit) return false;
+        ++page.scanned;
+        last = k;
+        take(v.household(keys::parse_id(k.substr(8))));
+        return true;
+      });
+    } else {
+      next = scan_page(txn, Table::kHouseholds, q.after, [&](std::string_view k, std::string_view val) {
+        if (page.households.size() >= limit) return false;
+        ++page.scanned;
+        last = k;
+        auto h = protocol::decode_household(val);
+        take(h ? std::optional<protocol::Household>(std::move(*h)) : std::nullopt);
+        return true;
+      });
+    }
+    page.next = next.empty() || last.empty() ? std::string() : std::string(last);
   });
   if (!s) return s;
   if (!page.next.empty()) page.next = encode_cursor(page.next);

@@ -16,6 +16,9 @@
 //                                                      household, an import that gave 156,179 households an
 //                                                      entry rewrote nearly every page of a 200 MB table
 //   household_history H(16) entry id(16)            -> (empty): the index of a household's entries
+//   village_households village(8) H(16)             -> (empty): the households held, by village; a
+//                                                      division's villages are one key range
+//                                                      (DivisionCode::last_descendant)
 //   moved             H(16)                         -> new village (8) stamp hlc (8) stamp node (8)
 //   applications      P(16)                         -> JSON
 //   domain            "policy"                      -> the running policy's JSON
@@ -23,6 +26,8 @@
 //                     "agg:" bucket(8) metric       -> u64: aggregate count of a bucket
 //                     "child:" code(8)              -> JSON: the child's last snapshot
 //                     "std:" county(8)              -> JSON: the county's effective 低保 standards
+//                     "index:village_households"    -> "1" once that index covers every household
+//                                                      (built at start on a store written before it)
 //
 // A bucket is the division directly under this node that contains a
 // village (this node itself at a village node); the aggregates of a child
@@ -65,6 +70,9 @@ inline std::string household_alert(const protocol::HouseholdId& h, uint32_t gene
   return id(h) + be32(generation);
 }
 inline std::string open_alert(protocol::Date due, const protocol::AlertId& a) { return be32(due) + id(a); }
+inline std::string village_household(uint64_t village, const protocol::HouseholdId& h) {
+  return storage::tables::key64(village) + id(h);
+}
 inline std::string household_history(const protocol::HouseholdId& h, const protocol::RecordId& entry) {
   return id(h) + id(entry);
 }

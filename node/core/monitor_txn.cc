@@ -173,6 +173,10 @@ void Monitor::Txn::write_household(const std::optional<Household>& before, const
     if (!old_ids.count(n)) index_person(n, hid);
   }
   txn.put(Table::kHouseholds, hid, protocol::encode_household(after));
+  if (before && before->village.value != after.village.value)
+    txn.del(Table::kVillageHouseholds, keys::village_household(before->village.value, after.id));
+  if (!before || before->village.value != after.village.value)
+    txn.put(Table::kVillageHouseholds, keys::village_household(after.village.value, after.id), std::string_view(""));
   txn.del(Table::kMoved, hid);
   count_household(after, +1);
 }
@@ -234,6 +238,7 @@ void Monitor::Txn::drop_household(const Household& before, uint64_t village, pro
     }
   }
   txn.del(Table::kHouseholds, hid);
+  txn.del(Table::kVillageHouseholds, keys::village_household(before.village.value, before.id));
   txn.put(Table::kMoved, hid, keys::u64(village) + keys::u64(stamp.hlc) + keys::u64(stamp.node));
 }
 

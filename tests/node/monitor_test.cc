@@ -866,6 +866,88 @@ TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
 }
 
 // ---------------------------------------------------------------------------
+// Household lists by division (the village index)
+
+TEST_F(MonitorTest, HouseholdListsByDivisionPageThroughTheVillageIndexAndFollowMoves) {
+  uint32_t n = 0;
+  auto one_person = [&](uint64_t at, uint64_t village) {
+    ++n;
+    return add_household(at, village, {testing::member(testing::make_id_number(441303, 19700101 + n, n), "测试", "head")});
+  };
+  std::set<HouseholdId> in_village, in_village2, elsewhere;
+  for (int i = 0; i < 3; ++i) in_village.insert(one_person(kVillage, kVillage));
+  for (int i = 0; i < 2; ++i) in_village2.insert(one_person(kTownship, kVillage2));
+  elsewhere.insert(one_person(kOtherVillage, kOtherVillage));
+  ASSERT_TRUE(net.settle());
+  // Every household of `within` at node `at`, two a page; checks the pages.
+  auto listed = [&](uint64_t at, uint64_t within) {
+    std::set<HouseholdId> out;
+    HouseholdQuery q;
+    q.within = within;
+    q.limit = 2;
+    for (int pages = 0; pages < 10; ++pages) {
+      auto page = query_households(net.store(at), q);
+      EXPECT_TRUE(page.is_ok());
+      if (!page.is_ok()) break;
+      EXPECT_LE(page->households.size(), 2u);
+      for (const auto& h : page->households) {
+        EXPECT_TRUE(out.insert(h.household.id).second) << "listed twice";
+        EXPECT_TRUE(topology::DivisionCode::or_invalid(within).contains(topology::DivisionCode::or_invalid(h.household.village.value)));
+      }
+      if (page->next.empty()) break;
+      auto after = decode_cursor(page->next);
+      EXPECT_TRUE(after.is_ok());
+      q.after = after.is_ok() ? *after : std::string();
+    }
+    return out;
+  };
+  auto joined = [](std::set<HouseholdId> a, const std::set<HouseholdId>& b) {
+    a.insert(b.begin(), b.end());
+    return a;
+  };
+  for (uint64_t at : {kProvince, kCity}) {
+    EXPECT_EQ(listed(at, kVillage), in_village) << at;
+    EXPECT_EQ(listed(at, kVillage2), in_village2) << at;
+    EXPECT_EQ(listed(at, kTownship), joined(in_village, in_village2)) << at;
+    EXPECT_EQ(listed(at, kCounty), joined(in_village, in_village2)) << at;
+    EXPECT_EQ(listed(at, kOtherCounty), elsewhere) << at;
+    EXPECT_EQ(listed(at, kCity), joined(joined(in_village, in_village2), elsewhere)) << at;
+    EXPECT_TRUE(listed(at, kOtherTownship + 1000).empty()) << at;  // a township with no households
+  }
+  EXPECT_EQ(listed(kVillage, kVillage), in_village);
+
+  // A move: listed under the new village, no longer under the old one; the
+  // village node that let it go no longer lists it.
+  HouseholdId moving = *in_village.begin();
+  ASSERT_TRUE(net.monitor(kTownship).move_household(moving, kVillage2, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  in_village.erase(moving);
+  in_village2.insert(moving);
+  for (uint64_t at : {kProvince, kCity, kTownship}) {
+    EXPECT_EQ(listed(at, kVillage), in_village) << at;
+    EXPECT_EQ(listed(at, kVillage2), in_village2) << at;
+  }
+  EXPECT_EQ(listed(kVillage, kVillage), in_village);
+
+  // A store written before the index: the monitor builds it at start.
+  ASSERT_TRUE(net.store(kCity).write([&](storage::WriteTxn& txn) {
+    std::vector<std::string> rows;
+    txn.scan(storage::Table::kVillageHouseholds, {}, [&](std::string_view k, std::string_view) {
+      rows.emplace_back(k);
+      return true;
+    });
+    for (const auto& k : rows) txn.del(storage::Table::kVillageHouseholds, k);
+    txn.del(storage::Table::kDomain, "index:village_households");
+    return Status::ok();
+  }).is_ok());
+  EXPECT_TRUE(listed(kCity, kVillage2).empty());
+  Monitor restarted(&net.core(kCity), &net.store(kCity), MonitorOptions{});
+  ASSERT_TRUE(restarted.start().is_ok());
+  EXPECT_EQ(listed(kCity, kVillage2), in_village2);
+  EXPECT_EQ(listed(kCity, kCounty), joined(in_village, in_village2));
+}
+
+// ---------------------------------------------------------------------------
 // Audit log
 
 TEST_F(MonitorTest, AuditEntriesGoUpToTheCountyAndAreFoundByTheActingAccountsJurisdiction) {

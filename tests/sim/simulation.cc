@@ -692,11 +692,13 @@ void Schedule::check_node_records(uint64_t c) {
   std::string where = " at " + std::to_string(c);
   (void)n.store->read([&](const storage::ReadTxn& txn) {
     std::vector<std::pair<std::string, std::vector<std::string>>> members;  // household key, ID numbers
+    std::map<std::string, uint64_t> villages;                               // household key -> village
     txn.scan(storage::Table::kHouseholds, {}, [&](std::string_view k, std::string_view v) {
       held.emplace(k);
       ++households;
       auto& m = members.emplace_back(std::string(k), std::vector<std::string>{});
       const auto decoded = protocol::decode_household(v);
+      villages[std::string(k)] = decoded->village.value;
       for (const auto& mem : decoded->members.value) m.second.push_back(mem.id_number);
       persons += static_cast<int64_t>(m.second.size());
       return true;
@@ -715,6 +717,17 @@ void Schedule::check_node_records(uint64_t c) {
         }
       }
     }
+    // The village index has exactly one row per held household, under its village.
+    std::set<std::string> village_rows;
+    txn.scan(storage::Table::kVillageHouseholds, {}, [&](std::string_view k, std::string_view) {
+      village_rows.emplace(k);
+      return true;
+    });
+    for (const auto& [hid, village] : villages) {
+      if (!village_rows.erase(storage::tables::key64(village) + hid))
+        fail("household " + protocol::format_id('H', node::keys::parse_id(hid)) + " is not in the village index" + where);
+    }
+    if (!village_rows.empty()) fail(std::to_string(village_rows.size()) + " village index rows name no held household there" + where);
     txn.scan(storage::Table::kPersonConflicts, {}, [&](std::string_view k, std::string_view) {
       std::string n(k.substr(0, k.size() - 16)), hid(k.substr(k.size() - 16));
       std::string_view row;

@@ -166,6 +166,26 @@ TEST(DivisionCodeTest, ContainsItsJurisdiction) {
   EXPECT_TRUE(code("441900000000").contains(code("441900003001")));
 }
 
+TEST(DivisionCodeTest, LastDescendantBoundsExactlyWhatItContains) {
+  EXPECT_EQ(code("440000000000").last_descendant(), 449999999999u);
+  EXPECT_EQ(code("441300000000").last_descendant(), 441399999999u);
+  EXPECT_EQ(code("441303000000").last_descendant(), 441303999999u);
+  EXPECT_EQ(code("441303001000").last_descendant(), 441303001999u);
+  EXPECT_EQ(code("441303001001").last_descendant(), 441303001001u);
+  // A township directly under a prefecture-level city without counties.
+  EXPECT_EQ(code("441900003000").last_descendant(), 441900003999u);
+  // Every code of a sample contained in a division lies in its range, and
+  // every code in the range is contained.
+  for (std::string_view d : {"441300000000", "441303000000", "441303001000", "441900000000"}) {
+    for (std::string_view c : {"441303001001", "441303001999", "441303002001", "441302001000", "441399999999", "441900003001",
+                               "441400000000", "441299999999"}) {
+      DivisionCode div = code(d), other = code(c);
+      bool in_range = other.number() >= div.number() && other.number() <= div.last_descendant();
+      EXPECT_EQ(in_range, div.contains(other)) << d << " " << c;
+    }
+  }
+}
+
 TEST(DivisionCodeTest, ContainsItself) {
   for (std::string_view text : {"440000000000", "441300000000", "441303000000", "441303001000", "441303001001"}) {
     EXPECT_TRUE(code(text).contains(code(text))) << text;
