@@ -150,7 +150,7 @@ struct HistoryEntry {
   HouseholdId household;
   uint64_t hlc = 0;
   std::string kind;      // registered, updated, moved, alert_issued, alert_updated, alert_merged,
-                         // delivered, accepted, feedback, closed, application
+                         // delivered, handed_over, accepted, feedback, closed, application
   AlertId alert;         // the alert concerned, if any
   std::string text;      // a short description (no ID numbers)
   bool has_feedback = false;

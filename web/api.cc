@@ -321,7 +321,8 @@ void Api::handle(const std::string& method, const std::string& route_name, Acces
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  stats_.record(method, route_name, res.status, seconds);
+  // As the client sent it: cpp-httplib answers HEAD with the GET handler.
+  stats_.record(req.method, route_name, res.status, seconds);
 }
 
 std::shared_ptr<const node::Policy> Api::policy() {

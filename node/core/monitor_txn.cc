@@ -409,6 +409,19 @@ void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer, const
 // At the household's home node an alert is delivered (DESIGN §2.4).
 void Monitor::Txn::deliver_here(Merge& mg) {
   if (m.core_->neighbourhood().route(as_code(mg.village)).kind != topology::Route::Kind::kLocal) return;
+  // A household that has just come to this home (a move; a home node that
+  // started after the household was registered) may bring an open alert
+  // already delivered at its old home: the hand-over is recorded here, so
+  // the history shows the alert became this home's to visit.
+  if (!mg.local || mg.old_village != mg.village) {
+    if (auto open = open_alert(mg.id); open && open->state >= protocol::AlertState::kDelivered) {
+      HistoryEntry e = history(mg.id, "handed_over", open->id,
+                               "open alert handed over to " + m.self_.to_string() + " (village " +
+                                   DivisionCode::format(mg.village) + ")");
+      put_history(mg.id, e);
+      mg.new_history.push_back(std::move(e));
+    }
+  }
   for (Alert& a : mg.changed_alerts) {
     if (a.state >= protocol::AlertState::kDelivered) continue;
     Alert before = a;

@@ -451,7 +451,18 @@ TEST_F(MonitorTest, HouseholdMoveHandsOverAlertAndHistory) {
   EXPECT_EQ(now_home->events.size(), 2u);
   std::set<std::string> kinds;
   for (auto& e : now_home->history) kinds.insert(e.kind);
-  EXPECT_EQ(kinds, (std::set<std::string>{"registered", "alert_issued", "delivered", "accepted", "moved"}));
+  EXPECT_EQ(kinds, (std::set<std::string>{"registered", "alert_issued", "delivered", "accepted", "moved", "handed_over"}));
+  // The new home records, once, that the accepted alert is now its own to visit.
+  auto handed_over = [&](uint64_t at) {
+    std::vector<protocol::HistoryEntry> out;
+    for (auto& e : net.monitor(at).show_household(h)->history)
+      if (e.kind == "handed_over") out.push_back(e);
+    return out;
+  };
+  ASSERT_EQ(handed_over(kVillage2).size(), 1u);
+  EXPECT_EQ(handed_over(kVillage2)[0].alert, a.id);
+  EXPECT_EQ(handed_over(kVillage2)[0].id.origin, kVillage2);
+  EXPECT_NE(handed_over(kVillage2)[0].text.find("441303001002"), std::string::npos) << handed_over(kVillage2)[0].text;
   auto who = net.monitor(kVillage2).find_person(kSpouse);
   ASSERT_TRUE(who.is_ok());
   EXPECT_EQ(*who, h);
@@ -489,6 +500,8 @@ TEST_F(MonitorTest, HouseholdMoveHandsOverAlertAndHistory) {
                     {kVillage, kVillage2, kCounty, kTownship});
   EXPECT_EQ(only_alert(kOtherVillage).state, AlertState::kVerified);
   EXPECT_EQ(net.monitor(kCounty).show_household(h)->moved_to, kOtherVillage);
+  // A verified alert is not handed over: the one entry is the earlier move's.
+  EXPECT_EQ(handed_over(kOtherVillage).size(), 1u);
 }
 
 TEST_F(MonitorTest, ConcurrentMovesAgreeOnTheLaterOneWithTheWholeFile) {

@@ -342,6 +342,7 @@ TEST_F(ApiFlowTest, MetricsCarryLinksAlertsAndHttpFigures) {
   ASSERT_EQ(report.status, 200) << report;
   HttpClient anonymous(at(kCounty).host(), at(kCounty).port());
   EXPECT_EQ(anonymous.get("/api/v1/session").status, 401);  // one request that must be counted
+  EXPECT_EQ(anonymous.request("HEAD", "/api/v1/session").status, 401);  // counted as HEAD, not GET
   HttpReply m;
   // The round-trip time appears once a heartbeat has been answered, the
   // alert once it has been replicated up.
@@ -362,6 +363,7 @@ TEST_F(ApiFlowTest, MetricsCarryLinksAlertsAndHttpFigures) {
         "lifeline_link_messages_out_total{peer=\"" + kTownship + "\"} ", "lifeline_link_refusals_total{peer=\"" + kCity + "\"} ",
         std::string("lifeline_alerts_overdue "),
         std::string("lifeline_http_requests_total{method=\"GET\",route=\"/api/v1/session\",status=\"401\"} "),
+        std::string("lifeline_http_requests_total{method=\"HEAD\",route=\"/api/v1/session\",status=\"401\"} 1\n"),
         std::string("lifeline_http_request_duration_seconds_bucket{route=\"/api/v1/session\",le=\"+Inf\"} ")})
     EXPECT_NE(m.body.find(sample), std::string::npos) << "no sample " << sample << " in:\n" << m.body;
   // Alerts by level and state (at least the level-one alert raised above).
