@@ -47,6 +47,47 @@ Household header_of(const Household& h) {
   return out;
 }
 
+// A sync travels as one record, so its encoding must fit a record's payload
+// (kMaxDomainBytes) and its lists kMaxListItems. A large one (a household's
+// whole file after years of events, handed over on a move; an import of
+// thousands of events for one household) goes as several, in order: the
+// first with the household and its alerts, each next one with the
+// household's id and village and a share of its history and events.
+constexpr size_t kSyncPartBytes = 192u << 10;
+constexpr size_t kSyncPartItems = 1024;
+
+// Appends parts carrying `items` (the sync's list `member`) with header.
+template <class T>
+void encode_chunks(const Household& header, const std::vector<T>& items, std::vector<T> HouseholdSync::*member,
+                   std::vector<std::string>& parts) {
+  size_t n = kSyncPartItems;
+  for (size_t at = 0; at < items.size();) {
+    size_t end = std::min(items.size(), at + n);
+    HouseholdSync part{header, {}, {}, {}};
+    (part.*member).assign(items.begin() + static_cast<std::ptrdiff_t>(at), items.begin() + static_cast<std::ptrdiff_t>(end));
+    std::string encoded = protocol::encode_sync(part);
+    if (encoded.size() > kSyncPartBytes && end - at > 1) {
+      n = (end - at) / 2;  // fewer items a part, then retry
+      continue;
+    }
+    parts.push_back(std::move(encoded));
+    at = end;
+  }
+}
+
+std::vector<std::string> encode_sync_parts(const HouseholdSync& s) {
+  if (s.history.size() <= kSyncPartItems && s.events.size() <= kSyncPartItems) {
+    std::string whole = protocol::encode_sync(s);
+    if (whole.size() <= kSyncPartBytes) return {std::move(whole)};
+  }
+  std::vector<std::string> parts;
+  parts.push_back(protocol::encode_sync(HouseholdSync{s.household, s.alerts, {}, {}}));
+  const Household header = header_of(s.household);
+  encode_chunks(header, s.history, &HouseholdSync::history, parts);
+  encode_chunks(header, s.events, &HouseholdSync::events, parts);
+  return parts;
+}
+
 // True when merged holds a newer value than `sent` for a register that was
 // sent (a zero stamp means not sent): the sender's copy is behind.
 bool sender_behind(const Household& merged, const Household& sent) {
@@ -443,7 +484,9 @@ HouseholdSync Monitor::Txn::bundle(const Household& h) const {
   return HouseholdSync{h, alerts_of(h.id), history_of(h.id), events_of(h.id)};
 }
 
-void Monitor::Txn::send_sync(uint64_t to, const HouseholdSync& sync) { queue_sync(to, protocol::encode_sync(sync)); }
+void Monitor::Txn::send_sync(uint64_t to, const HouseholdSync& sync) {
+  for (const std::string& part : encode_sync_parts(sync)) queue_sync(to, part);
+}
 
 void Monitor::Txn::send(uint64_t to, protocol::MessageKind kind, std::string payload) {
   flush_syncs();
@@ -516,11 +559,10 @@ void Monitor::Txn::forward(Merge& mg, const HouseholdSync& in, uint64_t from_pee
   // The household's fields travel only when they changed here; otherwise
   // its id and village do (header_of). Encoded once for both directions.
   const Household& carried = !mg.holder ? in.household : household_changed ? mg.merged : header_of(mg.merged);
-  std::string update;
+  std::vector<std::string> update;
   auto send_update = [&](uint64_t to) {
-    if (update.empty())
-      update = protocol::encode_sync(HouseholdSync{carried, mg.changed_alerts, mg.new_history, mg.new_events});
-    queue_sync(to, update);
+    if (update.empty()) update = encode_sync_parts(HouseholdSync{carried, mg.changed_alerts, mg.new_history, mg.new_events});
+    for (const std::string& part : update) queue_sync(to, part);
   };
   if (news && parent != 0 && parent != from_peer) send_update(parent);
   if (down != 0 && down != from_peer && (news || new_path)) {

@@ -78,6 +78,7 @@ struct NodeCore::Batch {
   std::vector<std::pair<uint64_t, std::string>> refusals;  // peer, reason: logged after commit
   std::vector<std::string> warnings;
   bool dirty = false;  // something other than cursors and counters was written
+  std::string oversize;  // why a domain message was not sent: larger than a record may carry
 
   storage::LinkCursor& cursor(const Link& l) {
     auto it = cursors.find(l.peer);
@@ -91,6 +92,17 @@ class NodeCore::BatchOutbound : public Outbound {
  public:
   BatchOutbound(NodeCore& core, Batch& batch) : core_(core), batch_(batch) {}
   void send(uint64_t destination, protocol::MessageKind kind, std::string payload) override {
+    // A record larger than a peer accepts would be resent and refused
+    // forever, and every record after it on that link would wait behind it:
+    // it is not sent. The domain splits what may grow (household syncs); a
+    // command that would still send one fails whole (execute).
+    if (payload.size() > protocol::kMaxPayloadBytes) {
+      batch_.oversize = "a message of kind " + std::to_string(static_cast<int>(kind)) + " to " +
+                        DivisionCode::format(destination) + " of " + std::to_string(payload.size()) +
+                        " bytes exceeds the " + std::to_string(protocol::kMaxPayloadBytes) + " bytes a record carries";
+      batch_.warnings.push_back("not sent: " + batch_.oversize);
+      return;
+    }
     uint64_t self = core_.neighbourhood_.self().number();
     Record r{0, self, batch_.txn->next_origin_seq(destination | storage::kMonitorChannel), destination,
              static_cast<uint16_t>(kind),
@@ -204,6 +216,7 @@ Status NodeCore::execute(const std::function<Status(storage::WriteTxn&, Outbound
     BatchOutbound out(*this, batch);
     Status r = fn(txn, out);
     if (!r) return r;
+    if (!batch.oversize.empty()) return Status::invalid_argument(batch.oversize);
     return stage_writes(batch);
   });
   if (!s) return s;

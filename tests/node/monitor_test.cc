@@ -11,6 +11,7 @@
 
 #include "node/core/alert_merge.h"
 #include "node/core/monitor_queries.h"
+#include "protocol/codec.h"
 #include "protocol/domain_codec.h"
 #include "topology/logging.h"
 #include "tests/testing/domain_fixtures.h"
@@ -502,6 +503,59 @@ TEST_F(MonitorTest, HouseholdMoveHandsOverAlertAndHistory) {
   EXPECT_EQ(net.monitor(kCounty).show_household(h)->moved_to, kOtherVillage);
   // A verified alert is not handed over: the one entry is the earlier move's.
   EXPECT_EQ(handed_over(kOtherVillage).size(), 1u);
+}
+
+TEST_F(MonitorTest, AFileTooLargeForOneRecordTravelsInPartsAndArrivesWhole) {
+  // Years of department records for one household: 20,000 events, more
+  // than one sync may list (kMaxListItems) and more bytes than one record
+  // may carry. Imported at the county, they go up and down in parts; the
+  // move hands the whole file over in parts too.
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  std::vector<EventLine> lines;
+  for (int i = 0; i < 20000; ++i) {
+    lines.push_back(i % 2 == 0 ? EventLine{"medical_insurance", "YB-" + std::to_string(i), kHead, "serious_illness", days_ago(1 + i % 200)}
+                               : EventLine{"petitions", "XF-" + std::to_string(i), kSpouse, "petition", days_ago(1 + i % 200)});
+  }
+  ImportReport rep = import(kCounty, lines);
+  EXPECT_EQ(rep.applied, 20000u);
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) EXPECT_EQ(held(c, h).events.size(), 20000u) << "at " << c;
+  expect_replicated(h, kHolders, kNonHolders);
+
+  ASSERT_TRUE(net.monitor(kTownship).move_household(h, kVillage2, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(held(kVillage2, h).events.size(), 20000u);
+  expect_replicated(h, {kProvince, kCity, kCounty, kTownship, kVillage2}, {kVillage, kOtherCounty, kOtherTownship, kOtherVillage});
+  for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage, kVillage2}) {
+    for (const auto& l : net.core(c).status().links) EXPECT_EQ(l.refusals, 0u) << c << " from " << l.peer;
+  }
+}
+
+TEST_F(MonitorTest, AMessageLargerThanARecordIsNotSentAndItsCommandFailsWhole) {
+  auto outbox = [&](uint64_t c) {
+    uint64_t n = 0;
+    for (const auto& l : net.core(c).status().links) n += l.outbox_depth;
+    return n;
+  };
+  uint64_t before = outbox(kCounty);
+  Status s = net.core(kCounty).execute([&](storage::WriteTxn& txn, Outbound& out) {
+    txn.put(storage::Table::kDomain, "test:oversize", std::string_view("written"));
+    out.send(kCity, protocol::MessageKind::kAudit, std::string(protocol::kMaxPayloadBytes + 1, 'x'));
+    return Status::ok();
+  }, net.now());
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("bytes a record carries"), std::string::npos) << s.to_string();
+  EXPECT_EQ(outbox(kCounty), before);
+  EXPECT_TRUE(net.store(kCounty).read([&](const storage::ReadTxn& txn) {
+    std::string_view v;
+    EXPECT_FALSE(txn.get(storage::Table::kDomain, "test:oversize", v)) << "the command's writes were kept";
+  }).is_ok());
+  // The links carry on.
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  EXPECT_TRUE(held(kProvince, h).household.has_value());
+  EXPECT_EQ(net.refusals(kCity, kCounty), 0u);
 }
 
 TEST_F(MonitorTest, ConcurrentMovesAgreeOnTheLaterOneWithTheWholeFile) {
