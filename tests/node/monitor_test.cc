@@ -558,6 +558,39 @@ TEST_F(MonitorTest, AMessageLargerThanARecordIsNotSentAndItsCommandFailsWhole) {
   EXPECT_EQ(net.refusals(kCity, kCounty), 0u);
 }
 
+// Villages that run no node of their own: the township's node is the home
+// of both, and a move between them hands the visit over at the same node.
+TEST(MonitorHandOverTest, AMoveBetweenTwoVillagesOfOneHomeNodeRecordsTheHandOver) {
+  (void)set_log_level("warning");
+  testing::MonitorNetwork net({{kProvince, 0}, {kCity, kProvince}, {kCounty, kCity}, {kTownship, kCounty}});
+  ASSERT_TRUE(net.settle());
+  NewHousehold nh;
+  nh.village = kVillage;
+  nh.category = "marginal";
+  nh.members = {testing::member(kHead, "张三明", "head")};
+  auto h = net.monitor(kTownship).add_household(nh, net.now());
+  ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+  ASSERT_TRUE(net.settle());
+  auto r = net.monitor(kCounty).import_events(
+      testing::events_csv({{"medical_insurance", "YB-1", kHead, "serious_illness", add_days(net.today(), -3)}}), ImportFormat::kCsv,
+      net.now());
+  ASSERT_TRUE(r.is_ok() && r->alerts_issued == 1u);
+  ASSERT_TRUE(net.settle());
+  auto kinds = [&](uint64_t at) {
+    std::multiset<std::string> out;
+    for (auto& e : net.monitor(at).show_household(*h)->history) out.insert(e.kind);
+    return out;
+  };
+  EXPECT_EQ(kinds(kTownship).count("delivered"), 1u);
+  EXPECT_EQ(kinds(kTownship).count("handed_over"), 0u);
+  ASSERT_TRUE(net.monitor(kTownship).move_household(*h, kVillage2, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t at : {kTownship, kCounty, kProvince}) {
+    EXPECT_EQ(kinds(at).count("handed_over"), 1u) << at;
+    EXPECT_EQ(kinds(at).count("delivered"), 1u) << at;
+  }
+}
+
 TEST_F(MonitorTest, ConcurrentMovesAgreeOnTheLaterOneWithTheWholeFile) {
   HouseholdId h = add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());
