@@ -138,9 +138,9 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
   Status s = store.read([&](const storage::ReadTxn& txn) {
     ReadView v{txn};
     std::string_view last;  // in the map: valid while the transaction is open
-    auto take = [&](std::optional<protocol::Household> h) {
-      if (!h || !within(q.within, h->village.value) || (!q.category.empty() && h->category.value != q.category)) return;
-      HouseholdSummary sum{std::move(*h), std::nullopt};
+    auto take = [&](protocol::Household h) {
+      if (!within(q.within, h.village.value) || (!q.category.empty() && h.category.value != q.category)) return;
+      HouseholdSummary sum{std::move(h), std::nullopt};
       sum.open_alert = v.open_alert(sum.household.id);
       if (q.open_alert_only && !sum.open_alert) return;
       page.households.push_back(std::move(sum));
@@ -157,7 +157,7 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
         if (page.households.size() >= limit) return false;
         ++page.scanned;
         last = k;
-        take(v.household(keys::parse_id(k.substr(8))));
+        if (auto h = v.household(keys::parse_id(k.substr(8)))) take(std::move(*h));
         return true;
       });
     } else {
@@ -165,8 +165,7 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
         if (page.households.size() >= limit) return false;
         ++page.scanned;
         last = k;
-        auto h = protocol::decode_household(val);
-        take(h ? std::optional<protocol::Household>(std::move(*h)) : std::nullopt);
+        if (auto h = protocol::decode_household(val)) take(std::move(*h));
         return true;
       });
     }
