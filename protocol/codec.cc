@@ -103,6 +103,7 @@ void encode_root(const Frame& frame, capnp::MessageBuilder& message) {
   auto root = message.initRoot<schema::Frame>();
   root.setSender(frame.sender);
   root.setAck(frame.ack);
+  root.setFeatures(frame.features);
   encode_body(frame, root);
 }
 
@@ -184,6 +185,7 @@ Result<Frame> decode_root(schema::Frame::Reader in) {
   frame.sender = in.getSender();
   if (!valid_code(frame.sender)) return refuse("sender " + std::to_string(frame.sender) + " is not a division code");
   frame.ack = in.getAck();
+  frame.features = in.getFeatures();
   if (Status status = decode_body(in, frame); !status) return status;
   // Pointers may share targets, so a small message can describe a large frame
   // (within the traversal limit). Refuse what would not fit in a frame of ours.

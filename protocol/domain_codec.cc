@@ -5,6 +5,7 @@
 #include <capnp/serialize-packed.h>
 #include <kj/exception.h>
 #include <kj/io.h>
+#include <zstd.h>
 
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocol/codec.h"
 #include "protocol/domain.capnp.h"
 #include "topology/division_code.h"
 
@@ -531,6 +533,50 @@ Result<std::string> open_sync_batch(std::string_view payload) {
     return fail("packing: " + short_reason(e));
   }
   return items;
+}
+
+namespace {
+
+// One compression and one decompression context per thread, kept: a
+// context's tables cost more to set up than a batch takes to compress.
+struct ZstdContexts {
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> c{ZSTD_createCCtx(), ZSTD_freeCCtx};
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> d{ZSTD_createDCtx(), ZSTD_freeDCtx};
+};
+ZstdContexts& zstd_contexts() {
+  thread_local ZstdContexts contexts;
+  return contexts;
+}
+
+}  // namespace
+
+std::optional<std::string> compress_sync_batch(std::string_view sealed) {
+  ZSTD_CCtx* c = zstd_contexts().c.get();
+  if (c == nullptr) return std::nullopt;
+  std::string out(ZSTD_compressBound(sealed.size()), '\0');
+  const size_t n = ZSTD_compressCCtx(c, out.data(), out.size(), sealed.data(), sealed.size(), 1);
+  if (ZSTD_isError(n) || n >= sealed.size()) return std::nullopt;
+  out.resize(n);
+  return out;
+}
+
+Result<std::string> expand_sync_batch(std::string_view compressed) {
+  auto fail = [](const std::string& reason) -> Status { return refuse("compressed household sync batch: " + reason); };
+  const unsigned long long size = ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR) return fail("not a zstd frame");
+  if (size == ZSTD_CONTENTSIZE_UNKNOWN) return fail("the frame does not state its size");
+  if (size == 0 || size > kMaxPayloadBytes)
+    return fail("stated size " + std::to_string(size) + " is outside 1.." + std::to_string(kMaxPayloadBytes));
+  const size_t frame = ZSTD_findFrameCompressedSize(compressed.data(), compressed.size());
+  if (ZSTD_isError(frame)) return fail(std::string("truncated frame: ") + ZSTD_getErrorName(frame));
+  if (frame != compressed.size()) return fail(std::to_string(compressed.size() - frame) + " bytes after the frame");
+  ZSTD_DCtx* d = zstd_contexts().d.get();
+  if (d == nullptr) return Status::unavailable("no zstd decompression context");
+  std::string out(size, '\0');
+  const size_t n = ZSTD_decompressDCtx(d, out.data(), out.size(), compressed.data(), compressed.size());
+  if (ZSTD_isError(n)) return fail(ZSTD_getErrorName(n));
+  if (n != size) return fail("decompressed to " + std::to_string(n) + " bytes, not the stated " + std::to_string(size));
+  return out;
 }
 
 Result<std::vector<std::string_view>> split_sync_batch(std::string_view bytes) {

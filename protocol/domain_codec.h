@@ -8,6 +8,7 @@
 // Stateless free functions: thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,6 +53,17 @@ std::string seal_sync_batch(std::string_view items);
 // a payload that is empty, malformed, too large unpacked, or has bytes
 // after the packed items.
 Result<std::string> open_sync_batch(std::string_view payload);
+// A batch's record payload compressed for kind kHouseholdSyncBatchZstd: one
+// zstd frame (level 1) of the kHouseholdSyncBatch payload, with its size in
+// the frame header. Syncs compress 6-8x (repeated codes, stamps, indicator
+// names), so the outbox and the link carry that much less. Returns nullopt
+// when compression would not make the payload smaller.
+std::optional<std::string> compress_sync_batch(std::string_view sealed);
+// The kHouseholdSyncBatch payload inside a kHouseholdSyncBatchZstd one.
+// Refuses, before allocating, a frame that does not state its decompressed
+// size or states one over kMaxPayloadBytes; refuses any zstd error and bytes
+// after the frame.
+Result<std::string> expand_sync_batch(std::string_view compressed);
 // The items (views into items; decode each with decode_sync). Refuses
 // items whose lengths do not tile them exactly with whole-word items.
 Result<std::vector<std::string_view>> split_sync_batch(std::string_view items);

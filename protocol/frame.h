@@ -24,7 +24,15 @@ enum class MessageKind : uint16_t {
   kApplicationStatus = 7,  // an application's status (JSON), back to the township that took it
   kAudit = 8,              // an audit log entry (JSON), up from a township or village to its county
   kHouseholdSyncBatch = 9, // several HouseholdSyncs for one neighbour (protocol/domain_codec.h)
+  kHouseholdSyncBatchZstd = 10,  // a kHouseholdSyncBatch payload compressed with zstd; only to a peer
+                                 // whose frames announce kFeatureZstdBatches (protocol/domain_codec.h)
 };
+
+// Bits of Frame::features: what the sending node understands. A node sends
+// a record of a newer kind only to a peer whose latest frame announced it,
+// and rewrites it into the older kind otherwise (protocol/README.md).
+inline constexpr uint64_t kFeatureZstdBatches = 1;  // records of kind kHouseholdSyncBatchZstd
+inline constexpr uint64_t kFeatures = kFeatureZstdBatches;  // all that this release understands
 
 // One message travelling one link.
 struct Record {
@@ -69,6 +77,7 @@ struct Frame {
   uint64_t sender = 0;  // division code of the node that sent the frame
   uint64_t ack = 0;     // cumulative: highest link seq the sender has committed from the receiver
   std::variant<Hello, Data, Heartbeat, AckOnly> body;
+  uint64_t features = 0;  // kFeature* bits the sender understands; 0 from an older sender
   bool operator==(const Frame&) const = default;
 };
 

@@ -14,6 +14,7 @@ struct Frame {
     heartbeat @4 :Heartbeat; # liveness and round-trip time
     ackOnly @5 :Void;        # nothing but the ack above
   }
+  features @6 :UInt64; # what the sender understands (bits, protocol/README.md); 0 from a sender older than the field
 }
 
 struct Hello {

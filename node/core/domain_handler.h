@@ -48,6 +48,16 @@ class DomainHandler {
                            Outbound& out, const Instant& now) = 0;
   // The attempt committed: publish what was staged.
   virtual void committed() = 0;
+  // A record leaving the outbox for a peer whose latest frame announced
+  // only peer_features (protocol::kFeature* bits): one of a kind the peer
+  // does not understand is rewritten in place into an older kind that says
+  // the same, keeping its ids. A failure means the stored record is
+  // damaged.
+  virtual Status adapt_for_peer(protocol::Record& record, uint64_t peer_features) const {
+    (void)record;
+    (void)peer_features;
+    return Status::ok();
+  }
 };
 
 }  // namespace lifeline::node

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "protocol/frame.h"
+
 namespace lifeline::node {
 
 struct LinkOptions {
@@ -28,6 +30,10 @@ struct LinkOptions {
   uint64_t window_max_records = 32768;
   // Messages created per write transaction by one post command.
   size_t post_batch = 4096;
+  // What this node announces in every frame it sends (protocol::kFeature*
+  // bits). Always protocol::kFeatures in a node; a test sets fewer to play a
+  // node of an earlier release.
+  uint64_t features = protocol::kFeatures;
 };
 
 }  // namespace lifeline::node

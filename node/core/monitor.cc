@@ -95,7 +95,20 @@ Status Monitor::start() {
 
 bool Monitor::handles(uint16_t kind) const {
   return kind >= static_cast<uint16_t>(MessageKind::kHouseholdSync) &&
-         kind <= static_cast<uint16_t>(MessageKind::kHouseholdSyncBatch);
+         kind <= static_cast<uint16_t>(MessageKind::kHouseholdSyncBatchZstd);
+}
+
+// A peer of an earlier release gets a compressed batch as the plain batch
+// inside it.
+Status Monitor::adapt_for_peer(protocol::Record& r, uint64_t peer_features) const {
+  if (r.kind != static_cast<uint16_t>(MessageKind::kHouseholdSyncBatchZstd) ||
+      (peer_features & protocol::kFeatureZstdBatches) != 0)
+    return Status::ok();
+  auto plain = protocol::expand_sync_batch(r.payload);
+  if (!plain) return plain.status();
+  r.payload = std::move(*plain);
+  r.kind = static_cast<uint16_t>(MessageKind::kHouseholdSyncBatch);
+  return Status::ok();
 }
 
 void Monitor::begin() {
@@ -135,10 +148,17 @@ Status Monitor::dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer) 
       t.apply_sync(*sync, from_peer);
       return Status::ok();
     }
-    case MessageKind::kHouseholdSyncBatch: {
+    case MessageKind::kHouseholdSyncBatch:
+    case MessageKind::kHouseholdSyncBatchZstd: {
       // Each item applies as a kHouseholdSync record of its own would: one
       // that fails its checks is refused alone, the others apply.
-      auto unpacked = protocol::open_sync_batch(r.payload);
+      std::string expanded;
+      if (r.kind == static_cast<uint16_t>(MessageKind::kHouseholdSyncBatchZstd)) {
+        auto plain = protocol::expand_sync_batch(r.payload);
+        if (!plain) return plain.status();
+        expanded = std::move(*plain);
+      }
+      auto unpacked = protocol::open_sync_batch(expanded.empty() ? std::string_view(r.payload) : expanded);
       if (!unpacked) return unpacked.status();
       auto items = protocol::split_sync_batch(*unpacked);
       if (!items) return items.status();

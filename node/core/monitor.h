@@ -141,6 +141,7 @@ class Monitor : public DomainHandler {
   Status on_record(storage::WriteTxn& txn, const protocol::Record& record, uint64_t from_peer, Outbound& out,
                    const Instant& now) override;
   void committed() override;
+  Status adapt_for_peer(protocol::Record& record, uint64_t peer_features) const override;
 
   // Commands (operators and scripts). Each is one transaction: all or nothing.
   Result<ImportReport> import_events(std::string_view text, ImportFormat format, const Instant& now);

@@ -521,12 +521,19 @@ void Monitor::Txn::send_pending(uint64_t to, PendingSyncs& p) {
   } else if (p.items > 1) {
     // The parent and the child toward a household's village are usually
     // sent the same syncs in the same order, so their batches fill and
-    // flush together: the second is packed once, by the first.
+    // flush together: the second is packed and compressed once, by the
+    // first. The outbox keeps the compressed form; a peer of an earlier
+    // release is sent the plain batch inside it (Monitor::adapt_for_peer).
     if (p.batch != last_sealed_items_) {
       last_sealed_ = protocol::seal_sync_batch(p.batch);
+      last_sealed_kind_ = protocol::MessageKind::kHouseholdSyncBatch;
+      if (auto z = protocol::compress_sync_batch(last_sealed_)) {
+        last_sealed_ = std::move(*z);
+        last_sealed_kind_ = protocol::MessageKind::kHouseholdSyncBatchZstd;
+      }
       last_sealed_items_ = std::move(p.batch);
     }
-    out.send(to, protocol::MessageKind::kHouseholdSyncBatch, last_sealed_);
+    out.send(to, last_sealed_kind_, last_sealed_);
   }
   p = PendingSyncs{};
 }

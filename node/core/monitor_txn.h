@@ -52,7 +52,8 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   void apply_sync(const protocol::HouseholdSync& sync, uint64_t from_peer, const Known& known);
 
   // Messages. Syncs toward one neighbour are coalesced into batches
-  // (kHouseholdSyncBatch; a lone sync goes as kHouseholdSync); any other
+  // (kHouseholdSyncBatchZstd, or kHouseholdSyncBatch when compression does
+  // not shrink it; a lone sync goes as kHouseholdSync); any other
   // message first sends the syncs pending, so messages keep their order.
   void send(uint64_t to, protocol::MessageKind kind, std::string payload);
   void flush_syncs();
@@ -103,7 +104,8 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   void send_pending(uint64_t to, PendingSyncs& p);
   std::map<uint64_t, PendingSyncs> pending_syncs_;
   std::string last_sealed_items_;  // the items of the batch last packed
-  std::string last_sealed_;        // and that batch, packed
+  std::string last_sealed_;        // and that batch, packed and compressed when smaller
+  protocol::MessageKind last_sealed_kind_ = protocol::MessageKind::kHouseholdSyncBatch;
   std::map<char, uint64_t> id_seqs_;  // kind -> last sequence handed out in this transaction
 };
 

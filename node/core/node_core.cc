@@ -61,6 +61,7 @@ struct NodeCore::Link {
   int64_t hello_next_us = 0;             // next Hello attempt toward a down parent
   int64_t hello_backoff_us = 0;
   uint64_t malformed = 0;                // frames refused before decoding completed
+  uint64_t peer_features = 0;            // kFeature* bits of the peer's latest frame; none until one arrives
 };
 
 // Effects of one input batch, staged until the write transaction commits
@@ -182,6 +183,7 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
                                             : frame.status().message());
       continue;
     }
+    l->peer_features = frame->features;
     decoded.emplace_back(in.peer, std::move(*frame));
   }
   if (decoded.empty()) return Status::ok();
@@ -475,6 +477,7 @@ void NodeCore::set_state(Link& l, LinkState state, const Instant& now, const std
     l.hello_next_us = now.mono_us;
     l.hello_backoff_us = options_.hello_backoff_initial_us;
     l.rtt_us = -1;
+    l.peer_features = 0;  // it may come back as another release: plain records until it says
   }
 }
 
@@ -522,6 +525,7 @@ void NodeCore::send_data(FrameSink& sink, Link& l, const Instant& now) {
     LIFELINE_CHECK(s.is_ok() && !data.records.empty() && data.records.front().link_seq == l.next_send,
                    "outbox toward " + DivisionCode::format(l.peer) + " is missing link seq " + std::to_string(l.next_send) +
                        (s ? "" : ": " + s.to_string()));
+    if (domain_ != nullptr) adapt_for_peer(l, data.records);
     uint64_t last = data.records.back().link_seq;
     if (l.next_send == l.cursor.acked + 1) l.ack_progress_us = now.mono_us;  // a flight begins
     if (!send_frame(sink, l, Frame{0, 0, std::move(data)}, now)) return;
@@ -529,11 +533,34 @@ void NodeCore::send_data(FrameSink& sink, Link& l, const Instant& now) {
   }
 }
 
-// Stamps the header (sender, cumulative ack of what is committed) and hands
-// the frame to the sink.
+// Records of a kind the peer's frames did not announce are rewritten into
+// one it understands (a compressed sync batch is sent expanded to a node of
+// an earlier release). Expanded records may make the frame larger than
+// frame_max_bytes: it then ends before the record that would pass it (the
+// rest go in the next frame).
+void NodeCore::adapt_for_peer(const Link& l, std::vector<Record>& records) const {
+  size_t bytes = 0;
+  bool grown = false;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const size_t before = records[i].payload.size();
+    Status s = domain_->adapt_for_peer(records[i], l.peer_features);
+    LIFELINE_CHECK(s.is_ok(), "outbox toward " + DivisionCode::format(l.peer) + " holds a damaged record at link seq " +
+                                  std::to_string(records[i].link_seq) + ": " + s.to_string());
+    grown = grown || records[i].payload.size() > before;
+    bytes += records[i].payload.size();
+    if (grown && i > 0 && bytes > options_.frame_max_bytes) {
+      records.resize(i);
+      return;
+    }
+  }
+}
+
+// Stamps the header (sender, cumulative ack of what is committed, what this
+// node understands) and hands the frame to the sink.
 bool NodeCore::send_frame(FrameSink& sink, Link& l, Frame&& frame, const Instant& now) {
   frame.sender = neighbourhood_.self().number();
   frame.ack = l.cursor.applied;
+  frame.features = options_.features;
   if (!sink.send(l.peer, protocol::encode_frame(frame))) return false;
   l.ack_sent = std::max(l.ack_sent, frame.ack);
   return true;

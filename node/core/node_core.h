@@ -132,6 +132,7 @@ class NodeCore {
   void route_record(Batch& batch, protocol::Record& r, uint64_t from_peer);
   void apply_domain(Batch& batch, protocol::Record& r, uint64_t from_peer);
   bool refuse_reason(const Link& l, const protocol::Record& r, std::string& reason) const;
+  void adapt_for_peer(const Link& l, std::vector<protocol::Record>& records) const;
   void refuse(Batch& batch, uint64_t peer, const std::string& reason);
   Status stage_writes(Batch& batch);
   void commit_batch(Batch& batch, const Instant& now);

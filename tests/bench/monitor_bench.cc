@@ -337,6 +337,7 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
       }
       std::printf("  (records added by the import: %s)\n", by_table.c_str());
       r.add("import_new_records_per_event", double(added) / events, "records");
+      r.add("import_store_growth_mib", (node.store->used_bytes() - used0) / 1048576.0, "MiB");
       node_ptr.reset();  // closed, so that its file can be read raw
       written = written_records(dir.path(), copy.path());
       std::printf("  (records written by the import, outbox and link tables included: %llu, %.1f MiB of keys and values)\n",

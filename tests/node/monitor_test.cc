@@ -591,6 +591,49 @@ TEST(MonitorHandOverTest, AMoveBetweenTwoVillagesOfOneHomeNodeRecordsTheHandOver
   }
 }
 
+// A township of an earlier release, which knows no compressed sync batches,
+// between a county and a village of this one: the county's batches reach it
+// expanded and apply; the city and the village get them compressed.
+TEST(MonitorReleaseTest, ANeighbourOfAnEarlierReleaseGetsPlainSyncBatches) {
+  (void)set_log_level("warning");
+  testing::MonitorNetwork net({{kProvince, 0}, {kCity, kProvince}, {kCounty, kCity}, {kTownship, kCounty}, {kVillage, kTownship}},
+                              {kTownship});
+  ASSERT_TRUE(net.settle());
+  const int n = 60;
+  std::vector<EventLine> lines;
+  for (int i = 0; i < n; ++i) {
+    NewHousehold nh;
+    nh.village = kVillage;
+    nh.category = "marginal";
+    const std::string id = testing::make_id_number(441303, 19800101, static_cast<uint32_t>(100 + i));
+    nh.members = {testing::member(id, "张三明", "head")};
+    ASSERT_TRUE(net.monitor(kCounty).add_household(nh, net.now()).is_ok());
+    lines.push_back({"medical_insurance", "YB-" + std::to_string(i), id, "serious_illness", add_days(net.today(), -3)});
+  }
+  ASSERT_TRUE(net.settle());
+  // One import: one transaction whose syncs go as batches to the city and
+  // to the township.
+  auto r = net.monitor(kCounty).import_events(testing::events_csv(lines), ImportFormat::kCsv, net.now());
+  ASSERT_TRUE(r.is_ok() && r->alerts_issued == static_cast<uint64_t>(n)) << (r ? "" : r.status().to_string());
+  ASSERT_TRUE(net.settle());
+  const auto zstd = static_cast<uint16_t>(protocol::MessageKind::kHouseholdSyncBatchZstd);
+  const auto plain = static_cast<uint16_t>(protocol::MessageKind::kHouseholdSyncBatch);
+  auto received = [&](uint64_t at, uint16_t kind) {
+    auto it = net.kinds_received(at).find(kind);
+    return it == net.kinds_received(at).end() ? uint64_t{0} : it->second;
+  };
+  EXPECT_EQ(received(kTownship, zstd), 0u) << "a node that did not announce the feature got a compressed batch";
+  EXPECT_GT(received(kTownship, plain), 0u);
+  EXPECT_GT(received(kCity, zstd), 0u);
+  EXPECT_GT(received(kVillage, zstd), 0u) << "the township (this release underneath) compresses toward the village";
+  for (uint64_t at : {kProvince, kCity, kCounty, kTownship, kVillage}) {
+    auto alerts = net.monitor(at).list_alerts(AlertFilter{}, net.now());
+    ASSERT_TRUE(alerts.is_ok()) << at;
+    EXPECT_EQ(alerts->size(), static_cast<size_t>(n)) << at;
+    for (const auto& l : net.core(at).status().links) EXPECT_EQ(l.refusals, 0u) << at << " from " << l.peer;
+  }
+}
+
 TEST_F(MonitorTest, ConcurrentMovesAgreeOnTheLaterOneWithTheWholeFile) {
   HouseholdId h = add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());

@@ -43,7 +43,9 @@ Frame data_frame(std::vector<Record> records) {
   return Frame{.sender = kTownship, .ack = 42, .body = Data{std::move(records)}};
 }
 
-Frame hello_frame() { return Frame{.sender = kTownship, .ack = 7, .body = Hello{.last_applied = 9, .want_reply = true}}; }
+Frame hello_frame() {
+  return Frame{.sender = kTownship, .ack = 7, .body = Hello{.last_applied = 9, .want_reply = true}, .features = kFeatures};
+}
 Frame heartbeat_frame() {
   return Frame{.sender = kCounty, .ack = 0, .body = Heartbeat{.sent_at_us = 123456789, .echo = true}};
 }

@@ -7,6 +7,7 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <array>
@@ -737,6 +738,67 @@ TEST(SyncBatchTest, RefusesItemsThatDoNotTileTheBatch) {
   ASSERT_EQ(split->size(), 3u);
   EXPECT_TRUE(decode_sync((*split)[0]).is_ok());
   EXPECT_FALSE(decode_sync((*split)[2]).is_ok());
+}
+
+// A zstd frame of bytes, with or without its size in the frame header.
+std::string zstd_frame(std::string_view bytes, bool with_size) {
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> c(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  ZSTD_CCtx_setParameter(c.get(), ZSTD_c_contentSizeFlag, with_size ? 1 : 0);
+  std::string out(ZSTD_compressBound(bytes.size()), '\0');
+  size_t n = ZSTD_compress2(c.get(), out.data(), out.size(), bytes.data(), bytes.size());
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+TEST(SyncBatchTest, CompressedBatchExpandsToThePlainOne) {
+  std::vector<HouseholdSync> syncs;
+  for (int i = 0; i < 40; ++i) syncs.push_back(i % 2 == 0 ? full_sync() : minimal_sync());
+  const std::string sealed = seal_sync_batch(batch_items(syncs));
+  std::optional<std::string> z = compress_sync_batch(sealed);
+  ASSERT_TRUE(z.has_value());
+  EXPECT_LT(z->size() * 4, sealed.size()) << "forty like syncs compress well below a quarter";
+  Result<std::string> back = expand_sync_batch(*z);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ(*back, sealed);
+  // Bytes that do not shrink are not compressed.
+  std::string noise(4096, '\0');
+  std::mt19937_64 rng(7);
+  for (char& ch : noise) ch = static_cast<char>(rng());
+  EXPECT_FALSE(compress_sync_batch(noise).has_value());
+}
+
+TEST(SyncBatchTest, RefusesMalformedCompressedBatches) {
+  const std::string sealed = seal_sync_batch(batch_items({full_sync(), minimal_sync(), full_sync()}));
+  const std::string z = *compress_sync_batch(sealed);
+  auto refused = [](std::string_view bytes, const std::string& part) {
+    Result<std::string> r = expand_sync_batch(bytes);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(part), std::string::npos) << r.status().message();
+  };
+  refused("", "not a zstd frame");
+  refused(sealed, "not a zstd frame");
+  refused(zstd_frame(sealed, false), "does not state its size");
+  // A bomb: 2 MiB of zeros compress to a few hundred bytes; refused on the
+  // size its header states, before anything is allocated.
+  refused(zstd_frame(std::string(2u << 20, '\0'), true), "stated size 2097152");
+  refused(z + "x", "bytes after the frame");
+  refused(z + z, "bytes after the frame");
+  for (size_t length = 1; length < z.size(); ++length) {
+    ASSERT_FALSE(expand_sync_batch(std::string_view(z).substr(0, length)).is_ok()) << length;
+  }
+  // A damaged block: refused by zstd's own checks or, if it still
+  // decompresses, by the batch's (open_sync_batch) afterwards.
+  for (size_t at = 0; at < z.size(); ++at) {
+    std::string bad = z;
+    bad[at] = static_cast<char>(bad[at] ^ 0x5a);
+    Result<std::string> r = expand_sync_batch(bad);
+    if (r.is_ok() && *r != sealed) {
+      Result<std::string> items = open_sync_batch(*r);
+      if (items.is_ok()) (void)split_sync_batch(*items);
+    }
+  }
 }
 
 TEST(DomainCodecRandomTest, RandomAndMutatedInputsNeverCrash) {

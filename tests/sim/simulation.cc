@@ -165,7 +165,12 @@ bool Schedule::start(uint64_t c) {
   auto store = storage::Store::open(storage::StorageOptions{n.dir, size_t{1} << 20, false}, c);
   if (!store) return fail("store of " + std::to_string(c) + " did not open: " + store.status().to_string()), false;
   n.store = std::move(*store);
-  n.core = std::make_unique<node::NodeCore>(n.neighbourhood, n.store.get(), sim_link_options());
+  // About a quarter of the nodes, chosen by the seed, play a node of an
+  // earlier release that announces no protocol features: its neighbours
+  // send it compressed sync batches expanded (protocol/README.md).
+  node::LinkOptions options = sim_link_options();
+  if ((c * 0x9e3779b97f4a7c15ULL ^ seed_) % 4 == 0) options.features = 0;
+  n.core = std::make_unique<node::NodeCore>(n.neighbourhood, n.store.get(), options);
   n.monitor = std::make_unique<node::Monitor>(n.core.get(), n.store.get(), node::MonitorOptions{});
   n.core->set_domain(n.monitor.get());
   Status s = n.core->start(now());

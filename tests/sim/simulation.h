@@ -9,6 +9,9 @@
 // imported at any node (some repeated), alerts accepted, verified by
 // feedback at villages and townships and closed at counties, households
 // moved by counties and above, new policy versions set at the province.
+// About a quarter of the nodes, chosen by the seed, announce no protocol
+// features, as nodes of an earlier release: they are sent sync batches
+// uncompressed.
 //
 // After every step the invariants are checked (outbox sequences contiguous
 // from acked+1 to last_assigned; cursors never move backward, across crashes

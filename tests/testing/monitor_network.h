@@ -11,11 +11,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "node/core/monitor.h"
 #include "node/core/node_core.h"
+#include "protocol/codec.h"
 #include "storage/store.h"
 #include "tests/testing/domain_fixtures.h"
 #include "tests/testing/sim_network.h"
@@ -34,7 +37,12 @@ class MonitorNetwork {
   };
 
   // tree: (code, parent code or 0 for the root), parents before children.
-  explicit MonitorNetwork(const std::vector<std::pair<uint64_t, uint64_t>>& tree) : net_(1), dir_(true) {
+  // earlier_release: nodes that announce no protocol features in their
+  // frames, as a node of an earlier release does; the kinds of the records
+  // delivered to each node are then counted (kinds_received).
+  explicit MonitorNetwork(const std::vector<std::pair<uint64_t, uint64_t>>& tree,
+                          const std::set<uint64_t>& earlier_release = {})
+      : net_(1), dir_(true), count_kinds_(!earlier_release.empty()) {
     std::map<uint64_t, std::vector<topology::DivisionCode>> kids;
     for (auto [c, p] : tree) {
       if (p != 0) kids[p].push_back(code(c));
@@ -49,7 +57,9 @@ class MonitorNetwork {
       Node& n = nodes_.emplace(c, Node{topology::Neighbourhood(code(c), parent, kids[c]), nullptr, nullptr, nullptr})
                     .first->second;
       n.store = std::move(*storage::Store::open(storage::StorageOptions{dir_.sub(std::to_string(c)), size_t{1} << 20, false}, c));
-      n.core = std::make_unique<node::NodeCore>(n.neighbourhood, n.store.get(), link_options());
+      node::LinkOptions options = link_options();
+      if (earlier_release.count(c) != 0) options.features = 0;
+      n.core = std::make_unique<node::NodeCore>(n.neighbourhood, n.store.get(), options);
       n.monitor = std::make_unique<node::Monitor>(n.core.get(), n.store.get(), node::MonitorOptions{});
       n.core->set_domain(n.monitor.get());
       LIFELINE_CHECK(n.core->start(now()).is_ok() && n.monitor->start().is_ok(), "node did not start");
@@ -78,6 +88,7 @@ class MonitorNetwork {
     for (uint64_t c : order_) {
       Node& n = nodes_.at(c);
       auto it = due.find(c);
+      if (it != due.end() && count_kinds_) count_kinds(c, it->second);
       if (it != due.end()) (void)n.core->on_frames(it->second, t);
       n.core->on_tick(t);
       n.monitor->on_tick(t);
@@ -99,6 +110,8 @@ class MonitorNetwork {
     }
     return false;
   }
+  // Records delivered to c, by kind (counted only with earlier_release).
+  const std::map<uint16_t, uint64_t>& kinds_received(uint64_t c) { return kinds_[c]; }
   // A refusal counter of c: records refused from peer.
   uint64_t refusals(uint64_t c, uint64_t peer) {
     for (const auto& l : core(c).status().links) {
@@ -118,6 +131,16 @@ class MonitorNetwork {
     o.hello_backoff_max_us = 80'000;
     return o;
   }
+  template <class Frames>
+  void count_kinds(uint64_t c, const Frames& frames) {
+    for (const auto& in : frames) {
+      auto f = protocol::decode_frame(std::as_bytes(std::span(in.bytes.data(), in.bytes.size())));
+      if (!f) continue;
+      if (const auto* data = std::get_if<protocol::Data>(&f->body)) {
+        for (const protocol::Record& r : data->records) ++kinds_[c][r.kind];
+      }
+    }
+  }
   bool quiet() {
     for (uint64_t c : order_) {
       for (const auto& l : nodes_.at(c).core->status().links) {
@@ -135,6 +158,8 @@ class MonitorNetwork {
   int64_t wall_skip_us_ = 0;             // whole days skipped on the wall clock
   std::map<uint64_t, Node> nodes_;       // by code
   std::vector<uint64_t> order_;          // codes, parents first
+  bool count_kinds_ = false;
+  std::map<uint64_t, std::map<uint16_t, uint64_t>> kinds_;  // node -> record kind -> records delivered
 };
 
 }  // namespace lifeline::testing
