@@ -579,7 +579,7 @@ NodeStatus NodeCore::status() const {
     st.links.push_back(LinkStatus{peer, l.role, l.state, l.since_wall_us, l.rtt_us, l.next_send - 1,
                                   l.cursor.acked, l.cursor.applied, l.cursor.last_assigned,
                                   l.cursor.last_assigned - l.cursor.acked,
-                                  refused == counters_.end() ? 0 : refused->second, l.malformed});
+                                  refused == counters_.end() ? 0 : refused->second, l.malformed, l.peer_features});
   }
   return st;
 }

@@ -64,6 +64,7 @@ struct LinkStatus {
   uint64_t outbox_depth = 0;         // records waiting for the peer's ack
   uint64_t refusals = 0;             // records refused (jurisdiction, kind, route), durable
   uint64_t malformed_frames = 0;     // frames refused before decoding completed (since start)
+  uint64_t peer_features = 0;        // protocol::kFeature* bits of the peer's latest frame; 0 while down
 };
 
 struct NodeStatus {

@@ -29,6 +29,13 @@ std::string iso_time(int64_t wall_us) {
   return out;
 }
 
+// The names of the protocol features a peer announced (protocol/README.md).
+json peer_features(uint64_t bits) {
+  json names = json::array();
+  if ((bits & protocol::kFeatureZstdBatches) != 0) names.push_back("zstd_batches");
+  return names;
+}
+
 json link_json(const node::LinkStatus& l) {
   return json{{"peer", topology::DivisionCode::format(l.peer)},
               {"role", l.role == node::LinkRole::kParent ? "parent" : "child"},
@@ -41,7 +48,8 @@ json link_json(const node::LinkStatus& l) {
               {"last_assigned", l.last_assigned},
               {"outbox_depth", l.outbox_depth},
               {"refusals", l.refusals},
-              {"malformed_frames", l.malformed_frames}};
+              {"malformed_frames", l.malformed_frames},
+              {"peer_features", peer_features(l.peer_features)}};
 }
 
 }  // namespace

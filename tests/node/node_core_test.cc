@@ -149,6 +149,30 @@ TEST_F(NodeCoreTest, LinkGoesDownWhenNothingIsHeard) {
   EXPECT_EQ(township.link(kVillage).state, LinkState::kDown);
 }
 
+TEST_F(NodeCoreTest, EachSideKnowsWhatThePeerAnnouncedUntilTheLinkGoesDown) {
+  pump(3);
+  EXPECT_EQ(township.link(kVillage).peer_features, protocol::kFeatures);
+  EXPECT_EQ(village.link(kTownship).peer_features, protocol::kFeatures);
+  // The village restarts as a node of an earlier release: its frames
+  // announce nothing, and the township believes its latest frame.
+  LinkOptions earlier;
+  earlier.features = 0;
+  village.core = std::make_unique<NodeCore>(village.core->neighbourhood(), village.store.get(), earlier);
+  ASSERT_TRUE(village.core->start(now).is_ok());
+  pump(3);
+  EXPECT_EQ(township.link(kVillage).peer_features, 0u);
+  // Up again as this release; then nothing is heard and the link goes down:
+  // what the peer will be when it comes back is not known.
+  village.core = std::make_unique<NodeCore>(village.core->neighbourhood(), village.store.get(), LinkOptions{});
+  ASSERT_TRUE(village.core->start(now).is_ok());
+  pump(3);
+  EXPECT_EQ(township.link(kVillage).peer_features, protocol::kFeatures);
+  now.mono_us += 5'000'000;
+  township.core->on_tick(now);
+  EXPECT_EQ(township.link(kVillage).state, LinkState::kDown);
+  EXPECT_EQ(township.link(kVillage).peer_features, 0u);
+}
+
 TEST_F(NodeCoreTest, HeartbeatEchoMeasuresRoundTrip) {
   pump(5);
   EXPECT_GE(village.link(kTownship).rtt_us, 0);

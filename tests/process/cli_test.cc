@@ -27,10 +27,13 @@ TEST(CliTest, PostOnAStoppedNodeWaitsInItsStoreAndFlowsOnceItRuns) {
   ASSERT_TRUE(st.is_object());
   EXPECT_EQ(st["running"], false);
   EXPECT_EQ(st["links"][0]["outbox_depth"], 25);
+  EXPECT_EQ(st["links"][0]["peer_features"], nlohmann::json::array()) << "nothing heard from the peer yet";
   net.start(kTownship);
   net.start(kVillage);
   ASSERT_TRUE(testing::wait_until([&] { return net.applied(kTownship, kVillage).first == 25; }, 15s));
-  EXPECT_EQ(net.status(kVillage)["running"], true);
+  st = net.status(kVillage);
+  EXPECT_EQ(st["running"], true);
+  EXPECT_EQ(st["links"][0]["peer_features"], nlohmann::json::array({"zstd_batches"}));
   EXPECT_EQ(net.applied(kTownship, kVillage).second, 25);
 }
 
