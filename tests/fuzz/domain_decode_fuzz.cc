@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/codec.h"
 #include "protocol/domain_codec.h"
 
 namespace {
@@ -65,6 +66,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (std::string_view item : *items) (void)decode_sync(item);
       auto again = open_sync_batch(seal_sync_batch(*opened));
       if (!again.is_ok() || *again != *opened) __builtin_trap();
+    }
+  }
+  // A compressed batch (kHouseholdSyncBatchZstd): expanding must not crash,
+  // must stay within a record's payload, and what it gives must compress
+  // and expand back to itself.
+  auto expanded = expand_sync_batch(u);
+  if (expanded.is_ok()) {
+    if (expanded->empty() || expanded->size() > kMaxPayloadBytes) __builtin_trap();
+    if (auto z = compress_sync_batch(*expanded)) {
+      auto back = expand_sync_batch(*z);
+      if (!back.is_ok() || *back != *expanded) __builtin_trap();
     }
   }
   return 0;

@@ -82,8 +82,16 @@ std::vector<std::pair<std::string, std::string>> domain_corpus() {
   HistoryEntry e{RecordId{kVillage, 9}, h.id, st.hlc, "feedback", a.id, "verified", true,
                  Feedback{a.id, 20261124, "home_visit", "王", true, "病", {"health"}, "referral", "medical"}};
   DeptEvent ev{"medical_insurance", "YB-1", "44130319850312123X", "serious_illness", 20261101, kCity, st.hlc};
-  return {{"household", encode_household(h)}, {"alert", encode_alert(a)}, {"history", encode_history(e)},
-          {"event", encode_event(ev)}, {"sync", encode_sync(HouseholdSync{h, {a}, {e}, {ev}})}};
+  std::string items;
+  for (int i = 0; i < 8; ++i) append_to_sync_batch(items, encode_sync(HouseholdSync{h, {a}, {e}, {ev}}));
+  const std::string batch = seal_sync_batch(items);
+  return {{"household", encode_household(h)},
+          {"alert", encode_alert(a)},
+          {"history", encode_history(e)},
+          {"event", encode_event(ev)},
+          {"sync", encode_sync(HouseholdSync{h, {a}, {e}, {ev}})},
+          {"sync_batch", batch},
+          {"sync_batch_zstd", compress_sync_batch(batch).value_or(batch)}};
 }
 
 }  // namespace
