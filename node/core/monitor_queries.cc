@@ -79,11 +79,22 @@ Result<std::string> decode_cursor(std::string_view cursor) {
   return out;
 }
 
+// One page, read in one transaction: fill(txn, page, limit) fills it and
+// leaves page.next the key to continue after (empty when there is no more),
+// which goes out hex-encoded as the cursor.
+template <class Page, class Fill>
+Result<Page> read_page(const storage::Store& store, size_t asked, Fill fill) {
+  Page page;
+  const size_t limit = std::min(std::max<size_t>(asked, 1), kMaxPage);
+  Status s = store.read([&](const storage::ReadTxn& txn) { fill(txn, page, limit); });
+  if (!s) return s;
+  if (!page.next.empty()) page.next = encode_cursor(page.next);
+  return page;
+}
+
 Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q, Date today) {
-  AlertPage page;
-  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
   bool by_deadline = q.open_only || q.overdue_only || (q.state > 0 && q.state < static_cast<int>(protocol::AlertState::kVerified));
-  Status s = store.read([&](const storage::ReadTxn& txn) {
+  return read_page<AlertPage>(store, q.limit, [&](const storage::ReadTxn& txn, AlertPage& page, size_t limit) {
     ReadView v{txn};
     auto take_at = [&](const protocol::Alert& a, uint64_t village) {
       bool overdue = alert_overdue(a, today);
@@ -124,18 +135,13 @@ Result<AlertPage> query_alerts(const storage::Store& store, const AlertQuery& q,
     // Stopped early (page full or scan bound): continue after the last key read.
     page.next = next.empty() ? std::string() : std::string(last);
   });
-  if (!s) return s;
-  if (!page.next.empty()) page.next = encode_cursor(page.next);
-  return page;
 }
 
 Result<HouseholdPage> query_households(const storage::Store& store, const HouseholdQuery& q) {
-  HouseholdPage page;
-  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
   // With a division, the village index gives its households as one key
   // range (village order, then id); without, the households table (id order).
   auto division = topology::DivisionCode::from_number(q.within);
-  Status s = store.read([&](const storage::ReadTxn& txn) {
+  return read_page<HouseholdPage>(store, q.limit, [&](const storage::ReadTxn& txn, HouseholdPage& page, size_t limit) {
     ReadView v{txn};
     std::string_view last;  // in the map: valid while the transaction is open
     auto take = [&](protocol::Household h) {
@@ -171,15 +177,10 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
     }
     page.next = next.empty() || last.empty() ? std::string() : std::string(last);
   });
-  if (!s) return s;
-  if (!page.next.empty()) page.next = encode_cursor(page.next);
-  return page;
 }
 
 Result<ConflictPage> query_conflicts(const storage::Store& store, const ConflictQuery& q) {
-  ConflictPage page;
-  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
-  Status s = store.read([&](const storage::ReadTxn& txn) {
+  return read_page<ConflictPage>(store, q.limit, [&](const storage::ReadTxn& txn, ConflictPage& page, size_t limit) {
     ReadView v{txn};
     std::string_view last;
     std::string next = scan_page(txn, Table::kPersonConflicts, q.after, [&](std::string_view k, std::string_view) {
@@ -205,15 +206,10 @@ Result<ConflictPage> query_conflicts(const storage::Store& store, const Conflict
     });
     page.next = next.empty() ? std::string() : std::string(last);
   });
-  if (!s) return s;
-  if (!page.next.empty()) page.next = encode_cursor(page.next);
-  return page;
 }
 
 Result<AuditPage> query_audit(const storage::Store& store, const AuditQuery& q) {
-  AuditPage page;
-  size_t limit = std::min(std::max<size_t>(q.limit, 1), kMaxPage);
-  Status s = store.read([&](const storage::ReadTxn& txn) {
+  return read_page<AuditPage>(store, q.limit, [&](const storage::ReadTxn& txn, AuditPage& page, size_t limit) {
     uint64_t scanned = 0;
     std::string last;
     txn.scan_back(Table::kAudit, q.before, [&](std::string_view k, std::string_view v) {
@@ -233,9 +229,6 @@ Result<AuditPage> query_audit(const storage::Store& store, const AuditQuery& q) 
       return true;
     });
   });
-  if (!s) return s;
-  if (!page.next.empty()) page.next = encode_cursor(page.next);
-  return page;
 }
 
 Result<CaseFile> query_case(const storage::Store& store, const protocol::HouseholdId& id) {
