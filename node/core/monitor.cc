@@ -152,13 +152,14 @@ Status Monitor::dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer) 
     case MessageKind::kHouseholdSyncBatchZstd: {
       // Each item applies as a kHouseholdSync record of its own would: one
       // that fails its checks is refused alone, the others apply.
-      std::string expanded;
+      std::string_view payload = r.payload;
+      Result<std::string> expanded = std::string();
       if (r.kind == static_cast<uint16_t>(MessageKind::kHouseholdSyncBatchZstd)) {
-        auto plain = protocol::expand_sync_batch(r.payload);
-        if (!plain) return plain.status();
-        expanded = std::move(*plain);
+        expanded = protocol::expand_sync_batch(r.payload);
+        if (!expanded) return expanded.status();
+        payload = *expanded;
       }
-      auto unpacked = protocol::open_sync_batch(expanded.empty() ? std::string_view(r.payload) : expanded);
+      auto unpacked = protocol::open_sync_batch(payload);
       if (!unpacked) return unpacked.status();
       auto items = protocol::split_sync_batch(*unpacked);
       if (!items) return items.status();
