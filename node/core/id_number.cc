@@ -7,7 +7,6 @@
 namespace lifeline::node {
 namespace {
 
-constexpr size_t kIdLength = 18;
 constexpr size_t kBodyLength = 17;  // address 6 + birth date 8 + sequence 3
 constexpr Date kEarliestBirth = 19000101;
 constexpr std::array<int, kBodyLength> kWeights = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
@@ -56,7 +55,7 @@ char id_check_char(std::string_view first17) {
 }
 
 Result<IdNumberInfo> parse_id_number(std::string_view text, Date today) {
-  if (text.size() != kIdLength) {
+  if (text.size() != kIdNumberLength) {
     return invalid(text, "must be 18 characters, got " + std::to_string(text.size()));
   }
   const std::string_view body = text.substr(0, kBodyLength);

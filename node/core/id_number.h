@@ -10,8 +10,10 @@
 
 namespace lifeline::node {
 
+inline constexpr size_t kIdNumberLength = 18;
+
 struct IdNumberInfo {
-  std::string number;       // 18 characters, upper-case X
+  std::string number;       // kIdNumberLength characters, upper-case X
   uint32_t address = 0;     // the 6-digit address code
   Date birth_date = 0;
   bool male = false;        // the sequence's last digit is odd

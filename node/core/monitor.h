@@ -203,7 +203,7 @@ class Monitor : public DomainHandler {
   Status check_members(const std::vector<protocol::Member>& members, Date today) const;
   Status check_feedback(const protocol::Feedback& feedback, Date today) const;
   Status apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report);
-  void score_household_events(Txn& t, const protocol::HouseholdId& id, std::vector<protocol::DeptEvent> events,
+  void score_household_events(Txn& t, const protocol::Household& held, std::vector<protocol::DeptEvent> events,
                               ImportReport& report);
   Status change_alert(const protocol::AlertId& id, const Instant& now,
                       const std::function<Status(Txn&, protocol::Alert&, protocol::HistoryEntry&)>& fn);

@@ -31,6 +31,12 @@ struct DomainReads {
     if (!txn.get(storage::Table::kHouseholds, keys::id(id), v)) return std::nullopt;
     return decoded<protocol::Household>(v, protocol::decode_household, "household");
   }
+  // The same through a lookup of the households table (households in id order).
+  static std::optional<protocol::Household> household(storage::Lookup& households, const protocol::HouseholdId& id) {
+    std::string_view v;
+    if (!households.get(keys::id(id), v)) return std::nullopt;
+    return decoded<protocol::Household>(v, protocol::decode_household, "household");
+  }
   // The tombstone's village, 0 when none.
   uint64_t moved_to(const protocol::HouseholdId& id, protocol::Stamp* stamp = nullptr) const {
     std::string_view v;
@@ -41,6 +47,12 @@ struct DomainReads {
   std::optional<protocol::HouseholdId> person(std::string_view id_number) const {
     std::string_view v;
     if (!txn.get(storage::Table::kPersons, id_number, v) || v.size() != 16) return std::nullopt;
+    return keys::parse_id(v);
+  }
+  // The same through a lookup of the persons table (ID numbers in order).
+  static std::optional<protocol::HouseholdId> person(storage::Lookup& persons, std::string_view id_number) {
+    std::string_view v;
+    if (!persons.get(id_number, v) || v.size() != 16) return std::nullopt;
     return keys::parse_id(v);
   }
   protocol::AlertId resolve(const protocol::AlertId& id) const {
