@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "topology/logging.h"
 #include "web/api.h"
 
@@ -20,9 +23,14 @@ WebServer::WebServer(const runtime::NodeOptions& options, runtime::LoopQueue& qu
   server_->set_read_timeout(30, 0);
   server_->set_write_timeout(30, 0);
   // The listening socket is the only one httplib passes here: kept to raise
-  // its backlog after the bind (below).
+  // its backlog after the bind (below). SO_REUSEADDR only: httplib's default
+  // also sets SO_REUSEPORT, under which a second node configured with this
+  // address binds it too and the kernel shares the operators' connections
+  // out between the two processes.
   server_->set_socket_options([this](socket_t sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    if (::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) != 0)
+      folder_logger("web")->warn("cannot set SO_REUSEADDR on the HTTP socket: {}", std::strerror(errno));
     listen_fd_ = sock;
   });
   api_->install(*server_);

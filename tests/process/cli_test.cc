@@ -3,16 +3,20 @@
 // control socket, and fail clearly when neither is possible.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "node/runtime/control.h"
 #include "node/runtime/options.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/local_network.h"
 
 namespace lifeline {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::HttpClient;
 using testing::LocalNetwork;
 
 const std::string kProvince = "440000000000", kTownship = "441303001000", kVillage = "441303001001";
@@ -63,6 +67,37 @@ TEST(CliTest, BadArgumentsAreRefusedWithoutTouchingTheStore) {
   std::vector<std::string> argv{LIFELINE_BIN, "status", "--config", "/nonexistent/node.toml"};
   testing::run_command(argv, &rc);
   EXPECT_EQ(rc, 1);
+}
+
+// A node whose HTTP address is already taken by another process does not
+// start: it says so and exits, and the node that holds the address keeps
+// answering. (cpp-httplib's default socket options set SO_REUSEPORT, under
+// which the second bind succeeded and the kernel shared the operators'
+// requests out between the two nodes.)
+TEST(CliTest, ANodeDoesNotStartOnAnHttpAddressAnotherNodeListensOn) {
+  int base = testing::test_base_port(7);
+  LocalNetwork net(LIFELINE_BIN, divisions(), kTownship, kVillage, base, false, base + 5);
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  auto web_listen = [&](const std::string& code) {
+    auto options = runtime::load_options(net.config(code));
+    return options.is_ok() ? options->web.listen : std::string();
+  };
+  const std::string taken = web_listen(kTownship), own = web_listen(kVillage);
+  ASSERT_FALSE(taken.empty());
+  ASSERT_FALSE(own.empty());
+  ASSERT_NE(taken, own);
+  ASSERT_TRUE(net.edit_config(kVillage, "listen = \"" + own + "\"", "listen = \"" + taken + "\""));
+  ASSERT_EQ(web_listen(kVillage), taken);
+  net.start(kTownship);
+  HttpClient township(taken.substr(0, taken.rfind(':')), std::stoi(taken.substr(taken.rfind(':') + 1)));
+  ASSERT_TRUE(testing::wait_until([&] { return township.get("/api/v1/session").status == 401; }, 20s));
+  net.start(kVillage);
+  ASSERT_TRUE(testing::wait_until([&] { return !net.process(kVillage).running(); }, 20s))
+      << "the second node started on an HTTP address already in use";
+  std::ifstream log(net.node_dir(kVillage) + "/node.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("HTTP server cannot listen on " + taken), std::string::npos) << text;
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(township.get("/api/v1/session").status, 401);
 }
 
 }  // namespace
