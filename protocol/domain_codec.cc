@@ -269,11 +269,18 @@ Status read_members(schema::LwwMembers::Reader in, Lww<std::vector<Member>>& out
   return read_list(in.getValue(), kMaxMembers, out.value, read_member);
 }
 
-Status read_household(schema::Household::Reader in, Household& out) {
+Status read_household_header(schema::Household::Reader in, Household& out) {
   Check check;
   check.field("id", read_id(in.getId(), out.id));
   auto village = in.getVillage();
   out.village = {village.getValue(), read_stamp(village.getStamp())};
+  return check.status();
+}
+
+Status read_household(schema::Household::Reader in, Household& out) {
+  Status header = read_household_header(in, out);
+  if (!header) return header;  // the first field's problem, as Check would report it
+  Check check;
   check.field("category", read_lww_text(in.getCategory(), out.category));
   auto income = in.getIncomeFen();
   out.income_fen = {income.getValue(), read_stamp(income.getStamp())};
@@ -475,6 +482,9 @@ std::string encode_sync(const HouseholdSync& s) { return encode_root<schema::Hou
 
 Result<Household> decode_household(std::string_view bytes) {
   return decode_root<schema::Household>(bytes, "household", read_household);
+}
+Result<Household> decode_household_header(std::string_view bytes) {
+  return decode_root<schema::Household>(bytes, "household", read_household_header);
 }
 Result<Alert> decode_alert(std::string_view bytes) { return decode_root<schema::Alert>(bytes, "alert", read_alert); }
 Result<HistoryEntry> decode_history(std::string_view bytes) {

@@ -29,6 +29,9 @@ std::string encode_event(const DeptEvent& e);
 std::string encode_sync(const HouseholdSync& s);
 
 Result<Household> decode_household(std::string_view bytes);
+// Only the id and the village (value and stamp): the other fields are left
+// empty. For a caller that needs no more and must not write it back.
+Result<Household> decode_household_header(std::string_view bytes);
 Result<Alert> decode_alert(std::string_view bytes);
 Result<HistoryEntry> decode_history(std::string_view bytes);
 Result<DeptEvent> decode_event(std::string_view bytes);

@@ -427,7 +427,8 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
   }
   std::sort(found.begin(), found.end());
   // The import does not write the households table: one lookup serves the
-  // whole walk in household order.
+  // whole walk in household order. Only each household's id and village are
+  // decoded: its syncs carry no more (score_household_events).
   storage::Lookup households = t.txn.lookup(storage::Table::kHouseholds);
   for (size_t i = 0; i < found.size();) {
     const HouseholdId id = found[i].first;
@@ -440,7 +441,7 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
       a.imported_at = self();
       a.hlc = t.out.hlc();
     }
-    auto h = Txn::household(households, id);
+    auto h = Txn::household_header(households, id);
     LIFELINE_CHECK(h.has_value(), "persons index names a household that is not held");
     score_household_events(t, *h, std::move(evs), report);
   }
@@ -448,6 +449,7 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
 }
 
 // Scores one household with its new events and issues or updates its alert.
+// held: the household's id and village as held here (the rest not read).
 void Monitor::score_household_events(Txn& t, const Household& held, std::vector<protocol::DeptEvent> events,
                                      ImportReport& report) {
   const Household* h = &held;
@@ -457,11 +459,9 @@ void Monitor::score_household_events(Txn& t, const Household& held, std::vector<
   for (const auto& e : t.events_of(id)) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
   Date today = t.today();
   ScoreResult sr = score_household(t.policy, latest, today);
-  // Only the household's id and village travel: its fields did not change.
-  Household header;
-  header.id = h->id;
-  header.village = h->village;
-  HouseholdSync sync{header, {}, {}, std::move(events)};
+  // Only the household's id and village travel (held is just those): its
+  // fields did not change.
+  HouseholdSync sync{held, {}, {}, std::move(events)};
   // The open alert of the highest generation and the highest generation,
   // from one scan of the household's alerts (as open_alert and
   // max_generation would find them).
@@ -478,7 +478,7 @@ void Monitor::score_household_events(Txn& t, const Household& held, std::vector<
     if (al && alert_open(*al) && (!open || al->generation > open->generation)) open = std::move(al);
   }
   // The events were checked unseen (apply_events); history ids are new.
-  Txn::Known known{h, false, true};
+  Txn::Known known{h, true, false, true};
   if (sr.score == 0 && !open) {
     t.apply_sync(sync, self(), known);
     return;

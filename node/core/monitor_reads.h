@@ -31,11 +31,12 @@ struct DomainReads {
     if (!txn.get(storage::Table::kHouseholds, keys::id(id), v)) return std::nullopt;
     return decoded<protocol::Household>(v, protocol::decode_household, "household");
   }
-  // The same through a lookup of the households table (households in id order).
-  static std::optional<protocol::Household> household(storage::Lookup& households, const protocol::HouseholdId& id) {
+  // Only the household's id and village (protocol::decode_household_header),
+  // through a lookup of the households table (households in id order).
+  static std::optional<protocol::Household> household_header(storage::Lookup& households, const protocol::HouseholdId& id) {
     std::string_view v;
     if (!households.get(keys::id(id), v)) return std::nullopt;
-    return decoded<protocol::Household>(v, protocol::decode_household, "household");
+    return decoded<protocol::Household>(v, protocol::decode_household_header, "household");
   }
   // The tombstone's village, 0 when none.
   uint64_t moved_to(const protocol::HouseholdId& id, protocol::Stamp* stamp = nullptr) const {

@@ -412,6 +412,10 @@ void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer, const
   mg.village = mg.merged.village.value;
   mg.holder = m.self_.contains(as_code(mg.village));
 
+  // A header read for a sync of the same header changes nothing; anything
+  // else would write or drop a household without its members.
+  LIFELINE_CHECK(!known.header_only || (mg.holder && mg.local && *mg.local == mg.merged),
+                 "a sync applied against a household's header would change or drop the household");
   if (mg.holder) {
     if (!mg.local || *mg.local != mg.merged) write_household(mg.local, mg.merged);
     if (mg.local && mg.old_village != mg.village) rebucket_alerts(mg.id, mg.old_village, mg.village);

@@ -43,7 +43,9 @@ struct Monitor::Txn : DomainReads<storage::WriteTxn> {
   // What the caller of a local change already knows, so that apply_sync
   // need not look it up again.
   struct Known {
-    const protocol::Household* held = nullptr;  // the household as held here, just read
+    const protocol::Household* held = nullptr;  // the household as held here, just read...
+    bool header_only = false;  // ...only its id and village, for a sync that carries only those:
+                               // the household is then never written or dropped (checked)
     bool new_alerts = false;   // the sync's alerts were issued in this transaction (new ids, new generations)
     bool new_entries = false;  // its history ids were taken in this transaction, and no
                                // node has applied its events (not in `events`)

@@ -200,6 +200,30 @@ TEST(DomainCodecTest, RoundTripsFullValues) {
   expect_sync(full_sync());
 }
 
+// The header read gives the id and the village with its stamp, and nothing
+// else; it refuses what decode_household refuses in those fields and the
+// same framing faults.
+TEST(DomainCodecTest, HeaderReadGivesOnlyTheIdAndVillage) {
+  const Household full = full_household();
+  ASSERT_FALSE(full.members.value.empty());
+  const std::string bytes = encode_household(full);
+  for (auto decode : {decode_aligned<Household>, decode_unaligned<Household>}) {
+    Result<Household> h = decode(decode_household_header, bytes);
+    ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+    Household expected;
+    expected.id = full.id;
+    expected.village = full.village;
+    EXPECT_EQ(*h, expected);
+  }
+  Household bad = full;
+  bad.id = {kVillage, 0};
+  expect_refused(decode_household_header, encode_household(bad), "id: id (441302001001, 0) is half set");
+  expect_refused(decode_household_header, "", "household: empty");
+  expect_refused(decode_household_header, bytes + std::string(8, '\0'), "after the end");
+  for (size_t length = 0; length < bytes.size(); length += 8)
+    ASSERT_FALSE(decode_aligned(decode_household_header, bytes.substr(0, length)).is_ok()) << length;
+}
+
 TEST(DomainCodecTest, RoundTripsEmptyValues) {
   expect_household(Household{});
   expect_alert(Alert{});
