@@ -72,6 +72,11 @@ bool valid_date(int y, int m, int d) {
   return d >= 1 && d <= days_in_month(y, m);
 }
 
+std::optional<Date> date_of(int y, int m, int d) {
+  if (!valid_date(y, m, d)) return std::nullopt;
+  return join(y, m, d);
+}
+
 std::optional<Date> parse_date(std::string_view text) {
   int y = 0, m = 0, d = 0;
   if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
@@ -81,8 +86,7 @@ std::optional<Date> parse_date(std::string_view text) {
   } else {
     return std::nullopt;
   }
-  if (!valid_date(y, m, d)) return std::nullopt;  // also catches the -1 of a non-digit
-  return join(y, m, d);
+  return date_of(y, m, d);  // also refuses the -1 of a non-digit
 }
 
 std::string format_date(Date date) {

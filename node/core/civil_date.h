@@ -20,6 +20,8 @@ inline constexpr int64_t kShanghaiOffsetUs = int64_t{8} * 3600 * 1'000'000;
 
 // True when y-m-d is a real Gregorian date (years 1900..9999).
 bool valid_date(int y, int m, int d);
+// The date y-m-d; nullopt when it is not a real date (valid_date).
+std::optional<Date> date_of(int y, int m, int d);
 // "YYYY-MM-DD" (also "YYYYMMDD") → date; nullopt when malformed or not a real date.
 std::optional<Date> parse_date(std::string_view text);
 // Date → "YYYY-MM-DD".

@@ -305,10 +305,30 @@ TEST(DepartmentImportCsvTest, RejectsBadIdNumberSayingWhichRuleFailed) {
   EXPECT_EQ(bad_check.reason.rfind("身份证号码无效：", 0), 0u) << bad_check.reason;
 }
 
+// Spreadsheets in a Chinese locale write dates as YYYY/M/D: departments'
+// exports are read as they come, and every form gives the same date.
+TEST(DepartmentImportCsvTest, ReadsTheDateFormsDepartmentsWrite) {
+  for (const char* text : {"2026-02-03", "20260203", "2026/2/3", "2026/02/03", "2026-2-3", "2026/2/03", "2026/02/3"}) {
+    SCOPED_TRACE(text);
+    ParsedImport p = parse_ok(csv(std::string("health,H-1,441302200107040044,birth,") + text + "\n"));
+    ASSERT_EQ(p.events.size(), 1u);
+    EXPECT_EQ(p.events[0].event.event_date, 20260203u);
+  }
+  EXPECT_EQ(parse_ok(csv("health,H-1,441302200107040044,birth,2024/2/29\n")).events.size(), 1u);  // a leap day
+}
+
 TEST(DepartmentImportCsvTest, RejectsBadDate) {
   EXPECT_EQ(csv_code("health,H-1,441302200107040044,birth,2025-02-29\n"), "bad_date");  // not a leap year
-  EXPECT_EQ(csv_code("health,H-1,441302200107040044,birth,2026/02/02\n"), "bad_date");
+  EXPECT_EQ(csv_code("health,H-1,441302200107040044,birth,2025/2/29\n"), "bad_date");
   EXPECT_EQ(csv_code("health,H-1,441302200107040044,birth,yesterday\n"), "bad_date");
+  // Day or month first, a two-digit year, mixed or missing separators,
+  // three-digit parts, a time, signs and spaces inside: refused, not guessed.
+  for (const char* text : {"03/02/2026", "3/2/2026", "26/2/3", "2026/2-3", "2026-2/3", "2026//3", "2026/2/",
+                           "2026/02/003", "2026/002/03", "2026/2/3 0:00", "2026/+2/3", "2026/ 2/3", "2026.2.3",
+                           "2026/0/3", "2026/2/0", "2026/13/1", "202602031", "2026-0203"}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(csv_code(std::string("health,H-1,441302200107040044,birth,") + text + "\n"), "bad_date");
+  }
   const RejectedLine rejected = only_rejection(csv("health,H-1,441302200107040044,birth,2026-13-01\n"));
   EXPECT_NE(rejected.reason_en.find("\"2026-13-01\""), std::string::npos);
 }
