@@ -164,10 +164,11 @@ class LineChecker {
     if (!check_present(line, fields)) return;
     const Indicator* indicator = check_sources(line, fields);
     if (indicator == nullptr) return;
-    auto id = parse_id_number(fields[kIdNumber], today_);
+    IdNumberProblem problem;
+    auto id = parse_id_number(fields[kIdNumber], today_, &problem);
     if (!id.is_ok()) {
       // The message names the failed rule and shows the number masked.
-      reject(line, "bad_id_number", "身份证号码无效：" + id.status().message(), id.status().message());
+      reject(line, "bad_id_number", "身份证号码无效：" + problem.zh, problem.en);
       return;
     }
     const std::optional<Date> date = check_date(line, fields[kEventDate]);

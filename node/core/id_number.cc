@@ -2,6 +2,7 @@
 
 #include <array>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace lifeline::node {
@@ -22,22 +23,51 @@ uint32_t digits_value(std::string_view digits) {
   return value;
 }
 
-Status invalid(std::string_view text, const std::string& why) {
-  return Status::invalid_argument("ID number '" + mask_id_number(text) + "': " + why);
+// Why a number is refused: the rule, in Chinese and in English.
+struct Why {
+  std::string zh, en;
+};
+
+Status invalid(std::string_view text, const Why& why, IdNumberProblem* problem) {
+  const std::string masked = mask_id_number(text);
+  std::string en = "ID number '" + masked + "': " + why.en;
+  if (problem != nullptr) *problem = IdNumberProblem{"'" + masked + "' " + why.zh, en};
+  return Status::invalid_argument(std::move(en));
+}
+
+// 4.41303E+17, 4.41303198503121E+17: what a spreadsheet shows of an
+// 18-digit number in a cell not formatted as text (the last digits are lost).
+bool scientific_notation(std::string_view text) {
+  const size_t e = text.find_first_of("eE");
+  if (e == std::string_view::npos || e == 0 || e + 2 >= text.size() || text[e + 1] != '+') return false;
+  bool dot = false;
+  for (size_t i = 0; i < e; ++i) {
+    if (text[i] == '.' && i == 1 && !dot) {
+      dot = true;
+    } else if (!is_digit(text[i])) {
+      return false;
+    }
+  }
+  for (size_t i = e + 2; i < text.size(); ++i) {
+    if (!is_digit(text[i])) return false;
+  }
+  return true;
 }
 
 // Null when the 17-character body is made of digits and carries a real
 // birth date in [1900-01-01, today], else why not.
-std::optional<std::string> body_error(std::string_view body, Date today) {
+std::optional<Why> body_error(std::string_view body, Date today) {
   for (size_t i = 0; i < body.size(); ++i) {
-    if (!is_digit(body[i])) return "character " + std::to_string(i + 1) + " is not a digit";
+    const std::string n = std::to_string(i + 1);
+    if (!is_digit(body[i])) return Why{"第 " + n + " 位不是数字", "character " + n + " is not a digit"};
   }
-  const std::string_view birth = body.substr(6, 8);
+  const std::string birth(body.substr(6, 8));
   const std::optional<Date> date = parse_date(birth);
   const uint32_t raw = digits_value(birth);
-  if (raw < kEarliestBirth) return "birth date " + std::string(birth) + " is before 1900-01-01";
-  if (!date) return "birth date " + std::string(birth) + " is not a real date";
-  if (today != 0 && *date > today) return "birth date " + format_date(*date) + " is after today";
+  if (raw < kEarliestBirth) return Why{"出生日期 " + birth + " 早于 1900-01-01", "birth date " + birth + " is before 1900-01-01"};
+  if (!date) return Why{"出生日期 " + birth + " 不是有效日期", "birth date " + birth + " is not a real date"};
+  if (today != 0 && *date > today)
+    return Why{"出生日期 " + format_date(*date) + " 晚于今天", "birth date " + format_date(*date) + " is after today"};
   return std::nullopt;
 }
 
@@ -54,17 +84,29 @@ char id_check_char(std::string_view first17) {
   return kCheckChars[sum % 11];
 }
 
-Result<IdNumberInfo> parse_id_number(std::string_view text, Date today) {
+Result<IdNumberInfo> parse_id_number(std::string_view text, Date today, IdNumberProblem* problem) {
+  if (scientific_notation(text)) {
+    return invalid(text,
+                   {"被电子表格转成了科学计数法，末几位已丢失；请把该列设为文本格式后重新导出",
+                    "a spreadsheet turned it into scientific notation and its last digits are lost; set the column "
+                    "to text and export again"},
+                   problem);
+  }
   if (text.size() != kIdNumberLength) {
-    return invalid(text, "must be 18 characters, got " + std::to_string(text.size()));
+    const std::string n = std::to_string(text.size());
+    return invalid(text, {"应为 18 位，实为 " + n + " 位", "must be 18 characters, got " + n}, problem);
   }
   const std::string_view body = text.substr(0, kBodyLength);
-  if (auto error = body_error(body, today)) return invalid(text, *error);
+  if (auto error = body_error(body, today)) return invalid(text, *error, problem);
   const char last = text[kBodyLength] == 'x' ? 'X' : text[kBodyLength];
-  if (!is_digit(last) && last != 'X') return invalid(text, "the check character must be a digit or X");
+  if (!is_digit(last) && last != 'X')
+    return invalid(text, {"校验码应为数字或 X", "the check character must be a digit or X"}, problem);
   const char expected = id_check_char(body);
   if (last != expected) {
-    return invalid(text, std::string("wrong check character ") + last + ", expected " + expected);
+    return invalid(text,
+                   {std::string("校验码 ") + last + " 不正确，应为 " + expected,
+                    std::string("wrong check character ") + last + ", expected " + expected},
+                   problem);
   }
   IdNumberInfo info;
   info.number = std::string(body) + last;

@@ -303,6 +303,12 @@ TEST(DepartmentImportCsvTest, RejectsBadIdNumberSayingWhichRuleFailed) {
   // Born after today.
   EXPECT_EQ(csv_code("health,H-1," + with_check_char("44130220260701004") + ",birth,2026-02-02\n"), "bad_id_number");
   EXPECT_EQ(bad_check.reason.rfind("身份证号码无效：", 0), 0u) << bad_check.reason;
+  // The reason is Chinese throughout; the English one names the same rule.
+  const RejectedLine sci = only_rejection(csv("health,H-1,4.41303E+17,birth,2026-02-02\n"));
+  EXPECT_EQ(sci.reason_code, "bad_id_number");
+  EXPECT_EQ(sci.reason, "身份证号码无效：'4.41**********E+17' 被电子表格转成了科学计数法，末几位已丢失；请把该列设为文本格式后重新导出");
+  EXPECT_EQ(bad_check.reason, "身份证号码无效：'4413**********0045' 校验码 5 不正确，应为 4");
+  EXPECT_NE(sci.reason_en.find("scientific notation"), std::string::npos) << sci.reason_en;
 }
 
 // Spreadsheets in a Chinese locale write dates as YYYY/M/D: departments'

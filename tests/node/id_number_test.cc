@@ -7,11 +7,17 @@ namespace {
 
 constexpr Date kToday = 20251120;
 
-// Expects `text` rejected with a message containing `why`.
-void expect_rejected(std::string_view text, const std::string& why, Date today = kToday) {
-  Result<IdNumberInfo> r = parse_id_number(text, today);
+// Expects `text` rejected with a message containing `why`, and the same
+// problem for operators in Chinese containing `why_zh` (when given) and, in
+// both languages, the number masked.
+void expect_rejected(std::string_view text, const std::string& why, Date today = kToday, const std::string& why_zh = "") {
+  IdNumberProblem problem;
+  Result<IdNumberInfo> r = parse_id_number(text, today, &problem);
   ASSERT_FALSE(r.is_ok()) << text;
   EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  EXPECT_EQ(problem.en, r.status().message());
+  EXPECT_EQ(problem.zh.rfind("'" + mask_id_number(text) + "' ", 0), 0u) << problem.zh;
+  if (!why_zh.empty()) EXPECT_NE(problem.zh.find(why_zh), std::string::npos) << problem.zh;
 }
 
 struct ValidCase {
@@ -59,17 +65,17 @@ TEST(IdNumberTest, AcceptsLowerCaseXAndUpperCasesIt) {
 }
 
 TEST(IdNumberTest, RejectsAWrongCheckCharacter) {
-  expect_rejected("441302200107040045", "wrong check character 5, expected 4");
+  expect_rejected("441302200107040045", "wrong check character 5, expected 4", kToday, "校验码 5 不正确，应为 4");
   expect_rejected("441303198503121230", "wrong check character 0, expected X");
   expect_rejected("44130220010704004X", "expected 4");
 }
 
 TEST(IdNumberTest, RejectsBadBirthDates) {
-  expect_rejected("441303198502301239", "not a real date");  // 30 February, check char right
+  expect_rejected("441303198502301239", "not a real date", kToday, "出生日期 19850230 不是有效日期");  // 30 February, check char right
   expect_rejected("441303198513011230", "not a real date");  // month 13
-  expect_rejected("441303189912311230", "before 1900");
+  expect_rejected("441303189912311230", "before 1900", kToday, "早于 1900-01-01");
   // 2025-01-01 with a right check character, parsed on 2024-12-31.
-  expect_rejected("441303202501010017", "after today", 20241231);
+  expect_rejected("441303202501010017", "after today", 20241231, "出生日期 2025-01-01 晚于今天");
   EXPECT_TRUE(parse_id_number("441303202501010017", 20250101).is_ok());  // born today
   EXPECT_TRUE(parse_id_number("441303202501010017").is_ok());            // no today given
   EXPECT_TRUE(parse_id_number("441303200002290019", kToday).is_ok());    // a leap day
@@ -78,17 +84,33 @@ TEST(IdNumberTest, RejectsBadBirthDates) {
 
 TEST(IdNumberTest, RejectsWrongLengths) {
   expect_rejected("", "must be 18 characters, got 0");
-  expect_rejected("44130319850312123", "must be 18 characters, got 17");
+  expect_rejected("44130319850312123", "must be 18 characters, got 17", kToday, "应为 18 位，实为 17 位");
   expect_rejected("44130319850312123X0", "got 19");
   expect_rejected("441303850312123", "got 15");  // the old 15-digit form
 }
 
 TEST(IdNumberTest, RejectsLettersAndOtherCharacters) {
-  expect_rejected("44130319850312123A", "must be a digit or X");
-  expect_rejected("4413A319850312123X", "character 5 is not a digit");
+  expect_rejected("44130319850312123A", "must be a digit or X", kToday, "校验码应为数字或 X");
+  expect_rejected("4413A319850312123X", "character 5 is not a digit", kToday, "第 5 位不是数字");
   expect_rejected("X4130319850312123X", "character 1 is not a digit");
   expect_rejected("44130319850312 23X", "character 15 is not a digit");
   expect_rejected("4413031985031212X3", "character 17 is not a digit");
+}
+
+// A spreadsheet shows an 18-digit number in a cell not formatted as text in
+// scientific notation, and exports it so: the last digits are gone, and the
+// operator is told why, not just that the length is wrong.
+TEST(IdNumberTest, NamesANumberASpreadsheetTurnedIntoScientificNotation) {
+  for (const char* text : {"4.41303E+17", "4.41303198503121E+17", "4E+17", "4.41303e+17"}) {
+    SCOPED_TRACE(text);
+    expect_rejected(text, "scientific notation", kToday, "科学计数法");
+  }
+  // Not that form: the ordinary rules answer.
+  expect_rejected("4.41303E17", "must be 18 characters", kToday, "应为 18 位");
+  expect_rejected("44.1303E+17", "must be 18 characters");
+  expect_rejected("E+17", "must be 18 characters");
+  expect_rejected("4.4E+", "must be 18 characters");
+  expect_rejected("4.41303E+1X", "must be 18 characters");
 }
 
 TEST(IdNumberTest, ErrorsDoNotRepeatTheWholeNumber) {
