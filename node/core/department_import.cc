@@ -259,7 +259,9 @@ bool check_line_bytes(LineChecker& checker, uint64_t line, std::string_view text
     return false;
   }
   if (!valid_utf8(text)) {
-    checker.reject(line, "not_utf8", "不是有效的 UTF-8 编码", "not valid UTF-8");
+    // Spreadsheets in a Chinese locale save "CSV" in GBK unless told otherwise.
+    checker.reject(line, "not_utf8", "不是有效的 UTF-8 编码（Excel 导出时请选“CSV UTF-8（逗号分隔）”）",
+                   "not valid UTF-8 (in Excel, save as \"CSV UTF-8 (Comma delimited)\")");
     return false;
   }
   return true;
@@ -359,7 +361,8 @@ class CsvReader {
   Status read_header(uint64_t number, std::string_view line) {
     const std::string where = "CSV header (line " + std::to_string(number) + ")";
     if (line.size() > kImportMaxLineBytes) return Status::invalid_argument(where + " is longer than the line limit");
-    if (!valid_utf8(line)) return Status::invalid_argument(where + " is not valid UTF-8");
+    if (!valid_utf8(line))
+      return Status::invalid_argument(where + " is not valid UTF-8 (in Excel, save as \"CSV UTF-8 (Comma delimited)\")");
     std::vector<std::string> names;
     if (!for_each_csv_field(line, &scratch_, [&](size_t, std::string_view name) { names.emplace_back(trim(name)); })) {
       return Status::invalid_argument(where + " has malformed quoting");

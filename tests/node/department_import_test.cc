@@ -244,6 +244,12 @@ TEST(DepartmentImportCsvTest, RejectsNonUtf8Line) {
   EXPECT_EQ(parse_ok(csv("health,H-\xF0\x9F\x98\x80,441302200107040044,birth,2026-02-02\n")).events.size(), 1u);
   // Real multi-byte text passes the UTF-8 check (and then fails the department check).
   EXPECT_EQ(csv_code("卫健,H-1,441302200107040044,birth,2026-02-02\n"), "unknown_department");
+  // A record id in GBK (医保, as a spreadsheet saves "CSV" in a Chinese
+  // locale): the reason says how to save the file instead.
+  const RejectedLine gbk = only_rejection(csv("health,\xD2\xBD\xB1\xA3-1,441302200107040044,birth,2026-02-02\n"));
+  EXPECT_EQ(gbk.reason_code, "not_utf8");
+  EXPECT_NE(gbk.reason.find("CSV UTF-8"), std::string::npos) << gbk.reason;
+  EXPECT_NE(gbk.reason_en.find("CSV UTF-8"), std::string::npos) << gbk.reason_en;
 }
 
 TEST(DepartmentImportCsvTest, RejectsLineTooLong) {
