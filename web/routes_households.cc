@@ -181,12 +181,17 @@ void import_events(Api& api, const httplib::Request& req, httplib::Response& res
   node::ImportFormat f = fmt == "jsonl" ? node::ImportFormat::kJsonLines
                          : fmt == "csv" ? node::ImportFormat::kCsv
                                         : node::detect_format(file_name, text);
-  auto report = api.on_loop<Result<node::ImportReport>>([text = std::move(text), f](runtime::LoopContext& ctx) {
-    return ctx.parts.monitor->import_events(text, f, ctx.now);
+  auto dry = query(req, "dry_run").value_or("false");
+  if (dry != "true" && dry != "false") throw bad_field("dry_run", "dry_run 必须是 true 或 false", "dry_run must be true or false");
+  const bool dry_run = dry == "true";
+  auto report = api.on_loop<Result<node::ImportReport>>([text = std::move(text), f, dry_run](runtime::LoopContext& ctx) {
+    return ctx.parts.monitor->import_events(text, f, ctx.now, dry_run);
   });
   if (!report) throw from_status(report.status());
-  api.audit(c, "events_imported", file_name, "ok",
-            std::to_string(report->lines_read) + " lines, " + std::to_string(report->applied) + " applied", false);
+  api.audit(c, dry_run ? "events_import_checked" : "events_imported", file_name, "ok",
+            std::to_string(report->lines_read) + " lines, " + std::to_string(report->applied) +
+                (dry_run ? " would apply (dry run, rolled back)" : " applied"),
+            false);
   reply(res, 200, runtime::import_report_json(*report));
 }
 

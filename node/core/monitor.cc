@@ -353,21 +353,27 @@ Result<HouseholdId> Monitor::find_person(std::string_view id_number) const { ret
 // ---------------------------------------------------------------------------
 // Department events and scoring
 
-Result<ImportReport> Monitor::import_events(std::string_view text, ImportFormat format, const Instant& now) {
+Result<ImportReport> Monitor::import_events(std::string_view text, ImportFormat format, const Instant& now, bool dry_run) {
   Date today = shanghai_date(now.wall_us);
   auto parsed = parse_events(text, format, policy_, today);
   if (!parsed) return parsed.status();
   ImportReport report;
+  bool rolled_back = false;
   Status s = run(now, [&](Txn& t) {
     report = ImportReport{};
     report.lines_read = parsed->lines_read;
     report.rejected = parsed->rejected;
-    return apply_events(t, parsed->events, report);
+    report.dry_run = dry_run;
+    Status applied = apply_events(t, parsed->events, report);
+    if (!applied || !dry_run) return applied;
+    // A failed callback aborts the transaction: nothing written, staged or sent.
+    rolled_back = true;
+    return Status::invalid_argument("dry run: rolled back");
   });
-  if (!s) return s;
-  folder_logger("node")->info("import: {} lines, {} applied, {} duplicates, {} not monitored, {} rejected, {} alerts issued, {} updated",
-                              report.lines_read, report.applied, report.duplicates, report.not_monitored,
-                              report.rejected.size(), report.alerts_issued, report.alerts_updated);
+  if (!s && !rolled_back) return s;
+  folder_logger("node")->info("import{}: {} lines, {} applied, {} duplicates, {} not monitored, {} rejected, {} alerts issued, {} updated",
+                              dry_run ? " (dry run, rolled back)" : "", report.lines_read, report.applied, report.duplicates,
+                              report.not_monitored, report.rejected.size(), report.alerts_issued, report.alerts_updated);
   return report;
 }
 

@@ -65,6 +65,7 @@ struct ImportReport {
   uint64_t alerts_issued = 0;
   uint64_t alerts_updated = 0;
   std::vector<RejectedLine> rejected;
+  bool dry_run = false;        // checked and scored, then rolled back: nothing was stored or sent
 };
 
 struct NewHousehold {
@@ -144,7 +145,10 @@ class Monitor : public DomainHandler {
   Status adapt_for_peer(protocol::Record& record, uint64_t peer_features) const override;
 
   // Commands (operators and scripts). Each is one transaction: all or nothing.
-  Result<ImportReport> import_events(std::string_view text, ImportFormat format, const Instant& now);
+  // dry_run: the same work and the same report, in a transaction that is
+  // then rolled back (an operator checks a department's file first).
+  Result<ImportReport> import_events(std::string_view text, ImportFormat format, const Instant& now,
+                                     bool dry_run = false);
   Result<protocol::HouseholdId> add_household(const NewHousehold& input, const Instant& now);
   // A registration file: JSON Lines, one household per line in the shape of
   // household_from_json (node/core/household_json.h). Checked lines are

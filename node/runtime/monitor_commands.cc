@@ -74,7 +74,7 @@ json cmd_import(node::Monitor& mon, const json& req, const node::Instant& now) {
   node::ImportFormat f = format == "jsonl" ? node::ImportFormat::kJsonLines
                          : format == "csv" ? node::ImportFormat::kCsv
                                            : node::detect_format(str(req, "file_name"), text);
-  auto r = mon.import_events(text, f, now);
+  auto r = mon.import_events(text, f, now, req.value("dry_run", false));
   return r ? ok_json(import_report_json(*r)) : error_json(r.status());
 }
 
@@ -450,7 +450,7 @@ json import_report_json(const node::ImportReport& r) {
     rejected.push_back(json{{"line", l.line}, {"reason_code", l.reason_code}, {"reason", l.reason}, {"reason_en", l.reason_en}});
   return json{{"lines_read", r.lines_read}, {"applied", r.applied}, {"duplicates", r.duplicates},
               {"not_monitored", r.not_monitored}, {"rejected", rejected}, {"alerts_issued", r.alerts_issued},
-              {"alerts_updated", r.alerts_updated}};
+              {"alerts_updated", r.alerts_updated}, {"dry_run", r.dry_run}};
 }
 
 }  // namespace lifeline::runtime

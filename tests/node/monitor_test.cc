@@ -933,6 +933,57 @@ std::map<std::pair<int, std::string>, std::string> dump(storage::Store& store) {
   return out;
 }
 
+// A dry run does the import's whole work and gives its report, then rolls
+// back: the store, the outbox and the links are as before, and the real
+// import afterwards gives the same report and applies.
+TEST_F(MonitorTest, ADryRunReportsWhatTheImportWouldDoAndChangesNothing) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  std::string text = testing::events_csv({{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                                          {"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)},
+                                          {"human_resources", "RS-1", kStranger, "unemployment", days_ago(5)},
+                                          {"civil_affairs", "MZ-1", kSpouse, "marriage_change", days_ago(3)}});
+  text += "medical_insurance,YB-2,441303198001010110,serious_illness,2026-11-01\n";  // bad check character
+  auto before = dump(net.store(kCounty));
+  uint64_t assigned_before = 0;
+  for (auto& l : net.core(kCounty).status().links) assigned_before += l.last_assigned;
+
+  auto dry = net.monitor(kCounty).import_events(text, ImportFormat::kCsv, net.now(), true);
+  ASSERT_TRUE(dry.is_ok()) << dry.status().to_string();
+  EXPECT_TRUE(dry->dry_run);
+  EXPECT_EQ(dry->lines_read, 5u);
+  EXPECT_EQ(dry->applied, 2u);
+  EXPECT_EQ(dry->duplicates, 1u);
+  EXPECT_EQ(dry->not_monitored, 1u);
+  ASSERT_EQ(dry->rejected.size(), 1u);
+  EXPECT_EQ(dry->alerts_issued, 1u);
+  EXPECT_EQ(dump(net.store(kCounty)), before);
+  uint64_t assigned_after = 0;
+  for (auto& l : net.core(kCounty).status().links) assigned_after += l.last_assigned;
+  EXPECT_EQ(assigned_after, assigned_before) << "nothing was sent";
+  ASSERT_TRUE(net.settle());
+  EXPECT_TRUE(alerts(kVillage).empty());
+
+  auto real = net.monitor(kCounty).import_events(text, ImportFormat::kCsv, net.now());
+  ASSERT_TRUE(real.is_ok()) << real.status().to_string();
+  EXPECT_FALSE(real->dry_run);
+  EXPECT_EQ(real->applied, dry->applied);
+  EXPECT_EQ(real->duplicates, dry->duplicates);
+  EXPECT_EQ(real->not_monitored, dry->not_monitored);
+  EXPECT_EQ(real->rejected.size(), dry->rejected.size());
+  EXPECT_EQ(real->alerts_issued, dry->alerts_issued);
+  EXPECT_EQ(real->alerts_updated, dry->alerts_updated);
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(alerts(kVillage).size(), 1u);
+  EXPECT_EQ(held(kVillage, h).events.size(), 2u);
+  // A dry run of the same file now: every line a duplicate, nothing issued.
+  auto again = net.monitor(kCounty).import_events(text, ImportFormat::kCsv, net.now(), true);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->applied, 0u);
+  EXPECT_EQ(again->duplicates, 3u);
+  EXPECT_EQ(again->alerts_issued + again->alerts_updated, 0u);
+}
+
 TEST_F(MonitorTest, RejectedLinesAndBadFilesLeaveTheStoreUnchanged) {
   add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());

@@ -134,9 +134,23 @@ TEST(MonitorCliTest, ImportReportsEachRejectedLineAndAppliesTheValidOnes) {
                      "human_resources,RS-4," + kSpouse + ",insurance_lapse,2026-02-30\n" +  // 10: bad_date
                      "health,WJ-2," + kUnregistered + ",birth," + d + "\n" +  // 11: not monitored
                      "medical_insurance,YB-1," + kHead + ",serious_illness," + d + "\n";  // 12: duplicate
+  // A dry run first: the same report, then nothing stored.
+  auto dry = net.cli(kProvince, {"import", net.write_file("mixed.csv", text), "--dry-run", "--json"});
+  ASSERT_EQ(dry.rc, 0) << dry.err;
+  EXPECT_EQ(dry.json["dry_run"], true) << dry.out;
+  EXPECT_EQ(dry.json["applied"], 2) << dry.out;
+  EXPECT_EQ(dry.json["alerts_issued"], 1) << dry.out;
+  EXPECT_EQ(dry.json["rejected"].size(), 6u) << dry.out;
+  EXPECT_EQ(net.cli(kProvince, {"alerts", "--json"}).json["count"], 0);
+  auto dry_text = net.cli(kProvince, {"import", net.write_file("mixed.csv", text), "--dry-run"});
+  EXPECT_EQ(dry_text.rc, 0) << dry_text.err;
+  EXPECT_NE(dry_text.out.find("dry run"), std::string::npos) << dry_text.out;
+  EXPECT_NE(dry_text.out.find("applied 2"), std::string::npos) << dry_text.out;
+
   auto r = net.cli(kProvince, {"import", net.write_file("mixed.csv", text), "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   const json& rep = r.json;
+  EXPECT_EQ(rep["dry_run"], false) << rep;
   EXPECT_EQ(rep["lines_read"], 10) << rep;
   EXPECT_EQ(rep["applied"], 2) << rep;
   EXPECT_EQ(rep["duplicates"], 1) << rep;

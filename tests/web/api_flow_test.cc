@@ -125,13 +125,21 @@ TEST_F(ApiFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
     return r.status == 200 && r.body.find(hh) != std::string::npos;
   }, kPatience, kPoll)) << at(kProvince).get("/api/v1/households");
 
-  // Department events imported at the province as a raw body.
+  // Department events imported at the province as a raw body, first as a
+  // dry run: the same report, and nothing stored or sent.
   const std::string csv = level_one_events(head, spouse, "flow");
+  HttpReply dry = at(kProvince).post_raw("/api/v1/imports?file_name=level1.csv&dry_run=true", csv, "text/csv");
+  ASSERT_EQ(dry.status, 200) << dry;
+  EXPECT_EQ(dry.json["dry_run"], true) << dry;
+  EXPECT_EQ(dry.json["applied"], 4) << dry;
+  EXPECT_EQ(dry.json["alerts_issued"], 1) << dry;
+  EXPECT_TRUE(alerts_for(at(kProvince).get("/api/v1/alerts"), hh).empty());
   HttpReply report = at(kProvince).post_raw("/api/v1/imports?file_name=level1.csv", csv, "text/csv");
   ASSERT_EQ(report.status, 200) << report;
   EXPECT_EQ(report.json["lines_read"], 4) << report;
   EXPECT_EQ(report.json["applied"], 4) << report;
   EXPECT_EQ(report.json["alerts_issued"], 1) << report;
+  EXPECT_EQ(report.json["dry_run"], false) << report;
   EXPECT_TRUE(report.json["rejected"].empty()) << report;
   // The same file again as a multipart upload: read, and every line a duplicate.
   HttpReply again = at(kProvince).post_file("/api/v1/imports", "file", "level1-again.csv", csv);

@@ -361,6 +361,8 @@ TEST_F(ApiInputTest, Imports) {
   run_cases({
       {"empty", 'P', "POST", "/api/v1/imports", "", 400, "empty_file", "file", "text/csv"},
       {"unknown format", 'P', "POST", "/api/v1/imports?format=xml", header, 400, "invalid_field", "format", "text/csv"},
+      {"dry_run not a boolean", 'P', "POST", "/api/v1/imports?dry_run=yes", header + "health,WJ-1," + kHead + ",birth,2026-01-02\n",
+       400, "invalid_field", "dry_run", "text/csv"},
       {"no header row", 'P', "POST", "/api/v1/imports?format=csv", "\n\n", 400, "invalid_argument", "", "text/csv"},
       {"missing column", 'P', "POST", "/api/v1/imports?file_name=a.csv",
        "source_department,source_record_id,id_number\nhealth,WJ-1," + kHead + "\n", 400, "invalid_argument", "", "text/csv"},
