@@ -76,6 +76,8 @@ std::string metrics_text(Api& api) {
   for (auto& [state, n] : f["alerts_by_state"].items()) m.sample("lifeline_alerts_by_state", {{"state", state}}, n.get<double>());
   m.gauge("lifeline_alerts_overdue", "Open alerts past their home-visit deadline.", f["overdue"].get<double>());
   m.gauge("lifeline_households", "Households held.", f["households"].get<double>());
+  m.gauge("lifeline_person_conflicts", "Persons claimed by two households held here (registry conflicts).",
+          agg["own"]["person_conflicts"].get<double>());
   m.gauge("lifeline_policy_version", "Version of the running policy.", st["policy_version"].get<double>());
   api.stats().write(m);
   return m.text();

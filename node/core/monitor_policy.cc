@@ -218,10 +218,14 @@ json Monitor::snapshot(const ReadView& v, const Instant& now) const {
                          {"outbox_depth", l.outbox_depth}});
     depth += l.outbox_depth;
   }
+  // Registry conflicts (a person claimed by two households held here) are
+  // this node's own figure: a conflict shows only where both households
+  // are held, so it is not summed from the children or compared with them.
   return json{{"node", self_.to_string()},
               {"as_of_us", now.wall_us},
               {"policy_version", policy_.version},
               {"figures", figures(v, 0, shanghai_date(now.wall_us))},
+              {"person_conflicts", v.txn.entries(Table::kPersonConflicts)},
               {"links", links},
               {"outbox_depth", depth}};
 }

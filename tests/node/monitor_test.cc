@@ -728,6 +728,13 @@ TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) 
     ASSERT_TRUE(found(c) == h1 || found(c) == h2) << "at " << c;
     EXPECT_EQ(conflicts(c), 1u) << "at " << c;
   }
+  // The aggregates name it where it shows, and only there.
+  auto reported_conflicts = [&](uint64_t c) {
+    auto a = net.monitor(c).aggregates(net.now());
+    return a.is_ok() ? (*a)["own"].value("person_conflicts", int64_t{-1}) : int64_t{-2};
+  };
+  for (uint64_t c : {kProvince, kCity}) EXPECT_EQ(reported_conflicts(c), 1) << "at " << c;
+  for (uint64_t c : {kCounty, kTownship, kVillage, kOtherVillage}) EXPECT_EQ(reported_conflicts(c), 0) << "at " << c;
   EXPECT_EQ(found(kVillage), h1);
   EXPECT_EQ(found(kOtherVillage), h2);
   // The case page at a node holding both names the other claim; a village
@@ -772,6 +779,7 @@ TEST_F(MonitorTest, APersonRegisteredInTwoHouseholdsStaysFindableWhenOneLetsGo) 
   ASSERT_TRUE(net.settle());
   expect_only_in(h2, {kProvince, kCity, kOtherCounty, kOtherVillage});
   EXPECT_TRUE(query_conflicts(net.store(kCity), ConflictQuery{})->conflicts.empty());
+  for (uint64_t c : {kProvince, kCity}) EXPECT_EQ(reported_conflicts(c), 0) << "at " << c;
   EXPECT_FALSE(found(kVillage).has_value());
   EXPECT_TRUE(net.monitor(kCity).show_household(h2)->also_registered.empty());
   ImportReport rep = import(kCity, {{"medical_insurance", "YB-9", kChild, "serious_illness", days_ago(5)}});

@@ -369,7 +369,7 @@ TEST_F(ApiFlowTest, MetricsCarryLinksAlertsAndHttpFigures) {
        {"lifeline_link_up{peer=\"" + kCity + "\",role=\"parent\"} 1\n", "lifeline_link_up{peer=\"" + kTownship + "\",role=\"child\"} 1\n",
         "lifeline_link_outbox_depth{peer=\"" + kCity + "\"} ", "lifeline_link_messages_in_total{peer=\"" + kTownship + "\"} ",
         "lifeline_link_messages_out_total{peer=\"" + kTownship + "\"} ", "lifeline_link_refusals_total{peer=\"" + kCity + "\"} ",
-        std::string("lifeline_alerts_overdue "),
+        std::string("lifeline_alerts_overdue "), std::string("lifeline_person_conflicts 0\n"),
         std::string("lifeline_http_requests_total{method=\"GET\",route=\"/api/v1/session\",status=\"401\"} "),
         std::string("lifeline_http_requests_total{method=\"HEAD\",route=\"/api/v1/session\",status=\"401\"} 1\n"),
         std::string("lifeline_http_request_duration_seconds_bucket{route=\"/api/v1/session\",le=\"+Inf\"} ")})
