@@ -141,11 +141,6 @@ struct TxnBase {
     return static_cast<char*>(v.mv_data);
   }
   MDB_dbi dbi(Table t) const { return dbis->domain[static_cast<size_t>(t)]; }
-  MDB_cursor* open_cursor(Table t) const {
-    MDB_cursor* c = nullptr;
-    check_lmdb(mdb_cursor_open(txn, dbi(t), &c), "mdb_cursor_open");
-    return c;
-  }
   void scan(Table t, std::string_view start, std::string_view prefix,
             const std::function<bool(std::string_view, std::string_view)>& fn) const {
     Cursor c(txn, dbi(t));
@@ -301,22 +296,9 @@ ApplyOutcome WriteTxn::mark_applied(const protocol::Record& r) {
   return ApplyOutcome::kApplied;
 }
 
-Lookup::~Lookup() {
-  if (cursor_ != nullptr) mdb_cursor_close(cursor_);
-}
-bool Lookup::get(std::string_view key, std::string_view& value) {
-  MDB_val k = to_val(key), v;
-  int rc = mdb_cursor_get(cursor_, &k, &v, MDB_SET_KEY);
-  if (rc == MDB_NOTFOUND) return false;
-  check_lmdb(rc, "mdb_cursor_get(MDB_SET_KEY)");
-  value = to_view(v);
-  return true;
-}
-
 bool WriteTxn::get(Table t, std::string_view key, std::string_view& value) const {
   return impl_->get(impl_->dbi(t), key, value);
 }
-Lookup WriteTxn::lookup(Table t) const { return Lookup(impl_->open_cursor(t)); }
 void WriteTxn::put(Table t, std::string_view key, std::string_view value) { impl_->put(impl_->dbi(t), key, value); }
 bool WriteTxn::del(Table t, std::string_view key) {
   MDB_val k = to_val(key);
@@ -338,7 +320,6 @@ uint64_t WriteTxn::entries(Table t) const { return impl_->entries(t); }
 bool ReadTxn::get(Table t, std::string_view key, std::string_view& value) const {
   return impl_->get(impl_->dbi(t), key, value);
 }
-Lookup ReadTxn::lookup(Table t) const { return Lookup(impl_->open_cursor(t)); }
 void ReadTxn::scan(Table t, std::string_view prefix,
                    const std::function<bool(std::string_view, std::string_view)>& fn) const {
   impl_->scan(t, prefix, prefix, fn);

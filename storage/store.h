@@ -32,9 +32,6 @@
 #include "protocol/frame.h"
 #include "topology/status.h"
 
-// LMDB's cursor type, opaque here (storage/store.cc includes lmdb.h).
-typedef struct MDB_cursor MDB_cursor;
-
 namespace lifeline::storage {
 
 struct StorageOptions {
@@ -112,27 +109,6 @@ enum class Table : uint8_t {
 };
 const char* table_name(Table table);
 
-// Point lookups in one table, for keys that mostly come in ascending order:
-// each lookup starts from the leaf page the previous one ended on, so a key
-// on that page skips the descent from the root (LMDB's positioned
-// MDB_SET_KEY). Made by WriteTxn::lookup or ReadTxn::lookup and valid only
-// inside that transaction; a returned view is valid as for get.
-class Lookup {
- public:
-  Lookup(Lookup&& other) noexcept : cursor_(other.cursor_) { other.cursor_ = nullptr; }
-  Lookup(const Lookup&) = delete;
-  Lookup& operator=(const Lookup&) = delete;
-  Lookup& operator=(Lookup&&) = delete;
-  ~Lookup();
-  bool get(std::string_view key, std::string_view& value);
-
- private:
-  friend class WriteTxn;
-  friend class ReadTxn;
-  explicit Lookup(MDB_cursor* cursor) : cursor_(cursor) {}
-  MDB_cursor* cursor_;  // owned
-};
-
 // The write side of one transaction; valid only inside Store::write's callback.
 class WriteTxn {
  public:
@@ -160,7 +136,6 @@ class WriteTxn {
   bool get(Table table, std::string_view key, std::string_view& value) const;
   void put(Table table, std::string_view key, std::string_view value);
   bool del(Table table, std::string_view key);  // false when absent
-  Lookup lookup(Table table) const;
   // Calls fn for each entry whose key starts with prefix, in key order,
   // until fn returns false. fn must not write to this transaction.
   void scan(Table table, std::string_view prefix,
@@ -198,7 +173,6 @@ class ReadTxn {
 
   // Domain tables, as in WriteTxn.
   bool get(Table table, std::string_view key, std::string_view& value) const;
-  Lookup lookup(Table table) const;
   void scan(Table table, std::string_view prefix,
             const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
   void scan_from(Table table, std::string_view from,

@@ -412,30 +412,22 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
     p.index = i;
   }
   // The persons are looked up in the order of their ID numbers, so that the
-  // lookups walk the persons table once instead of jumping about it, most
-  // of them on the leaf page of the one before (storage::Lookup).
+  // lookups walk the persons table once instead of jumping about it.
   std::sort(fresh.begin(), fresh.end());
   // (household, index in the file) pairs, sorted to group the events by
   // household in file order: sorting small pairs, not the events.
   std::vector<std::pair<HouseholdId, uint32_t>> found;
   found.reserve(fresh.size());
-  {
-    storage::Lookup persons = t.txn.lookup(storage::Table::kPersons);
-    for (const ByPerson& p : fresh) {
-      auto h = Txn::person(persons, std::string_view(p.id_number.data(), p.id_number.size()));
-      if (!h) {
-        ++report.not_monitored;
-        continue;
-      }
-      found.emplace_back(*h, p.index);
-      ++report.applied;
+  for (const ByPerson& p : fresh) {
+    auto h = t.person(std::string_view(p.id_number.data(), p.id_number.size()));
+    if (!h) {
+      ++report.not_monitored;
+      continue;
     }
+    found.emplace_back(*h, p.index);
+    ++report.applied;
   }
   std::sort(found.begin(), found.end());
-  // The import does not write the households table: one lookup serves the
-  // whole walk in household order. Only each household's id and village are
-  // decoded: its syncs carry no more (score_household_events).
-  storage::Lookup households = t.txn.lookup(storage::Table::kHouseholds);
   for (size_t i = 0; i < found.size();) {
     const HouseholdId id = found[i].first;
     size_t end = i + 1;
@@ -447,7 +439,8 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
       a.imported_at = self();
       a.hlc = t.out.hlc();
     }
-    auto h = Txn::household_header(households, id);
+    // Only the household's id and village are read: its syncs carry no more.
+    auto h = t.household_header(id);
     LIFELINE_CHECK(h.has_value(), "persons index names a household that is not held");
     score_household_events(t, *h, std::move(evs), report);
   }
@@ -458,7 +451,6 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
 // held: the household's id and village as held here (the rest not read).
 void Monitor::score_household_events(Txn& t, const Household& held, std::vector<protocol::DeptEvent> events,
                                      ImportReport& report) {
-  const Household* h = &held;
   const HouseholdId& id = held.id;
   std::map<std::string, Date> latest;
   for (const auto& e : events) latest[e.indicator] = std::max(latest[e.indicator], e.event_date);
@@ -484,7 +476,7 @@ void Monitor::score_household_events(Txn& t, const Household& held, std::vector<
     if (al && alert_open(*al) && (!open || al->generation > open->generation)) open = std::move(al);
   }
   // The events were checked unseen (apply_events); history ids are new.
-  Txn::Known known{h, true, false, true};
+  Txn::Known known{&held, true, false, true};
   if (sr.score == 0 && !open) {
     t.apply_sync(sync, self(), known);
     return;

@@ -31,11 +31,10 @@ struct DomainReads {
     if (!txn.get(storage::Table::kHouseholds, keys::id(id), v)) return std::nullopt;
     return decoded<protocol::Household>(v, protocol::decode_household, "household");
   }
-  // Only the household's id and village (protocol::decode_household_header),
-  // through a lookup of the households table (households in id order).
-  static std::optional<protocol::Household> household_header(storage::Lookup& households, const protocol::HouseholdId& id) {
+  // Only the household's id and village (protocol::decode_household_header).
+  std::optional<protocol::Household> household_header(const protocol::HouseholdId& id) const {
     std::string_view v;
-    if (!households.get(keys::id(id), v)) return std::nullopt;
+    if (!txn.get(storage::Table::kHouseholds, keys::id(id), v)) return std::nullopt;
     return decoded<protocol::Household>(v, protocol::decode_household_header, "household");
   }
   // The tombstone's village, 0 when none.
@@ -48,12 +47,6 @@ struct DomainReads {
   std::optional<protocol::HouseholdId> person(std::string_view id_number) const {
     std::string_view v;
     if (!txn.get(storage::Table::kPersons, id_number, v) || v.size() != 16) return std::nullopt;
-    return keys::parse_id(v);
-  }
-  // The same through a lookup of the persons table (ID numbers in order).
-  static std::optional<protocol::HouseholdId> person(storage::Lookup& persons, std::string_view id_number) {
-    std::string_view v;
-    if (!persons.get(id_number, v) || v.size() != 16) return std::nullopt;
     return keys::parse_id(v);
   }
   protocol::AlertId resolve(const protocol::AlertId& id) const {

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-
 #include "tests/testing/temp_dir.h"
 
 namespace lifeline::storage {
@@ -147,58 +145,6 @@ TEST_F(StoreTest, MapGrowsWhenFullWithoutLosingTheTransaction) {
   EXPECT_GT(runs, 1) << "the first run should have hit MDB_MAP_FULL";
   EXPECT_GT(store->map_bytes(), initial);
   ASSERT_TRUE(store->read([&](const ReadTxn& t) { EXPECT_EQ(t.outbox_seqs(kChild).size(), 4000u); }));
-}
-
-// A Lookup answers exactly as get does, whatever order the keys come in
-// (ascending runs on one page, jumps back, keys before the first, after
-// the last, between two) and after writes to its table through the same
-// transaction.
-TEST_F(StoreTest, LookupAnswersAsGetInAnyKeyOrder) {
-  auto store = open(size_t{16} << 20);
-  auto key = [](int i) {
-    char k[16];
-    std::snprintf(k, sizeof k, "k%08d", i);
-    return std::string(k);
-  };
-  ASSERT_TRUE(store->write([&](WriteTxn& t) {
-    for (int i = 0; i < 20000; i += 2) t.put(Table::kPersons, key(i), "v" + std::to_string(i));
-    return Status::ok();
-  }));
-  std::vector<int> probes;
-  for (int i = -3; i < 20005; i += 7) probes.push_back(i < 0 ? 0 : i);   // ascending, hits and misses
-  for (int i = 19999; i > 0; i -= 1013) probes.push_back(i);             // descending jumps
-  probes.insert(probes.end(), {5, 5, 4, 19998, 0, 30000, 1, 10000, 9999}); // repeats, ends, beyond
-  auto check = [&](const auto& txn, Lookup& l) {
-    for (int i : probes) {
-      std::string_view a, b;
-      bool in_get = txn.get(Table::kPersons, key(i), a);
-      bool in_lookup = l.get(key(i), b);
-      ASSERT_EQ(in_lookup, in_get) << key(i);
-      if (in_get) EXPECT_EQ(b, a) << key(i);
-    }
-    std::string_view v;
-    EXPECT_FALSE(l.get("zzz", v));
-  };
-  ASSERT_TRUE(store->read([&](const ReadTxn& t) {
-    Lookup l = t.lookup(Table::kPersons);
-    check(t, l);
-  }));
-  ASSERT_TRUE(store->write([&](WriteTxn& t) {
-    Lookup l = t.lookup(Table::kPersons);
-    check(t, l);
-    // Writes through the transaction, between lookups: splits and deletes
-    // on the page the lookup is on.
-    for (int i = 1; i < 4000; i += 2) t.put(Table::kPersons, key(i), "odd");
-    for (int i = 4000; i < 6000; i += 2) t.del(Table::kPersons, key(i));
-    check(t, l);
-    std::string_view v;
-    EXPECT_TRUE(l.get(key(3), v));
-    EXPECT_EQ(v, "odd");
-    EXPECT_FALSE(l.get(key(4000), v));
-    EXPECT_TRUE(l.get(key(6000), v));
-    EXPECT_EQ(v, "v6000");
-    return Status::ok();
-  }));
 }
 
 TEST_F(StoreTest, CountersAccumulate) {
