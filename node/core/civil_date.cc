@@ -89,6 +89,19 @@ std::optional<Date> parse_date(std::string_view text) {
   return date_of(y, m, d);  // also refuses the -1 of a non-digit
 }
 
+std::optional<Date> parse_spreadsheet_date(std::string_view text) {
+  if (std::optional<Date> iso = parse_date(text)) return iso;
+  // YYYY?M?D with ? the same separator twice and one or two digits a part.
+  if (text.size() < 8 || text.size() > 10 || (text[4] != '-' && text[4] != '/')) return std::nullopt;
+  const size_t second = text.find(text[4], 5);
+  if (second == std::string_view::npos || second < 6 || second > 7 || text.size() - second - 1 > 2 ||
+      second + 1 == text.size())
+    return std::nullopt;
+  // date_of also refuses the -1 of a non-digit.
+  return date_of(read_digits(text, 0, 4), read_digits(text, 5, second - 5),
+                 read_digits(text, second + 1, text.size() - second - 1));
+}
+
 std::string format_date(Date date) {
   const Ymd p = split(date);
   char buf[16];

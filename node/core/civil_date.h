@@ -24,6 +24,10 @@ bool valid_date(int y, int m, int d);
 std::optional<Date> date_of(int y, int m, int d);
 // "YYYY-MM-DD" (also "YYYYMMDD") → date; nullopt when malformed or not a real date.
 std::optional<Date> parse_date(std::string_view text);
+// As parse_date, and also a four-digit year with month and day of one or
+// two digits each, separated by '-' or '/' (YYYY/M/D: the short date of
+// spreadsheets in a Chinese locale, as departments' exports carry it).
+std::optional<Date> parse_spreadsheet_date(std::string_view text);
 // Date → "YYYY-MM-DD".
 std::string format_date(Date date);
 // Days since 1970-01-01 of date, and back.

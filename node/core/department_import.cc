@@ -229,7 +229,7 @@ class LineChecker {
   }
 
   std::optional<Date> check_date(uint64_t line, std::string_view text) {
-    const std::optional<Date> date = parse_event_date(text);
+    const std::optional<Date> date = parse_spreadsheet_date(text);
     if (!date) {
       reject(line, "bad_date", "事件日期 " + in_quotes(text) + " 不是有效日期（应为 YYYY-MM-DD、YYYY/M/D 或 YYYYMMDD）",
              "event_date " + in_quotes(text) + " is not a real date (expected YYYY-MM-DD, YYYY/M/D or YYYYMMDD)");
@@ -471,28 +471,6 @@ bool ends_with_ignoring_case(std::string_view s, std::string_view suffix) {
 }
 
 }  // namespace
-
-std::optional<Date> parse_event_date(std::string_view text) {
-  if (std::optional<Date> iso = parse_date(text)) return iso;
-  // YYYY-M-D or YYYY/M/D: a four-digit year, then a month and a day of one
-  // or two digits each, with the same separator twice.
-  if (text.size() < 8 || text.size() > 10 || (text[4] != '-' && text[4] != '/')) return std::nullopt;
-  const char sep = text[4];
-  const size_t second = text.find(sep, 5);
-  if (second == std::string_view::npos || second == 5 || second > 7 || text.size() - second - 1 < 1 ||
-      text.size() - second - 1 > 2)
-    return std::nullopt;
-  auto number = [](std::string_view digits) {
-    int v = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return -1;
-      v = v * 10 + (c - '0');
-    }
-    return v;
-  };
-  // date_of also refuses the -1 of a non-digit.
-  return date_of(number(text.substr(0, 4)), number(text.substr(5, second - 5)), number(text.substr(second + 1)));
-}
 
 ImportFormat detect_format(std::string_view file_name, std::string_view text) {
   if (ends_with_ignoring_case(file_name, ".csv")) return ImportFormat::kCsv;

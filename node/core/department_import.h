@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,12 +44,6 @@ struct ParsedImport {
 inline constexpr size_t kImportMaxBytes = size_t{256} << 20;
 inline constexpr size_t kImportMaxLineBytes = 4096;
 inline constexpr size_t kImportMaxFieldBytes = 128;
-
-// An event date as departments write it: YYYY-MM-DD, YYYYMMDD, or a
-// four-digit year, month and day separated by '-' or '/' with one or two
-// digits each (YYYY/M/D, the short date of spreadsheets in a Chinese
-// locale). Nullopt when malformed or not a real date.
-std::optional<Date> parse_event_date(std::string_view text);
 
 // Guesses the format from the file name (.csv, .jsonl/.ndjson), else from
 // the first non-blank byte ('{' → JSON Lines).

@@ -40,13 +40,9 @@ Status invalid(std::string_view text, const Why& why, IdNumberProblem* problem) 
 bool scientific_notation(std::string_view text) {
   const size_t e = text.find_first_of("eE");
   if (e == std::string_view::npos || e == 0 || e + 2 >= text.size() || text[e + 1] != '+') return false;
-  bool dot = false;
+  // A digit, then optionally a decimal point and more digits.
   for (size_t i = 0; i < e; ++i) {
-    if (text[i] == '.' && i == 1 && !dot) {
-      dot = true;
-    } else if (!is_digit(text[i])) {
-      return false;
-    }
+    if (!is_digit(text[i]) && !(i == 1 && text[i] == '.')) return false;
   }
   for (size_t i = e + 2; i < text.size(); ++i) {
     if (!is_digit(text[i])) return false;
