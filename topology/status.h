@@ -34,13 +34,23 @@ class [[nodiscard]] Status {
   explicit operator bool() const { return is_ok(); }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The cause in Chinese, for operators (zh-CN first), where the code that
+  // failed wrote one; else empty, and message() is all there is.
+  const std::string& message_zh() const { return message_zh_; }
+  // This failure with its cause also in Chinese:
+  //   return Status::invalid_argument("...").with_zh("...");
+  Status with_zh(std::string zh) && {
+    message_zh_ = std::move(zh);
+    return std::move(*this);
+  }
   std::string to_string() const;
 
  private:
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
 
-  Code code_ = Code::kOk;  // kOk or the kind of failure
-  std::string message_;    // human-readable cause; empty when ok
+  Code code_ = Code::kOk;    // kOk or the kind of failure
+  std::string message_;      // human-readable cause (English); empty when ok
+  std::string message_zh_;   // the same in Chinese; may be empty
 };
 
 // A value or the Status explaining why there is none.

@@ -92,11 +92,13 @@ ApiError forbidden(const std::string& zh, const std::string& en) { return ApiErr
 
 ApiError from_status(const Status& s) {
   const std::string& m = s.message();
+  // The cause in Chinese where the refusing code wrote one, else the English.
+  const std::string& zh = s.message_zh().empty() ? m : s.message_zh();
   switch (s.code()) {
     case Status::Code::kInvalidArgument:
-      return ApiError{400, "invalid_argument", "请求内容不符合要求：" + m, m, field_of(m)};
-    case Status::Code::kNotFound: return ApiError{404, "not_found", "未找到：" + m, m, ""};
-    case Status::Code::kRefused: return ApiError{403, "forbidden", "无权操作（超出本节点管辖范围或权限）：" + m, m, ""};
+      return ApiError{400, "invalid_argument", "请求内容不符合要求：" + zh, m, field_of(m)};
+    case Status::Code::kNotFound: return ApiError{404, "not_found", "未找到：" + zh, m, ""};
+    case Status::Code::kRefused: return ApiError{403, "forbidden", "无权操作（超出本节点管辖范围或权限）：" + zh, m, ""};
     case Status::Code::kUnavailable: return ApiError{503, "unavailable", "暂时无法处理，请稍后重试", m, ""};
     default: return ApiError{500, "internal", "服务器内部错误", m, ""};
   }

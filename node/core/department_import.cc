@@ -341,7 +341,8 @@ class CsvReader {
     LineCursor lines(text);
     std::string_view line;
     if (!lines.next_non_blank(line)) {
-      return Status::invalid_argument("the CSV file has no header row; expected the columns " + expected_columns());
+      return Status::invalid_argument("the CSV file has no header row; expected the columns " + expected_columns())
+          .with_zh("CSV 文件没有表头行；应有列 " + expected_columns());
     }
     if (Status s = read_header(lines.number(), line); !s) return s;
     while (lines.next_non_blank(line)) {
@@ -360,25 +361,34 @@ class CsvReader {
 
   Status read_header(uint64_t number, std::string_view line) {
     const std::string where = "CSV header (line " + std::to_string(number) + ")";
-    if (line.size() > kImportMaxLineBytes) return Status::invalid_argument(where + " is longer than the line limit");
+    const std::string where_zh = "CSV 表头（第 " + std::to_string(number) + " 行）";
+    auto bad = [&](const std::string& en, const std::string& zh) {
+      return Status::invalid_argument(where + en).with_zh(where_zh + zh);
+    };
+    if (line.size() > kImportMaxLineBytes) return bad(" is longer than the line limit", "超过行长上限");
     if (!valid_utf8(line))
-      return Status::invalid_argument(where + " is not valid UTF-8 (in Excel, save as \"CSV UTF-8 (Comma delimited)\")");
+      return bad(" is not valid UTF-8 (in Excel, save as \"CSV UTF-8 (Comma delimited)\")",
+                 "不是有效的 UTF-8 编码（Excel 导出时请选“CSV UTF-8（逗号分隔）”）");
     std::vector<std::string> names;
     if (!for_each_csv_field(line, &scratch_, [&](size_t, std::string_view name) { names.emplace_back(trim(name)); })) {
-      return Status::invalid_argument(where + " has malformed quoting");
+      return bad(" has malformed quoting", "引号不成对或位置不对");
     }
     std::array<bool, kFieldCount> seen{};
     for (size_t column = 0; column < names.size(); ++column) {
       const std::optional<Field> field = field_of(names[column]);
-      const std::string named = "column " + std::to_string(column + 1) + " " + in_quotes(names[column]);
-      if (!field) return Status::invalid_argument(where + ": unknown " + named + "; expected " + expected_columns());
-      if (seen[*field]) return Status::invalid_argument(where + ": duplicate " + named);
+      const std::string column_no = std::to_string(column + 1), quoted = in_quotes(names[column]);
+      const std::string named = "column " + column_no + " " + quoted;
+      if (!field)
+        return bad(": unknown " + named + "; expected " + expected_columns(),
+                   "第 " + column_no + " 列 " + quoted + " 不是已知的列；应有列 " + expected_columns());
+      if (seen[*field]) return bad(": duplicate " + named, "第 " + column_no + " 列 " + quoted + " 重复");
       seen[*field] = true;
       column_field_[column] = *field;
     }
     for (size_t i = 0; i < kFieldCount; ++i) {
       if (!seen[i]) {
-        return Status::invalid_argument(where + ": missing required column " + std::string(kFieldNames[i]));
+        const std::string name(kFieldNames[i]);
+        return bad(": missing required column " + name, "缺少必需的列 " + name);
       }
     }
     return Status::ok();
@@ -484,8 +494,9 @@ ImportFormat detect_format(std::string_view file_name, std::string_view text) {
 
 Result<ParsedImport> parse_events(std::string_view text, ImportFormat format, const Policy& policy, Date today) {
   if (text.size() > kImportMaxBytes) {
-    return Status::invalid_argument("the import file is " + std::to_string(text.size()) + " bytes, over the " +
-                                    std::to_string(kImportMaxBytes) + "-byte limit");
+    const std::string size = std::to_string(text.size()), limit = std::to_string(kImportMaxBytes);
+    return Status::invalid_argument("the import file is " + size + " bytes, over the " + limit + "-byte limit")
+        .with_zh("导入文件有 " + size + " 字节，超过上限 " + limit + " 字节");
   }
   text = skip_bom(text);
   ParsedImport out;

@@ -38,6 +38,16 @@ const std::set<std::string>& relations() {
   return k;
 }
 
+// An alert that has moved past the state a command needs.
+Status already_in_state(const Alert& a) {
+  const std::string state = alert_state_name(a.state);
+  return Status::invalid_argument("alert is already " + state).with_zh("该预警已处于 " + state + " 状态");
+}
+
+HouseholdImportReport::Rejected rejected_line(uint64_t line, const Status& s) {
+  return {line, s.message_zh().empty() ? s.message() : s.message_zh(), s.message()};
+}
+
 }  // namespace
 
 Monitor::Monitor(NodeCore* core, storage::Store* store, MonitorOptions options)
@@ -201,43 +211,59 @@ Status Monitor::run(const Instant& now, const std::function<Status(Txn&)>& fn) {
 
 Status Monitor::check_village(uint64_t village) const {
   auto v = DivisionCode::from_number(village);
-  if (!v) return Status::invalid_argument("village code: " + v.status().message());
+  const std::string code = DivisionCode::format(village);
+  if (!v)
+    return Status::invalid_argument("village code: " + v.status().message()).with_zh("村代码 " + code + " 不是有效的行政区划代码");
   if (v->level() != topology::Level::village)
-    return Status::invalid_argument(v->to_string() + " is not a village-level code");
+    return Status::invalid_argument(code + " is not a village-level code").with_zh(code + " 不是村（社区）级代码");
   if (options_.known_division && !options_.known_division(*v))
-    return Status::invalid_argument(v->to_string() + " is not in the divisions tree");
+    return Status::invalid_argument(code + " is not in the divisions tree").with_zh(code + " 不在本系统的行政区划表中");
   if (!self_.contains(*v))
-    return Status::refused(v->to_string() + " is outside this node's jurisdiction (" + self_.to_string() + ")");
+    return Status::refused(code + " is outside this node's jurisdiction (" + self_.to_string() + ")")
+        .with_zh(code + " 不在本节点（" + self_.to_string() + "）管辖范围内");
   return Status::ok();
 }
 
 Status Monitor::check_members(const std::vector<protocol::Member>& members, Date today) const {
-  if (members.empty()) return Status::invalid_argument("field 'members': a household needs at least one member");
-  if (members.size() > protocol::kMaxMembers) return Status::invalid_argument("field 'members': too many members");
+  auto bad = [](std::string en, std::string zh) {
+    return Status::invalid_argument("field 'members': " + en).with_zh("家庭成员：" + zh);
+  };
+  if (members.empty()) return bad("a household needs at least one member", "一户至少要有一名成员");
+  if (members.size() > protocol::kMaxMembers)
+    return bad("too many members", "成员超过 " + std::to_string(protocol::kMaxMembers) + " 人");
   int heads = 0;
   std::set<std::string> seen;
   for (const auto& mem : members) {
-    auto id = parse_id_number(mem.id_number, today);
-    if (!id) return Status::invalid_argument("field 'members': id_number: " + id.status().message());
-    if (!seen.insert(id->number).second) return Status::invalid_argument("field 'members': ID number listed twice: " + mask_id_number(id->number));
-    if (mem.name.empty() || mem.name.size() > 64) return Status::invalid_argument("field 'members': name must be 1..64 bytes");
-    if (!relations().count(mem.relation)) return Status::invalid_argument("field 'members': unknown relation '" + mem.relation + "'");
-    if (mem.disability_grade > 4) return Status::invalid_argument("field 'members': disability_grade must be 0..4");
+    IdNumberProblem problem;
+    auto id = parse_id_number(mem.id_number, today, &problem);
+    if (!id) return bad("id_number: " + id.status().message(), "身份证号码无效：" + problem.zh);
+    if (!seen.insert(id->number).second)
+      return bad("ID number listed twice: " + mask_id_number(id->number), "身份证号码 " + mask_id_number(id->number) + " 重复列出");
+    if (mem.name.empty() || mem.name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
+    if (!relations().count(mem.relation))
+      return bad("unknown relation '" + mem.relation + "'",
+                 "未知的与户主关系 '" + mem.relation + "'（应为 head、spouse、child、parent、grandparent、grandchild、sibling 或 other）");
+    if (mem.disability_grade > 4) return bad("disability_grade must be 0..4", "残疾等级应为 0 到 4");
     heads += mem.relation == "head";
   }
-  if (heads != 1) return Status::invalid_argument("field 'members': a household has exactly one head");
+  if (heads != 1) return bad("a household has exactly one head", "一户必须有且只有一名户主（relation 为 head）");
   return Status::ok();
 }
 
 Status Monitor::check_household(NewHousehold& in, Date today) const {
   Status s = check_village(in.village);
   if (!s) return s;
-  if (!categories().count(in.category)) return Status::invalid_argument("field 'category': unknown category '" + in.category + "'");
+  if (!categories().count(in.category))
+    return Status::invalid_argument("field 'category': unknown category '" + in.category + "'")
+        .with_zh("未知的类别 '" + in.category +
+                 "'（应为 minimum_living 低保、destitute 特困、marginal 低保边缘、expenditure_hardship 支出型困难或 other 其他）");
   // "synthetic": generated demo data (lifeline demo-data), flagged wherever shown.
   if (in.source != "active_discovery" && in.source != "application" && in.source != "synthetic")
-    return Status::invalid_argument("source must be active_discovery, application or synthetic");
-  if (in.income_fen < 0) return Status::invalid_argument("field 'income_yuan': must not be negative");
-  if (in.phone.size() > 32 || in.address.size() > 256) return Status::invalid_argument("phone or address too long");
+    return Status::invalid_argument("source must be active_discovery, application or synthetic")
+        .with_zh("来源 source 应为 active_discovery（主动发现）、application（依申请）或 synthetic（演示数据）");
+  if (in.income_fen < 0) return Status::invalid_argument("field 'income_yuan': must not be negative").with_zh("人均收入不能为负数");
+  if (in.phone.size() > 32 || in.address.size() > 256)
+    return Status::invalid_argument("phone or address too long").with_zh("电话（不超过 32 字节）或地址（不超过 256 字节）过长");
   for (auto& mem : in.members) {
     if (!mem.id_number.empty() && mem.id_number.back() == 'x') mem.id_number.back() = 'X';
   }
@@ -249,8 +275,7 @@ Status Monitor::check_household(NewHousehold& in, Date today) const {
 Result<HouseholdId> Monitor::register_household(Txn& t, const NewHousehold& in) {
   for (const auto& mem : in.members) {
     if (auto other = t.person(mem.id_number))
-      return Status::invalid_argument("person " + mask_id_number(mem.id_number) + " is already in household " +
-                                      protocol::format_id('H', *other));
+      return person_already_registered(mem.id_number, *other);
   }
   HouseholdId id = t.next_id('H');
   protocol::Stamp st = t.stamp();
@@ -298,10 +323,15 @@ Result<HouseholdImportReport> Monitor::import_households(std::string_view text, 
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     if (l.find_first_not_of(" \t") == std::string_view::npos) continue;
     ++report.lines_read;
-    auto h = household_from_json(nlohmann::json::parse(l, nullptr, false));
+    const nlohmann::json doc = nlohmann::json::parse(l, nullptr, false);
+    if (doc.is_discarded()) {
+      report.rejected.push_back({line, "不是有效的 JSON", "not valid JSON"});
+      continue;
+    }
+    auto h = household_from_json(doc);
     Status s = h ? check_household(*h, today) : h.status();
     if (!s) {
-      report.rejected.push_back({line, s.message()});
+      report.rejected.push_back(rejected_line(line, s));
       continue;
     }
     valid.emplace_back(line, std::move(*h));
@@ -318,7 +348,7 @@ Result<HouseholdImportReport> Monitor::import_households(std::string_view text, 
         if (id) {
           ++part.registered;
         } else {
-          part.rejected.push_back({valid[i].first, id.status().message()});
+          part.rejected.push_back(rejected_line(valid[i].first, id.status()));
         }
       }
       return Status::ok();
@@ -336,8 +366,10 @@ Status Monitor::move_household(const HouseholdId& id, uint64_t village, const In
   if (!s) return s;
   return run(now, [&](Txn& t) {
     auto h = t.household(id);
-    if (!h) return Status::not_found("household " + protocol::format_id('H', id) + " is not held here");
-    if (h->village.value == village) return Status::invalid_argument("the household already lives in " + DivisionCode::format(village));
+    if (!h) return household_not_held(id);
+    if (h->village.value == village)
+      return Status::invalid_argument("the household already lives in " + DivisionCode::format(village))
+          .with_zh("该家庭已在 " + DivisionCode::format(village) + " 居住");
     uint64_t from = h->village.value;
     h->village = {village, t.stamp()};
     HistoryEntry e = t.history(id, "moved", {}, "moved from " + DivisionCode::format(from) + " to " + DivisionCode::format(village));
@@ -531,9 +563,11 @@ void Monitor::score_household_events(Txn& t, const Household& held, std::vector<
 Status Monitor::change_alert(const AlertId& id, const Instant& now, const std::function<Status(Txn&, Alert&, HistoryEntry&)>& fn) {
   return run(now, [&](Txn& t) {
     auto a = t.alert(id);
-    if (!a) return Status::not_found("alert " + protocol::format_id('A', id) + " is not held here");
+    if (!a)
+      return Status::not_found("alert " + protocol::format_id('A', id) + " is not held here")
+          .with_zh("本节点没有预警 " + protocol::format_id('A', id) + " 的数据");
     auto h = t.household(a->household);
-    if (!h) return Status::not_found("the alert's household is not held here");
+    if (!h) return household_not_held(a->household);
     HistoryEntry e = t.history(a->household, "", a->id, "");
     Status s = fn(t, *a, e);
     if (!s) return s;
@@ -543,9 +577,10 @@ Status Monitor::change_alert(const AlertId& id, const Instant& now, const std::f
 }
 
 Status Monitor::accept_alert(const AlertId& id, const std::string& by, const Instant& now) {
-  if (by.empty() || by.size() > 64) return Status::invalid_argument("--by names the operator (1..64 bytes)");
+  if (by.empty() || by.size() > 64)
+    return Status::invalid_argument("--by names the operator (1..64 bytes)").with_zh("应注明受理人（1 到 64 字节）");
   return change_alert(id, now, [&](Txn&, Alert& a, HistoryEntry& e) {
-    if (a.state >= AlertState::kAccepted) return Status::invalid_argument("alert is already " + std::string(alert_state_name(a.state)));
+    if (a.state >= AlertState::kAccepted) return already_in_state(a);
     a.state = AlertState::kAccepted;
     a.accepted_at_us = now.wall_us;
     a.accepted_by = by;
@@ -566,8 +601,9 @@ Status Monitor::record_feedback(const protocol::Feedback& fb, const Instant& now
     auto village = h ? topology::DivisionCode::from_number(h->village.value) : Result<DivisionCode>(Status::not_found(""));
     bool home = village && core_->neighbourhood().route(*village).kind == topology::Route::Kind::kLocal;
     if (!station && !home)
-      return Status::refused("verification feedback is recorded at a township or village node, or at the household's home node");
-    if (!alert_open(a)) return Status::invalid_argument("alert is already " + std::string(alert_state_name(a.state)));
+      return Status::refused("verification feedback is recorded at a township or village node, or at the household's home node")
+          .with_zh("核查反馈应在乡镇（街道）或村（社区）节点录入，或在该家庭所属的节点录入");
+    if (!alert_open(a)) return already_in_state(a);
     a.state = AlertState::kVerified;
     a.verified_at_us = now.wall_us;
     e.kind = "feedback";
@@ -586,23 +622,36 @@ Status Monitor::check_feedback(const protocol::Feedback& fb, Date today) const {
   static const std::set<std::string> decisions = {"include_minimum_living", "include_destitute", "include_single_person",
                                                   "temporary_assistance", "referral", "none_needed", "keep_monitoring"};
   static const std::set<std::string> referrals = {"medical", "education", "housing", "employment"};
-  if (fb.visit_date == 0 || fb.visit_date > today) return Status::invalid_argument("field 'visit_date': must be a date not after today");
-  if (!methods.count(fb.method)) return Status::invalid_argument("field 'method': must be home_visit or phone");
-  if (fb.visitor.empty() || fb.visitor.size() > 64) return Status::invalid_argument("field 'visitor': must be 1..64 bytes");
-  if (fb.findings.size() > 2000) return Status::invalid_argument("field 'findings': must be at most 2000 bytes");
+  auto bad = [](const char* field, const std::string& en, const std::string& zh) {
+    return Status::invalid_argument(std::string("field '") + field + "': " + en).with_zh(std::string("字段 ") + field + "：" + zh);
+  };
+  if (fb.visit_date == 0 || fb.visit_date > today)
+    return bad("visit_date", "must be a date not after today", "走访日期应为不晚于今天的日期");
+  if (!methods.count(fb.method)) return bad("method", "must be home_visit or phone", "核查方式应为 home_visit（入户）或 phone（电话）");
+  if (fb.visitor.empty() || fb.visitor.size() > 64) return bad("visitor", "must be 1..64 bytes", "核查人不能为空，且不超过 64 字节");
+  if (fb.findings.size() > 2000) return bad("findings", "must be at most 2000 bytes", "核查情况不超过 2000 字节");
   for (auto& n : fb.needs) {
-    if (!needs.count(n)) return Status::invalid_argument("field 'needs': unknown need '" + n + "'");
+    if (!needs.count(n))
+      return bad("needs", "unknown need '" + n + "'",
+                 "未知的需求 '" + n + "'（应为 basic_living、rehabilitation、care、nursing、psychological、health 或 financial_aid）");
   }
-  if (!decisions.count(fb.decision)) return Status::invalid_argument("field 'decision': unknown decision '" + fb.decision + "'");
+  if (!decisions.count(fb.decision))
+    return bad("decision", "unknown decision '" + fb.decision + "'",
+               "未知的处理意见 '" + fb.decision +
+                   "'（应为 include_minimum_living、include_destitute、include_single_person、temporary_assistance、referral、"
+                   "none_needed 或 keep_monitoring）");
   if ((fb.decision == "referral") != !fb.referral.empty() || (!fb.referral.empty() && !referrals.count(fb.referral)))
-    return Status::invalid_argument("field 'referral': a referral decision names one of medical, education, housing, employment (and only then)");
+    return bad("referral", "a referral decision names one of medical, education, housing, employment (and only then)",
+               "处理意见为 referral（转介）时须注明 medical、education、housing 或 employment 之一，其他意见不填");
   return Status::ok();
 }
 
 Status Monitor::close_alert(const AlertId& id, const Instant& now) {
-  if (self_.level() > topology::Level::county) return Status::refused("alerts are closed at a county node or above");
+  if (self_.level() > topology::Level::county)
+    return Status::refused("alerts are closed at a county node or above").with_zh("预警应在县（区）及以上节点办结");
   return change_alert(id, now, [&](Txn&, Alert& a, HistoryEntry& e) {
-    if (a.state != AlertState::kVerified) return Status::invalid_argument("only a verified alert can be closed");
+    if (a.state != AlertState::kVerified)
+      return Status::invalid_argument("only a verified alert can be closed").with_zh("只有已核查的预警才能办结");
     a.state = AlertState::kClosed;
     a.closed_at_us = now.wall_us;
     e.kind = "closed";

@@ -91,7 +91,8 @@ struct HouseholdUpdate {
 struct HouseholdImportReport {
   struct Rejected {
     uint64_t line = 0;
-    std::string reason;
+    std::string reason;     // Chinese (the English one where none was written)
+    std::string reason_en;  // English
   };
   uint64_t lines_read = 0;
   uint64_t registered = 0;

@@ -3,6 +3,7 @@
 
 #include "node/core/id_number.h"
 #include "node/core/monitor.h"
+#include "node/core/monitor_queries.h"
 #include "node/core/monitor_txn.h"
 #include "topology/logging.h"
 
@@ -39,10 +40,10 @@ constexpr size_t kMaxAuditEntryBytes = 4096;
 
 Status Monitor::update_household(const HouseholdId& id, const HouseholdUpdate& u, const Instant& now) {
   if (!u.category && !u.income_fen && !u.phone && !u.address && !u.members)
-    return Status::invalid_argument("nothing to change");
+    return Status::invalid_argument("nothing to change").with_zh("没有要修改的字段");
   return run(now, [&](Txn& t) {
     auto h = t.household(id);
-    if (!h) return Status::not_found("household " + protocol::format_id('H', id) + " is not held here");
+    if (!h) return household_not_held(id);
     NewHousehold check{h->village.value, u.category.value_or(h->category.value), u.income_fen.value_or(h->income_fen.value),
                        u.phone.value_or(h->phone.value), u.address.value_or(h->address.value), h->source.value,
                        u.members.value_or(h->members.value)};
@@ -57,8 +58,7 @@ Status Monitor::update_household(const HouseholdId& id, const HouseholdUpdate& u
       if (had.count(mem.id_number)) continue;
       auto other = t.person(mem.id_number);
       if (other && !(*other == id))
-        return Status::invalid_argument("person " + mask_id_number(mem.id_number) + " is already in household " +
-                                        protocol::format_id('H', *other));
+        return person_already_registered(mem.id_number, *other);
     }
     protocol::Stamp st = t.stamp();
     if (u.category) h->category = {check.category, st};

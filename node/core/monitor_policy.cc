@@ -49,12 +49,15 @@ Status Monitor::read(const std::function<void(const ReadView&)>& fn) const {
 // Policy
 
 Status Monitor::set_policy(std::string_view text, const Instant& now) {
-  if (self_.level() != topology::Level::province) return Status::refused("policy documents are set at the province");
+  if (self_.level() != topology::Level::province)
+    return Status::refused("policy documents are set at the province").with_zh("政策文件只能在省级节点设置");
   auto p = parse_policy(text);
   if (!p) return p.status();
-  if (p->version <= policy_.version)
-    return Status::invalid_argument("version " + std::to_string(p->version) + " is not newer than the running " +
-                                    std::to_string(policy_.version));
+  if (p->version <= policy_.version) {
+    const std::string v = std::to_string(p->version), running = std::to_string(policy_.version);
+    return Status::invalid_argument("version " + v + " is not newer than the running " + running)
+        .with_zh("版本 " + v + " 不比正在执行的版本 " + running + " 新");
+  }
   p->issued_by = self();
   return run(now, [&](Txn& t) {
     std::string doc = policy_to_json(*p);
@@ -81,24 +84,31 @@ Status Monitor::receive_policy(Txn& t, std::string_view payload, uint64_t from_p
 // {"<county>": {"urban_yuan": 1000.0, "rural_yuan": 800.0, "illustrative": true}, ...}
 Status Monitor::set_standards(std::string_view text, const Instant& now) {
   if (self_.level() != topology::Level::province && self_.level() != topology::Level::city)
-    return Status::refused("低保 standards are set at the province or a city");
+    return Status::refused("低保 standards are set at the province or a city").with_zh("低保标准只能在省级或市级节点设置");
+  auto bad = [](const std::string& en, const std::string& zh) {
+    return Status::invalid_argument("standards: " + en).with_zh("低保标准：" + zh);
+  };
   auto doc = parse_object(text);
-  if (!doc || doc->empty()) return Status::invalid_argument("standards: expected a non-empty JSON object of county codes");
+  if (!doc || doc->empty())
+    return bad("expected a non-empty JSON object of county codes", "应为以县（区）代码为键的非空 JSON 对象");
   json entries = json::object();
   for (auto& [key, v] : doc->items()) {
     auto county = DivisionCode::parse(key);
     if (!county || county->level() != topology::Level::county)
-      return Status::invalid_argument("standards: '" + key + "' is not a county-level code");
-    if (!self_.contains(*county)) return Status::refused("standards: " + key + " is outside this node's jurisdiction");
+      return bad("'" + key + "' is not a county-level code", "'" + key + "' 不是县（区）级代码");
+    if (!self_.contains(*county))
+      return Status::refused("standards: " + key + " is outside this node's jurisdiction")
+          .with_zh("低保标准：" + key + " 不在本节点（" + self_.to_string() + "）管辖范围内");
     if (options_.known_division && !options_.known_division(*county))
-      return Status::invalid_argument("standards: " + key + " is not in the divisions tree");
+      return bad(key + " is not in the divisions tree", key + " 不在本系统的行政区划表中");
     if (!v.is_object() || !v.contains("urban_yuan") || !v.contains("rural_yuan") || !v["urban_yuan"].is_number() ||
         !v["rural_yuan"].is_number() || v["urban_yuan"].get<double>() <= 0 || v["rural_yuan"].get<double>() <= 0 ||
         v["urban_yuan"].get<double>() > 100000 || v["rural_yuan"].get<double>() > 100000)
-      return Status::invalid_argument("standards: " + key + " needs positive urban_yuan and rural_yuan");
+      return bad(key + " needs positive urban_yuan and rural_yuan",
+                 key + " 须填写城市标准 urban_yuan 和农村标准 rural_yuan（元/月，大于 0，不超过 100,000）");
     for (auto& [k, x] : v.items()) {
       if (k != "urban_yuan" && k != "rural_yuan" && k != "illustrative")
-        return Status::invalid_argument("standards: unknown key '" + k + "' for " + key);
+        return bad("unknown key '" + k + "' for " + key, key + " 中有未知字段 '" + k + "'");
     }
     entries[key] = json{{"urban_fen", static_cast<int64_t>(v["urban_yuan"].get<double>() * 100 + 0.5)},
                         {"rural_fen", static_cast<int64_t>(v["rural_yuan"].get<double>() * 100 + 0.5)},
@@ -304,27 +314,35 @@ void Monitor::on_tick(const Instant& now) {
 
 Result<std::string> Monitor::submit_application(const json& in, const Instant& now, uint64_t taken_for) {
   if (self_.level() != topology::Level::township && self_.level() != topology::Level::village)
-    return Status::refused("applications are taken at a township or village node");
+    return Status::refused("applications are taken at a township or village node").with_zh("异地申请应在乡镇（街道）或村（社区）节点受理");
+  auto bad = [](const std::string& en, const std::string& zh) {
+    return Status::invalid_argument("application: " + en).with_zh("申请：" + zh);
+  };
   if (taken_for == 0) taken_for = self();
+  const std::string taken = DivisionCode::format(taken_for);
   if (!self_.contains(as_code(taken_for)))
-    return Status::invalid_argument("application: taken for " + DivisionCode::format(taken_for) + ", outside this node");
-  if (!in.is_object()) return Status::invalid_argument("application: expected an object");
+    return bad("taken for " + taken + ", outside this node", "受理地 " + taken + " 不在本节点管辖范围内");
+  if (!in.is_object()) return bad("expected an object", "应为 JSON 对象");
   static const std::set<std::string> allowed = {"village", "name", "id_number", "phone", "reason", "needs"};
   for (auto& [k, v] : in.items()) {
-    if (!allowed.count(k)) return Status::invalid_argument("application: unknown field '" + k + "'");
+    if (!allowed.count(k)) return bad("unknown field '" + k + "'", "未知字段 '" + k + "'");
   }
   uint64_t village = code_of(in.value("village", json()));
   if (village == 0 || as_code(village).level() != topology::Level::village)
-    return Status::invalid_argument("application: village must be a 12-digit village code");
+    return bad("village must be a 12-digit village code", "village 应为 12 位村（社区）代码");
   if (options_.known_division && !options_.known_division(as_code(village)))
-    return Status::invalid_argument("application: village " + DivisionCode::format(village) + " is not in the divisions tree");
+    return bad("village " + DivisionCode::format(village) + " is not in the divisions tree",
+               "村代码 " + DivisionCode::format(village) + " 不在本系统的行政区划表中");
   if (self_.contains(as_code(village)))
-    return Status::invalid_argument("application: the village is in this node's jurisdiction; register the household here");
+    return bad("the village is in this node's jurisdiction; register the household here",
+               "该村在本节点管辖范围内，请直接在本节点登记该家庭");
   std::string name = in.value("name", ""), reason = in.value("reason", ""), phone = in.value("phone", "");
-  if (name.empty() || name.size() > 64) return Status::invalid_argument("application: name must be 1..64 bytes");
-  if (reason.size() > 2000 || phone.size() > 32) return Status::invalid_argument("application: reason or phone too long");
-  auto id = parse_id_number(in.value("id_number", ""), shanghai_date(now.wall_us));
-  if (!id) return Status::invalid_argument("application: id_number: " + id.status().message());
+  if (name.empty() || name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
+  if (reason.size() > 2000 || phone.size() > 32)
+    return bad("reason or phone too long", "申请理由（不超过 2000 字节）或电话（不超过 32 字节）过长");
+  IdNumberProblem problem;
+  auto id = parse_id_number(in.value("id_number", ""), shanghai_date(now.wall_us), &problem);
+  if (!id) return bad("id_number: " + id.status().message(), "身份证号码无效：" + problem.zh);
   std::string text_id;
   Status s = run(now, [&](Txn& t) {
     protocol::RecordId pid = t.next_id('P');
@@ -370,16 +388,22 @@ Status Monitor::receive_application(Txn& t, const protocol::Record& r) {
 Status Monitor::decide_application(const std::string& id, const std::string& status, const std::string& note,
                                    const Instant& now) {
   protocol::RecordId pid;
-  if (!protocol::parse_id(id, 'P', pid)) return Status::invalid_argument("'" + id + "' is not an application id");
-  if (status != "accepted" && status != "declined") return Status::invalid_argument("status must be accepted or declined");
-  if (note.size() > 2000) return Status::invalid_argument("note too long");
+  if (!protocol::parse_id(id, 'P', pid))
+    return Status::invalid_argument("'" + id + "' is not an application id").with_zh("'" + id + "' 不是申请编号（P-…）");
+  if (status != "accepted" && status != "declined")
+    return Status::invalid_argument("status must be accepted or declined").with_zh("status 应为 accepted（受理）或 declined（不予受理）");
+  if (note.size() > 2000) return Status::invalid_argument("note too long").with_zh("备注不超过 2000 字节");
   return run(now, [&](Txn& t) {
     std::string_view v;
-    if (!t.txn.get(Table::kApplications, keys::id(pid), v)) return Status::not_found("application " + id + " is not held here");
+    if (!t.txn.get(Table::kApplications, keys::id(pid), v))
+      return Status::not_found("application " + id + " is not held here").with_zh("本节点没有申请 " + id + " 的数据");
     json app = json::parse(v);
     if (app.value("home", json()) != json(self_.to_string()))
-      return Status::refused("only the household's home node decides an application");
-    if (status_rank(app.value("status", "")) >= 3) return Status::invalid_argument("application already " + app.value("status", ""));
+      return Status::refused("only the household's home node decides an application").with_zh("只有该家庭所属的节点才能办理申请");
+    if (status_rank(app.value("status", "")) >= 3) {
+      const std::string st = app.value("status", "");
+      return Status::invalid_argument("application already " + st).with_zh("该申请已处于 " + st + " 状态");
+    }
     app["status"] = status;
     app["note"] = note;
     app["updated_us"] = now.wall_us;

@@ -69,11 +69,12 @@ std::string encode_cursor(std::string_view key) {
 
 Result<std::string> decode_cursor(std::string_view cursor) {
   auto nibble = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-  if (cursor.size() % 2 != 0 || cursor.size() > 256) return Status::invalid_argument("malformed cursor");
+  const Status malformed = Status::invalid_argument("malformed cursor").with_zh("翻页游标 cursor 格式不正确");
+  if (cursor.size() % 2 != 0 || cursor.size() > 256) return malformed;
   std::string out;
   for (size_t i = 0; i < cursor.size(); i += 2) {
     int hi = nibble(cursor[i]), lo = nibble(cursor[i + 1]);
-    if (hi < 0 || lo < 0) return Status::invalid_argument("malformed cursor");
+    if (hi < 0 || lo < 0) return malformed;
     out.push_back(static_cast<char>(hi << 4 | lo));
   }
   return out;
@@ -252,15 +253,28 @@ Result<CaseFile> query_case(const storage::Store& store, const protocol::Househo
     }
   });
   if (!s) return s;
-  if (!found) return Status::not_found("household " + protocol::format_id('H', id) + " is not held here");
+  if (!found) return household_not_held(id);
   return cf;
+}
+
+Status household_not_held(const protocol::HouseholdId& id) {
+  const std::string h = protocol::format_id('H', id);
+  return Status::not_found("household " + h + " is not held here").with_zh("本节点没有家庭 " + h + " 的数据");
+}
+
+Status person_already_registered(std::string_view id_number, const protocol::HouseholdId& other) {
+  const std::string masked = mask_id_number(id_number), h = protocol::format_id('H', other);
+  return Status::invalid_argument("person " + masked + " is already in household " + h)
+      .with_zh("人员 " + masked + " 已登记在家庭 " + h + " 中");
 }
 
 Result<protocol::HouseholdId> query_person(const storage::Store& store, std::string_view id_number) {
   std::optional<protocol::HouseholdId> h;
   Status s = store.read([&](const storage::ReadTxn& txn) { h = ReadView{txn}.person(id_number); });
   if (!s) return s;
-  if (!h) return Status::not_found("person " + mask_id_number(id_number) + " is in no household held here");
+  if (!h)
+    return Status::not_found("person " + mask_id_number(id_number) + " is in no household held here")
+        .with_zh("本节点管辖的家庭中没有人员 " + mask_id_number(id_number));
   return *h;
 }
 

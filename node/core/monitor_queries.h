@@ -61,6 +61,10 @@ Result<HouseholdPage> query_households(const storage::Store& store, const Househ
 
 // The case page's record (as Monitor::show_household).
 Result<CaseFile> query_case(const storage::Store& store, const protocol::HouseholdId& id);
+
+// The refusals several commands share, in English and Chinese.
+Status household_not_held(const protocol::HouseholdId& id);
+Status person_already_registered(std::string_view id_number, const protocol::HouseholdId& other);
 Result<protocol::HouseholdId> query_person(const storage::Store& store, std::string_view id_number);
 
 // Persons claimed by two households held here (DESIGN §2.2 departure in the

@@ -62,8 +62,8 @@ bool is_identifier(const std::string& text) {
 // returns false; callers stop at the first false.
 class Reader {
  public:
-  bool fail(const std::string& path, const std::string& why) {
-    status_ = Status::invalid_argument("policy key \"" + path + "\": " + why);
+  bool fail(const std::string& path, const std::string& why, const std::string& why_zh) {
+    status_ = Status::invalid_argument("policy key \"" + path + "\": " + why).with_zh("政策文件字段 \"" + path + "\"：" + why_zh);
     return false;
   }
   Status status() const { return status_; }
@@ -71,72 +71,80 @@ class Reader {
   // An object holding every required key and no key outside required + optional.
   bool object(const Json& v, const std::string& path, std::initializer_list<const char*> required,
               std::initializer_list<const char*> optional = {}) {
-    if (!v.is_object()) return fail(path.empty() ? "(document)" : path, "must be an object");
+    if (!v.is_object()) return fail(path.empty() ? "(document)" : path, "must be an object", "应为 JSON 对象");
     for (const char* key : required) {
-      if (!v.contains(key)) return fail(child(path, key), "is missing");
+      if (!v.contains(key)) return fail(child(path, key), "is missing", "缺失");
     }
     for (const auto& [key, value] : v.items()) {
-      if (!one_of(key, required) && !one_of(key, optional)) return fail(child(path, key), "is not a known key");
+      if (!one_of(key, required) && !one_of(key, optional)) return fail(child(path, key), "is not a known key", "不是已知的字段");
     }
     return true;
   }
   bool array(const Json& v, const std::string& path, size_t min_items) {
-    if (!v.is_array()) return fail(path, "must be an array");
-    if (v.size() < min_items) return fail(path, "must have at least " + std::to_string(min_items) + " item(s)");
-    if (v.size() > kMaxListItems) return fail(path, "has more than " + std::to_string(kMaxListItems) + " items");
+    if (!v.is_array()) return fail(path, "must be an array", "应为数组");
+    const std::string min = std::to_string(min_items), max = std::to_string(kMaxListItems);
+    if (v.size() < min_items) return fail(path, "must have at least " + min + " item(s)", "至少应有 " + min + " 项");
+    if (v.size() > kMaxListItems) return fail(path, "has more than " + max + " items", "超过 " + max + " 项");
     return true;
   }
   template <typename T>
   bool integer(const Json& v, const std::string& path, uint64_t lo, uint64_t hi, T& out) {
     const std::string range = "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-    if (!v.is_number_integer()) return fail(path, range);
+    const std::string range_zh = "应为 " + std::to_string(lo) + " 到 " + std::to_string(hi) + " 之间的整数";
+    if (!v.is_number_integer()) return fail(path, range, range_zh);
     // nlohmann stores every non-negative integer it parses as unsigned.
-    if (!v.is_number_unsigned()) return fail(path, range + ", got " + v.dump());
+    if (!v.is_number_unsigned()) return fail(path, range + ", got " + v.dump(), range_zh + "，实为 " + v.dump());
     const uint64_t value = v.get<uint64_t>();
-    if (value < lo || value > hi) return fail(path, range + ", got " + std::to_string(value));
+    const std::string got = std::to_string(value);
+    if (value < lo || value > hi) return fail(path, range + ", got " + got, range_zh + "，实为 " + got);
     out = static_cast<T>(value);
     return true;
   }
   bool string(const Json& v, const std::string& path, bool allow_empty, std::string& out) {
-    if (!v.is_string()) return fail(path, "must be a string");
-    if (!allow_empty && v.get_ref<const std::string&>().empty()) return fail(path, "must not be empty");
+    if (!v.is_string()) return fail(path, "must be a string", "应为字符串");
+    if (!allow_empty && v.get_ref<const std::string&>().empty()) return fail(path, "must not be empty", "不能为空");
     out = v.get<std::string>();
     return true;
   }
   bool identifier(const Json& v, const std::string& path, std::string& out) {
     if (!string(v, path, false, out)) return false;
-    if (!is_identifier(out)) return fail(path, "must be lower-case ASCII letters, digits and _, got \"" + out + "\"");
+    if (!is_identifier(out))
+      return fail(path, "must be lower-case ASCII letters, digits and _, got \"" + out + "\"",
+                  "只能由小写英文字母、数字和 _ 组成，实为 \"" + out + "\"");
     return true;
   }
   bool choice(const Json& v, const std::string& path, std::initializer_list<const char*> allowed, std::string& out) {
     if (!string(v, path, false, out)) return false;
-    if (!one_of(out, allowed)) return fail(path, "must be one of " + joined(allowed) + ", got \"" + out + "\"");
+    if (!one_of(out, allowed))
+      return fail(path, "must be one of " + joined(allowed) + ", got \"" + out + "\"",
+                  "应为 " + joined(allowed) + " 之一，实为 \"" + out + "\"");
     return true;
   }
   bool boolean(const Json& v, const std::string& path, bool& out) {
-    if (!v.is_boolean()) return fail(path, "must be true or false");
+    if (!v.is_boolean()) return fail(path, "must be true or false", "应为 true 或 false");
     out = v.get<bool>();
     return true;
   }
   // A division code written as a string of 12 digits.
   bool code(const Json& v, const std::string& path, uint64_t& out) {
-    if (!v.is_string()) return fail(path, "must be a 12-digit division code in a string");
+    if (!v.is_string()) return fail(path, "must be a 12-digit division code in a string", "应为字符串形式的 12 位行政区划代码");
     return code_text(v.get<std::string>(), path, out);
   }
   bool code_text(const std::string& text, const std::string& path, uint64_t& out) {
     Result<DivisionCode> parsed = DivisionCode::parse(text);
-    if (!parsed) return fail(path, parsed.status().message());
+    if (!parsed) return fail(path, parsed.status().message(), "'" + text + "' 不是有效的 12 位行政区划代码");
     out = parsed->number();
     return true;
   }
   // Yuan with at most two decimals, stored in fen so sums are exact.
   bool fen(const Json& v, const std::string& path, int64_t& out) {
-    if (!v.is_number()) return fail(path, "must be a number of yuan");
+    if (!v.is_number()) return fail(path, "must be a number of yuan", "应为金额（元）");
     const double yuan = v.get<double>();
-    if (!(yuan >= 0.01 && yuan <= kMaxYuan)) return fail(path, "must be from 0.01 to 1000000 yuan, got " + v.dump());
+    if (!(yuan >= 0.01 && yuan <= kMaxYuan))
+      return fail(path, "must be from 0.01 to 1000000 yuan, got " + v.dump(), "应为 0.01 到 1000000 元，实为 " + v.dump());
     const double scaled = yuan * 100.0;
     out = std::llround(scaled);
-    if (std::fabs(scaled - static_cast<double>(out)) > 1e-6) return fail(path, "must have at most 2 decimals");
+    if (std::fabs(scaled - static_cast<double>(out)) > 1e-6) return fail(path, "must have at most 2 decimals", "最多两位小数");
     return true;
   }
 
@@ -153,7 +161,7 @@ bool read_departments(Reader& r, const Json& v, const std::string& path, std::ve
     std::string department;
     if (!r.identifier(v[i], item(path, i), department)) return false;
     if (std::find(out.begin(), out.end(), department) != out.end()) {
-      return r.fail(item(path, i), "duplicate department \"" + department + "\"");
+      return r.fail(item(path, i), "duplicate department \"" + department + "\"", "部门 \"" + department + "\" 重复");
     }
     out.push_back(std::move(department));
   }
@@ -177,7 +185,9 @@ bool read_indicators(Reader& r, const Json& v, std::vector<Indicator>& out) {
     Indicator indicator;
     if (!read_indicator(r, v[i], item(path, i), indicator)) return false;
     const bool seen = std::any_of(out.begin(), out.end(), [&](const Indicator& o) { return o.code == indicator.code; });
-    if (seen) return r.fail(item(path, i) + ".code", "duplicate indicator \"" + indicator.code + "\"");
+    if (seen)
+      return r.fail(item(path, i) + ".code", "duplicate indicator \"" + indicator.code + "\"",
+                    "指标 \"" + indicator.code + "\" 重复");
     out.push_back(std::move(indicator));
   }
   return true;
@@ -198,14 +208,16 @@ bool read_level(Reader& r, const Json& v, const std::string& path, LevelRule& ou
 bool read_levels(Reader& r, const Json& v, std::vector<LevelRule>& out) {
   const std::string path = "levels";
   if (!r.array(v, path, 0)) return false;
-  if (v.size() != kLevelCount) return r.fail(path, "must list exactly the levels 1 to 5");
+  if (v.size() != kLevelCount) return r.fail(path, "must list exactly the levels 1 to 5", "应恰好列出 1 到 5 级");
   for (size_t i = 0; i < v.size(); ++i) {
     LevelRule rule;
     if (!read_level(r, v[i], item(path, i), rule)) return false;
-    if (rule.level != i + 1) return r.fail(item(path, i) + ".level", "must be " + std::to_string(i + 1));
+    if (rule.level != i + 1)
+      return r.fail(item(path, i) + ".level", "must be " + std::to_string(i + 1), "应为 " + std::to_string(i + 1));
     if (i > 0 && rule.min_score >= out.back().min_score) {
-      return r.fail(item(path, i) + ".min_score", "must be below level " + std::to_string(i) + "'s min_score " +
-                                                      std::to_string(out.back().min_score));
+      const std::string above = std::to_string(i), min = std::to_string(out.back().min_score);
+      return r.fail(item(path, i) + ".min_score", "must be below level " + above + "'s min_score " + min,
+                    "应低于 " + above + " 级的起始分 " + min);
     }
     out.push_back(std::move(rule));
   }
@@ -225,18 +237,18 @@ bool read_standard(Reader& r, const std::string& key, const Json& v, std::map<ui
   }
   const DivisionCode area = DivisionCode::or_invalid(county), setter = DivisionCode::or_invalid(standard.set_by);
   if (area.level() != Level::county && area.level() != Level::city) {
-    return r.fail(path, "must be a county (or a city without counties)");
+    return r.fail(path, "must be a county (or a city without counties)", "应为县（区）代码（或不设县区的市）");
   }
   if (setter.level() > Level::city || !setter.contains(area)) {
-    return r.fail(child(path, "set_by"), "must be the province or city containing " + key);
+    return r.fail(child(path, "set_by"), "must be the province or city containing " + key, "应为包含 " + key + " 的省或市");
   }
   out.emplace(county, standard);
   return true;
 }
 
 bool read_standards(Reader& r, const Json& v, std::map<uint64_t, CountyStandard>& out) {
-  if (!v.is_object()) return r.fail("standards", "must be an object keyed by county code");
-  if (v.size() > kMaxListItems) return r.fail("standards", "has too many entries");
+  if (!v.is_object()) return r.fail("standards", "must be an object keyed by county code", "应为以县（区）代码为键的对象");
+  if (v.size() > kMaxListItems) return r.fail("standards", "has too many entries", "条目过多");
   for (const auto& [key, value] : v.items()) {
     if (!read_standard(r, key, value, out)) return false;
   }
@@ -251,7 +263,9 @@ bool read_calendar_entry(Reader& r, const Json& v, const std::string& path, Cale
     return false;
   }
   const std::optional<Date> parsed = date.size() == 10 ? parse_date(date) : std::nullopt;
-  if (!parsed) return r.fail(child(path, "date"), "must be a real date YYYY-MM-DD, got \"" + date + "\"");
+  if (!parsed)
+    return r.fail(child(path, "date"), "must be a real date YYYY-MM-DD, got \"" + date + "\"",
+                  "应为有效日期 YYYY-MM-DD，实为 \"" + date + "\"");
   out.date = *parsed;
   out.working = kind == "workday";
   return true;
@@ -266,9 +280,11 @@ bool read_calendar(Reader& r, const Json& v, WorkdayCalendar& out) {
   }
   Result<WorkdayCalendar> calendar = WorkdayCalendar::from_entries(std::move(entries));
   if (!calendar) {
-    std::string why = calendar.status().message();
-    if (why.starts_with("calendar: ")) why.erase(0, 10);  // the key is named already
-    return r.fail(path, why);
+    // The key is named already.
+    std::string why = calendar.status().message(), why_zh = calendar.status().message_zh();
+    if (why.starts_with("calendar: ")) why.erase(0, std::string_view("calendar: ").size());
+    if (why_zh.starts_with("日历：")) why_zh.erase(0, std::string_view("日历：").size());
+    return r.fail(path, why, why_zh);
   }
   out = std::move(*calendar);
   return true;
@@ -321,9 +337,11 @@ Result<Json> parse_json(std::string_view text) {
   try {
     doc = Json::parse(text.begin(), text.end(), watch);
   } catch (const Json::exception& e) {
-    return Status::invalid_argument(std::string("policy: not valid JSON: ") + e.what());
+    return Status::invalid_argument(std::string("policy: not valid JSON: ") + e.what()).with_zh("政策文件不是有效的 JSON");
   }
-  if (duplicate) return Status::invalid_argument("policy key \"" + *duplicate + "\": appears twice in one object");
+  if (duplicate)
+    return Status::invalid_argument("policy key \"" + *duplicate + "\": appears twice in one object")
+        .with_zh("政策文件字段 \"" + *duplicate + "\" 在同一对象中出现两次");
   return doc;
 }
 
@@ -420,8 +438,9 @@ bool Policy::department_known(std::string_view department) const {
 
 Result<Policy> parse_policy(std::string_view json_text) {
   if (json_text.size() > kPolicyMaxBytes) {
-    return Status::invalid_argument("policy: document of " + std::to_string(json_text.size()) +
-                                    " bytes exceeds the limit of " + std::to_string(kPolicyMaxBytes));
+    const std::string size = std::to_string(json_text.size()), limit = std::to_string(kPolicyMaxBytes);
+    return Status::invalid_argument("policy: document of " + size + " bytes exceeds the limit of " + limit)
+        .with_zh("政策文件有 " + size + " 字节，超过上限 " + limit + " 字节");
   }
   Result<Json> doc = parse_json(json_text);
   if (!doc) return doc.status();

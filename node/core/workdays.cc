@@ -16,14 +16,20 @@ bool is_weekend(Date date) { return weekday(date) >= kSaturday; }
 // Null when the entry can stand in a calendar on its own, else why not. A
 // holiday on a weekend or a worked weekday would be a no-op in our rules, so
 // it can only be a typo in the date or the kind.
-std::optional<std::string> entry_error(const CalendarEntry& entry) {
+struct EntryError {
+  std::string en, zh;
+};
+std::optional<EntryError> entry_error(const CalendarEntry& entry) {
   const std::string shown = std::to_string(entry.date);
   if (!valid_date(static_cast<int>(entry.date / 10'000), static_cast<int>(entry.date / 100 % 100),
                   static_cast<int>(entry.date % 100))) {
-    return "malformed date " + shown;
+    return EntryError{"malformed date " + shown, "日期 " + shown + " 无效"};
   }
-  if (!entry.working && is_weekend(entry.date)) return "holiday " + format_date(entry.date) + " is a weekend day";
-  if (entry.working && !is_weekend(entry.date)) return "workday " + format_date(entry.date) + " is a weekday";
+  const std::string date = format_date(entry.date);
+  if (!entry.working && is_weekend(entry.date))
+    return EntryError{"holiday " + date + " is a weekend day", "节假日 " + date + " 本是周末，无需列出"};
+  if (entry.working && !is_weekend(entry.date))
+    return EntryError{"workday " + date + " is a weekday", "调休工作日 " + date + " 本是周一至周五，无需列出"};
   return std::nullopt;
 }
 
@@ -64,9 +70,10 @@ Result<CalendarEntry> parse_csv_row(std::string_view line, size_t line_number) {
 Result<WorkdayCalendar> WorkdayCalendar::from_entries(std::vector<CalendarEntry> entries) {
   WorkdayCalendar calendar;
   for (const CalendarEntry& entry : entries) {
-    if (auto error = entry_error(entry)) return Status::invalid_argument("calendar: " + *error);
+    if (auto error = entry_error(entry)) return Status::invalid_argument("calendar: " + error->en).with_zh("日历：" + error->zh);
     if (!calendar.exceptions_.emplace(entry.date, entry.working).second) {
-      return Status::invalid_argument("calendar: " + format_date(entry.date) + " is listed twice");
+      const std::string date = format_date(entry.date);
+      return Status::invalid_argument("calendar: " + date + " is listed twice").with_zh("日历：" + date + " 重复列出");
     }
     calendar.years_.insert(static_cast<int>(entry.date / 10'000));
   }

@@ -7,13 +7,22 @@ namespace lifeline::runtime {
 using storage::Table;
 using topology::DivisionCode;
 
+namespace {
+
+Status no_account(const std::string& name) {
+  return Status::not_found("no account '" + name + "'").with_zh("没有账号 '" + name + "'");
+}
+
+}  // namespace
+
 Status check_new_account(const NewAccount& a, DivisionCode node) {
   if (auto e = web::check_account_name(a.name)) return web::to_status(*e);
   if (a.jurisdiction != 0) {
     auto j = DivisionCode::from_number(a.jurisdiction);
     if (!j || !node.contains(*j))
       return Status::refused("jurisdiction " + DivisionCode::format(a.jurisdiction) + " is outside this node's (" +
-                             node.to_string() + ")");
+                             node.to_string() + ")")
+          .with_zh("管辖范围 " + DivisionCode::format(a.jurisdiction) + " 不在本节点（" + node.to_string() + "）管辖范围内");
   }
   return Status::ok();
 }
@@ -22,7 +31,7 @@ Status insert_account(storage::Store& store, const web::Account& account) {
   return store.write([&](storage::WriteTxn& txn) {
     std::string_view existing;
     if (txn.get(Table::kUsers, account.name, existing))
-      return Status::invalid_argument("account '" + account.name + "' already exists");
+      return Status::invalid_argument("account '" + account.name + "' already exists").with_zh("账号 '" + account.name + "' 已存在");
     txn.put(Table::kUsers, account.name, web::encode_account(account));
     return Status::ok();
   });
@@ -31,7 +40,7 @@ Status insert_account(storage::Store& store, const web::Account& account) {
 Status update_account(storage::Store& store, const web::Account& account) {
   return store.write([&](storage::WriteTxn& txn) {
     std::string_view existing;
-    if (!txn.get(Table::kUsers, account.name, existing)) return Status::not_found("no account '" + account.name + "'");
+    if (!txn.get(Table::kUsers, account.name, existing)) return no_account(account.name);
     txn.put(Table::kUsers, account.name, web::encode_account(account));
     return Status::ok();
   });
@@ -44,7 +53,7 @@ Result<web::Account> load_account(const storage::Store& store, const std::string
     if (txn.get(Table::kUsers, name, v)) out = web::decode_account(v);
   });
   if (!s) return s;
-  if (!out) return Status::not_found("no account '" + name + "'");
+  if (!out) return no_account(name);
   return *out;
 }
 

@@ -44,6 +44,8 @@ int fail(const Status& s) {
 // A node's refusal already carries its kind ("invalid argument: ..."):
 // printed as it came, not wrapped in a second one.
 int fail_reply(const json& r) {
+  if (r.contains("error_zh") && r["error_zh"].is_string())
+    std::fprintf(stderr, "lifeline: %s\n", r["error_zh"].get<std::string>().c_str());
   std::fprintf(stderr, "lifeline: %s\n", r.value("error", "request failed").c_str());
   return 1;
 }
@@ -393,6 +395,14 @@ void print_report(const json& r) {
     std::printf("  line %s: %s (%s)\n", cell(l["line"]).c_str(), cell(l["reason"]).c_str(), cell(l["reason_en"]).c_str());
 }
 
+void print_household_report(const json& r) {
+  std::printf("lines read %s, registered %s, rejected %zu (读取 %s 行，登记 %s 户，拒绝 %zu 行)\n", cell(r["lines_read"]).c_str(),
+              cell(r["registered"]).c_str(), r["rejected"].size(), cell(r["lines_read"]).c_str(), cell(r["registered"]).c_str(),
+              r["rejected"].size());
+  for (const json& l : r["rejected"])
+    std::printf("  line %s: %s (%s)\n", cell(l["line"]).c_str(), cell(l["reason"]).c_str(), cell(l["reason_en"]).c_str());
+}
+
 int cmd_calendar_due(const Args& a) {
   auto from = lifeline::node::parse_date(a.from);
   if (!from) return fail(Status::invalid_argument("--from must be a date YYYY-MM-DD"));
@@ -463,7 +473,8 @@ int dispatch_monitor(const Commands& c, const Args& a) {
     auto text = read_file(a.file);
     if (!text) return fail(text.status());
     int import_wait = a.timeout_ms > 0 ? a.timeout_ms : 3'600'000;
-    return show(request(a.config, json{{"cmd", "household"}, {"action", "import"}, {"text", *text}}, import_wait), a.as_json, nullptr);
+    return show(request(a.config, json{{"cmd", "household"}, {"action", "import"}, {"text", *text}}, import_wait), a.as_json,
+                print_household_report);
   }
   if (*c.hh_show) {
     if (a.id.empty() == a.id_number.empty()) return usage("household show: give HOUSEHOLD_ID or --id-number");

@@ -16,7 +16,12 @@ using topology::DivisionCode;
 
 namespace {
 
-json error_json(const Status& s) { return json{{"ok", false}, {"error", s.to_string()}}; }
+// "error_zh": the cause in Chinese, where the refusing code wrote one.
+json error_json(const Status& s) {
+  json out{{"ok", false}, {"error", s.to_string()}};
+  if (!s.message_zh().empty()) out["error_zh"] = s.message_zh();
+  return out;
+}
 json ok_json(json body = json::object()) {
   body["ok"] = true;
   return body;
@@ -133,7 +138,7 @@ json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now
     auto r = mon.import_households(str(req, "text"), now);
     if (!r) return error_json(r.status());
     json rejected = json::array();
-    for (const auto& l : r->rejected) rejected.push_back(json{{"line", l.line}, {"reason", l.reason}});
+    for (const auto& l : r->rejected) rejected.push_back(json{{"line", l.line}, {"reason", l.reason}, {"reason_en", l.reason_en}});
     return ok_json(json{{"lines_read", r->lines_read}, {"registered", r->registered}, {"rejected", rejected}});
   }
   if (action == "show") {

@@ -1,7 +1,8 @@
 // The monitoring commands of the control surface (`lifeline import`,
 // `alerts`, `accept`, `feedback`, `close`, `household`, `apply`,
 // `aggregates`, `policy`): a request is one JSON object with "cmd"; the
-// reply is {"ok": true, ...} or {"ok": false, "error": "..."}. Lists mask ID
+// reply is {"ok": true, ...} or {"ok": false, "error": "..."} (with
+// "error_zh", the cause in Chinese, where the refusal has one). Lists mask ID
 // numbers and names; `household show` is the case page and shows them whole.
 // Runs on the node loop (or in the CLI on a stopped node's store).
 #pragma once

@@ -1019,6 +1019,79 @@ TEST_F(MonitorTest, RejectedLinesAndBadFilesLeaveTheStoreUnchanged) {
   EXPECT_EQ(assigned_after, assigned_before) << "nothing was sent";
 }
 
+// A household registration file: every kind of bad line is reported with
+// its number and a reason in Chinese and in English, registers nothing, and
+// the good lines register.
+TEST_F(MonitorTest, HouseholdImportReportsEachBadLineInChineseAndEnglish) {
+  add_household(kVillage, kVillage);  // kHead, kSpouse, kChild
+  ASSERT_TRUE(net.settle());
+  auto line = [](const std::string& village, const std::string& category, const std::string& members) {
+    return R"({"village": ")" + village + R"(", "category": ")" + category + R"(", "members": [)" + members + "]}\n";
+  };
+  auto member = [](const std::string& id, const std::string& relation) {
+    return R"({"id_number": ")" + id + R"(", "name": "王五", "relation": ")" + relation + R"("})";
+  };
+  const std::string fresh = testing::make_id_number(441303, 19900505, 55);
+  const std::string fresh2 = testing::make_id_number(441303, 19910606, 66);
+  std::string bad_check = fresh2;
+  bad_check.back() = bad_check.back() == '0' ? '1' : '0';
+  const std::string file = line("441303001001", "marginal", member(fresh, "head")) +             // 1: registers
+                           "not json\n" +                                                       // 2
+                           line("441303001001", "rich", member(fresh2, "head")) +               // 3
+                           line("441302001001", "marginal", member(fresh2, "head")) +           // 4
+                           line("441303001000", "marginal", member(fresh2, "head")) +           // 5
+                           line("441303001001", "marginal", member(fresh2, "spouse")) +         // 6
+                           line("441303001001", "marginal", member(bad_check, "head")) +        // 7
+                           line("441303001001", "marginal", member(kHead, "head")) +            // 8
+                           line("441303001001", "marginal", member(fresh2, "uncle")) +          // 9
+                           R"({"village": "441303001001", "category": "marginal", "members": [], "pets": 2})" "\n" +  // 10
+                           line("44130300100", "marginal", member(fresh2, "head")) +            // 11
+                           "\n" +                                                               // 12: blank
+                           line("441303001001", "destitute", member(fresh2, "head"));          // 13: registers
+  auto before = dump(net.store(kCounty));
+  auto r = net.monitor(kCounty).import_households(file, net.now());
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->lines_read, 12u);
+  EXPECT_EQ(r->registered, 2u);
+  struct Want {
+    uint64_t line;
+    std::string zh, en;
+  };
+  const std::vector<Want> want = {
+      {2, "不是有效的 JSON", "not valid JSON"},
+      {3, "未知的类别 'rich'", "unknown category 'rich'"},
+      {4, "441302001001 不在本节点（441303000000）管辖范围内", "outside this node's jurisdiction"},
+      {5, "不是村（社区）级代码", "is not a village-level code"},
+      {6, "一户必须有且只有一名户主", "exactly one head"},
+      {7, "身份证号码无效：", "check character"},
+      {8, "已登记在家庭 H-", "is already in household H-"},
+      {9, "未知的与户主关系 'uncle'", "unknown relation 'uncle'"},
+      {10, "家庭中有未知字段 'pets'", "unknown field 'pets'"},
+      {11, "不是有效的 12 位行政区划代码", "is not 12 digits"},
+  };
+  ASSERT_EQ(r->rejected.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("line " + std::to_string(want[i].line));
+    EXPECT_EQ(r->rejected[i].line, want[i].line);
+    EXPECT_NE(r->rejected[i].reason.find(want[i].zh), std::string::npos) << r->rejected[i].reason;
+    EXPECT_NE(r->rejected[i].reason_en.find(want[i].en), std::string::npos) << r->rejected[i].reason_en;
+    // No reason shows a whole ID number.
+    for (const std::string& id : {fresh2, bad_check, kHead}) {
+      EXPECT_EQ(r->rejected[i].reason.find(id), std::string::npos);
+      EXPECT_EQ(r->rejected[i].reason_en.find(id), std::string::npos);
+    }
+  }
+  ASSERT_TRUE(net.settle());
+  EXPECT_TRUE(net.monitor(kCounty).find_person(fresh).is_ok());
+  EXPECT_TRUE(net.monitor(kCounty).find_person(fresh2).is_ok());
+  // A file of bad lines only changes nothing.
+  before = dump(net.store(kCounty));
+  r = net.monitor(kCounty).import_households(line("441303001001", "rich", member(fresh, "head")), net.now());
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->registered, 0u);
+  EXPECT_EQ(dump(net.store(kCounty)), before);
+}
+
 // ---------------------------------------------------------------------------
 // Cross-location applications
 

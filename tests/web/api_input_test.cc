@@ -184,6 +184,8 @@ class ApiInputTest : public ::testing::Test {
       EXPECT_TRUE(std::any_of(zh.begin(), zh.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; }))
           << "message is not Chinese: " << r.body;
       EXPECT_FALSE(en.empty()) << r.body;
+      // The cause too is in Chinese, not the English one behind a Chinese prefix.
+      EXPECT_EQ(zh.find(en), std::string::npos) << "the Chinese message carries the English cause: " << r.body;
       if (!c.field.empty()) {
         EXPECT_EQ(e.value("field", ""), c.field) << r.body;
       }

@@ -172,7 +172,9 @@ std::string draw_password(size_t length) {
 
 }  // namespace
 
-Status to_status(const PolicyError& error) { return Status::invalid_argument(error.code + ": " + error.message_en); }
+Status to_status(const PolicyError& error) {
+  return Status::invalid_argument(error.code + ": " + error.message_en).with_zh(error.message_zh);
+}
 
 Result<std::string> hash_password(std::string_view password, const Argon2Params& p) {
   if (password.size() > kMaxPasswordBytes) {
