@@ -126,6 +126,7 @@ struct Alert {
   closedAtUs @13 :Int64;                 # wall clock of closing, Unix µs; 0 = not yet
   acceptedBy @14 :Text;                  # operator's name or node code
   aliases @15 :List(RecordId);           # ids of alerts merged into this one, sorted; each a valid id
+  escalatedAtUs @16 :Int64;              # wall clock of the latest escalation (督办), Unix µs; 0 = none
 }
 
 # Verification feedback (核查反馈).
@@ -148,7 +149,7 @@ struct HistoryEntry {
   household @1 :RecordId;  # the household whose history it is
   hlc @2 :UInt64;          # hybrid logical clock of the event recorded
   kind @3 :Text;           # registered, updated, moved, alert_issued, alert_updated, alert_merged,
-                           # delivered, accepted, feedback, closed, application
+                           # delivered, handed_over, accepted, escalated, feedback, closed, application
   alert @4 :RecordId;      # the alert concerned; absent or 0/0 when none
   text @5 :Text;           # a short description, without ID numbers
   hasFeedback @6 :Bool;    # feedback below is meaningful (kind feedback)

@@ -126,6 +126,7 @@ struct Alert {
   int64_t closed_at_us = 0;
   std::string accepted_by;                 // operator's name or node code
   std::vector<AlertId> aliases;            // ids merged into this one, sorted
+  int64_t escalated_at_us = 0;             // the latest escalation (督办) by a supervisor; 0 = none
   bool operator==(const Alert&) const = default;
 };
 
@@ -150,7 +151,7 @@ struct HistoryEntry {
   HouseholdId household;
   uint64_t hlc = 0;
   std::string kind;      // registered, updated, moved, alert_issued, alert_updated, alert_merged,
-                         // delivered, handed_over, accepted, feedback, closed, application
+                         // delivered, handed_over, accepted, escalated, feedback, closed, application
   AlertId alert;         // the alert concerned, if any
   std::string text;      // a short description (no ID numbers)
   bool has_feedback = false;

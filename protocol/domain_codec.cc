@@ -122,6 +122,7 @@ void write_alert(const Alert& a, schema::Alert::Builder out) {
   out.setAcceptedBy(text(a.accepted_by));
   auto aliases = out.initAliases(static_cast<unsigned>(a.aliases.size()));
   for (unsigned i = 0; i < aliases.size(); ++i) write_id(a.aliases[i], aliases[i]);
+  out.setEscalatedAtUs(a.escalated_at_us);
 }
 
 void write_feedback(const Feedback& f, schema::Feedback::Builder out) {
@@ -352,6 +353,7 @@ Status read_alert(schema::Alert::Reader in, Alert& out) {
   out.closed_at_us = in.getClosedAtUs();
   check.field("accepted_by", read_text(in.getAcceptedBy(), out.accepted_by));
   check.field("aliases", read_list(in.getAliases(), kMaxListItems, out.aliases, read_set_id));
+  out.escalated_at_us = in.getEscalatedAtUs();
   return check.status();
 }
 

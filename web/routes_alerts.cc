@@ -1,4 +1,5 @@
-// Alerts: the list, one alert, accept, verification feedback, close (web/API.md §Alerts).
+// Alerts: the list, one alert, accept, verification feedback, escalate,
+// close (web/API.md §Alerts).
 #include "node/core/alert_merge.h"
 #include "node/core/civil_date.h"
 #include "node/core/monitor_queries.h"
@@ -145,6 +146,16 @@ void install_alert_routes(Api& api, httplib::Server& server) {
               protocol::Feedback f = feedback_of(body, id);
               change(api, c, res, id, "feedback_recorded",
                      [f](node::Monitor& m, const node::Instant& now) { return m.record_feedback(f, now); });
+            });
+  api.route(server, "POST", "/api/v1/alerts/:id/escalate", Access::kSupervisor,
+            [&api](const httplib::Request& req, httplib::Response& res, const Caller& c) {
+              json body = json_body(req, api.options().web.max_json_bytes, {"note"});
+              std::string note = need_string(body, "note", node::kMaxEscalationNoteBytes);
+              auto id = alert_id(req);
+              std::string by = c.session.account;
+              change(api, c, res, id, "alert_escalated", [id, by, note](node::Monitor& m, const node::Instant& now) {
+                return m.escalate_alert(id, by, note, now);
+              });
             });
   api.route(server, "POST", "/api/v1/alerts/:id/close", Access::kSupervisor,
             [&api](const httplib::Request& req, httplib::Response& res, const Caller& c) {

@@ -54,6 +54,8 @@ Alert join_alerts(const Alert& a, const Alert& b) {
   r.delivered_at_us = first_time(a.delivered_at_us, b.delivered_at_us);
   r.verified_at_us = first_time(a.verified_at_us, b.verified_at_us);
   r.closed_at_us = first_time(a.closed_at_us, b.closed_at_us);
+  // The latest escalation (each one is in the case history).
+  r.escalated_at_us = std::max(a.escalated_at_us, b.escalated_at_us);
   // The operator who accepted first; equal times: the smaller name, so every replica picks the same.
   r.accepted_at_us = first_time(a.accepted_at_us, b.accepted_at_us);
   const Alert* by = a.accepted_at_us == 0 ? &b : b.accepted_at_us == 0 ? &a

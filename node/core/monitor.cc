@@ -646,6 +646,25 @@ Status Monitor::check_feedback(const protocol::Feedback& fb, Date today) const {
   return Status::ok();
 }
 
+Status Monitor::escalate_alert(const AlertId& id, const std::string& by, const std::string& note, const Instant& now) {
+  if (self_.level() > topology::Level::county)
+    return Status::refused("alerts are escalated at a county node or above").with_zh("督办应在县（区）及以上节点发起");
+  if (by.empty() || by.size() > 64)
+    return Status::invalid_argument("the escalation names who escalates (1..64 bytes)").with_zh("应注明督办人（1 到 64 字节）");
+  if (note.empty() || note.size() > kMaxEscalationNoteBytes) {
+    const std::string limit = std::to_string(kMaxEscalationNoteBytes);
+    return Status::invalid_argument("field 'note': must be 1.." + limit + " bytes")
+        .with_zh("字段 note：督办意见不能为空，且不超过 " + limit + " 字节");
+  }
+  return change_alert(id, now, [&](Txn&, Alert& a, HistoryEntry& e) {
+    if (!alert_open(a)) return already_in_state(a);
+    a.escalated_at_us = now.wall_us;
+    e.kind = "escalated";
+    e.text = "escalated at " + self_.to_string() + " by " + by + ": " + note;
+    return Status::ok();
+  });
+}
+
 Status Monitor::close_alert(const AlertId& id, const Instant& now) {
   if (self_.level() > topology::Level::county)
     return Status::refused("alerts are closed at a county node or above").with_zh("预警应在县（区）及以上节点办结");

@@ -101,6 +101,8 @@ struct HouseholdImportReport {
 
 // Households per transaction of a registration file.
 inline constexpr size_t kHouseholdImportChunk = 10000;
+// An escalation's note (督办意见), in bytes.
+inline constexpr size_t kMaxEscalationNoteBytes = 500;
 
 struct AlertFilter {
   uint32_t level = 0;         // 0 = any
@@ -163,6 +165,11 @@ class Monitor : public DomainHandler {
   Status accept_alert(const protocol::AlertId& id, const std::string& by, const Instant& now);
   Status record_feedback(const protocol::Feedback& feedback, const Instant& now);
   Status close_alert(const protocol::AlertId& id, const Instant& now);
+  // Escalation (督办) of an open alert by a supervisor at a county node or
+  // above: `by` names them, `note` says what is asked (1..kMaxEscalationNoteBytes).
+  // The alert's escalated_at_us is set at every holder and the case history
+  // gets an "escalated" entry with the note.
+  Status escalate_alert(const protocol::AlertId& id, const std::string& by, const std::string& note, const Instant& now);
   // Policy: a new document (province only); standards (province or city).
   Status set_policy(std::string_view json_text, const Instant& now);
   Status set_standards(std::string_view json_text, const Instant& now);

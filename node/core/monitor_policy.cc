@@ -186,7 +186,8 @@ json Monitor::standards_json() const {
 
 json Monitor::figures(const ReadView& v, uint64_t bucket, Date today) const {
   json f{{"households", 0}, {"persons", 0}, {"by_category", json::object()}, {"alerts_by_state", json::object()},
-         {"open_by_level", json::object()}, {"open", 0}, {"verified", 0}, {"verified_on_time", 0}, {"overdue", 0}};
+         {"open_by_level", json::object()}, {"open", 0}, {"open_escalated", 0}, {"verified", 0}, {"verified_on_time", 0},
+         {"overdue", 0}};
   std::string prefix = bucket == 0 ? std::string("agg:") : keys::agg(bucket, "");
   v.txn.scan(Table::kDomain, prefix, [&](std::string_view k, std::string_view val) {
     std::string metric(k.substr(12));
@@ -196,6 +197,8 @@ json Monitor::figures(const ReadView& v, uint64_t bucket, Date today) const {
       add(f[metric]);
     } else if (metric == "on_time") {
       add(f["verified_on_time"]);
+    } else if (metric == "escalated") {
+      add(f["open_escalated"]);
     } else if (metric.rfind("category:", 0) == 0) {
       add(f["by_category"][metric.substr(9)]);
     } else if (metric.rfind("state:", 0) == 0) {

@@ -190,6 +190,7 @@ void Monitor::Txn::count_alert(const Alert& a, uint64_t village, int64_t sign) {
   add_count(b, std::string("state:") + alert_state_name(a.state), sign);
   if (alert_open(a)) {
     add_count(b, "open:" + std::to_string(a.level) + ":" + alert_state_name(a.state), sign);
+    if (a.escalated_at_us != 0) add_count(b, "escalated", sign);
   } else {
     add_count(b, "verified", sign);
     if (a.verified_at_us != 0 && a.verified_at_us <= shanghai_end_of_day_us(a.due_date)) add_count(b, "on_time", sign);

@@ -166,6 +166,7 @@ struct Commands {
   CLI::App* accept;
   CLI::App* feedback;
   CLI::App* close;
+  CLI::App* escalate;
   CLI::App* hh_add;
   CLI::App* hh_show;
   CLI::App* hh_import;
@@ -284,6 +285,10 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.feedback->add_option("--referral", a.referral, "medical | education | housing | employment (with --decision referral)");
   c.close = app.add_subcommand("close", "close a verified alert (county node or above)");
   c.close->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
+  c.escalate = app.add_subcommand("escalate", "escalate an open alert (督办; county node or above): recorded in its case history at every holder");
+  c.escalate->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
+  c.escalate->add_option("--by", a.by, "the supervisor's name")->required();
+  c.escalate->add_option("--note", a.note, "what is asked of the township or village (督办意见)")->required();
   auto* household = app.add_subcommand("household", "the household registry");
   household->require_subcommand(1);
   c.hh_add = household->add_subcommand("add", "register a household found on a visit or applying");
@@ -331,12 +336,12 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.calendar_due->add_option("--from", a.from, "YYYY-MM-DD (the day of issue)")->required();
   c.calendar_due->add_option("--days", a.days, "working days")->required()->check(CLI::Range(0, 3650));
   c.calendar_due->add_option("--config", a.config, "use this node's running calendar (default: the compiled-in policy)");
-  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
+  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.escalate, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
                     c.hh_conflicts, c.apply, c.aggregates, c.policy_show, c.policy_set}) {
     sub->add_option("--config", a.config, "the node's node.toml")->required();
     sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer");
   }
-  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
+  for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.escalate, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
                     c.hh_conflicts, c.apply, c.aggregates, c.policy_show, c.policy_set, c.calendar_due})
     sub->add_flag("--json", a.as_json, "print JSON");
 }
@@ -366,12 +371,13 @@ Result<json> member_from_flag(const std::string& text) {
 }
 
 void print_alerts(const json& r) {
-  std::printf("%-22s %-22s %-12s %5s %5s %-9s %-10s %-10s %s\n", "alert", "household", "village", "level", "score",
-              "state", "issued", "due", "overdue");
+  std::printf("%-22s %-22s %-12s %5s %5s %-9s %-10s %-10s %-7s %s\n", "alert", "household", "village", "level", "score",
+              "state", "issued", "due", "overdue", "escalated");
   for (const json& a : r["alerts"])
-    std::printf("%-22s %-22s %-12s %5s %5s %-9s %-10s %-10s %s\n", cell(a["id"]).c_str(), cell(a["household"]).c_str(),
+    std::printf("%-22s %-22s %-12s %5s %5s %-9s %-10s %-10s %-7s %s\n", cell(a["id"]).c_str(), cell(a["household"]).c_str(),
                 cell(a["village"]).c_str(), cell(a["level"]).c_str(), cell(a["score"]).c_str(), cell(a["state"]).c_str(),
-                cell(a["issued_date"]).c_str(), cell(a["due_date"]).c_str(), a["overdue"].get<bool>() ? "yes" : "");
+                cell(a["issued_date"]).c_str(), cell(a["due_date"]).c_str(), a["overdue"].get<bool>() ? "yes" : "",
+                a.value("escalated_at_us", int64_t{0}) != 0 ? "督办" : "");
   std::printf("%s alerts\n", cell(r["count"]).c_str());
 }
 
@@ -450,6 +456,7 @@ int dispatch_monitor(const Commands& c, const Args& a) {
   }
   if (*c.accept) return ask(json{{"cmd", "accept"}, {"alert", a.id}, {"by", a.by}}, nullptr);
   if (*c.close) return ask(json{{"cmd", "close"}, {"alert", a.id}}, nullptr);
+  if (*c.escalate) return ask(json{{"cmd", "escalate"}, {"alert", a.id}, {"by", a.by}, {"note", a.note}}, nullptr);
   if (*c.feedback) {
     return ask(json{{"cmd", "feedback"}, {"alert", a.id}, {"visit_date", a.visit_date}, {"method", a.method},
                     {"visitor", a.visitor}, {"truthful", a.truthful == "yes"}, {"findings", a.findings},
@@ -596,6 +603,7 @@ int main(int argc, char** argv) {
              "  lifeline accept --config FILE ALERT_ID --by NAME\n"
              "  lifeline feedback --config FILE ALERT_ID --visit-date D --method M --visitor V --truthful yes|no --decision D ...\n"
              "  lifeline close --config FILE ALERT_ID\n"
+             "  lifeline escalate --config FILE ALERT_ID --by NAME --note TEXT\n"
              "  lifeline household add|import|show|move|conflicts --config FILE ...\n"
              "  lifeline apply --config FILE --village V --name N --id-number X [--reason R] | --list | --decide ID --status S\n"
              "  lifeline aggregates --config FILE\n"

@@ -219,7 +219,7 @@ json cmd_policy(node::Monitor& mon, const json& req, const node::Instant& now) {
 }  // namespace
 
 bool is_monitor_command(const std::string& cmd) {
-  static const std::set<std::string> k = {"import", "alerts", "accept", "feedback", "close", "household",
+  static const std::set<std::string> k = {"import", "alerts", "accept", "feedback", "close", "escalate", "household",
                                           "apply", "aggregates", "policy"};
   return k.count(cmd) != 0;
 }
@@ -241,6 +241,12 @@ json answer_monitor(node::Monitor& mon, const json& req, const node::Instant& no
     if (!id) return error_json(id.status());
     Status s = cmd == "accept" ? mon.accept_alert(*id, str(req, "by"), now) : mon.close_alert(*id, now);
     return s ? ok_json(json{{"alert", format_id('A', *id)}, {"state", cmd == "accept" ? "accepted" : "closed"}}) : error_json(s);
+  }
+  if (cmd == "escalate") {
+    auto id = id_field(req, "alert", 'A');
+    if (!id) return error_json(id.status());
+    Status s = mon.escalate_alert(*id, str(req, "by"), str(req, "note"), now);
+    return s ? ok_json(json{{"alert", format_id('A', *id)}, {"escalated", true}}) : error_json(s);
   }
   return error_json(Status::invalid_argument("unknown command '" + cmd + "'"));
 }
@@ -274,6 +280,7 @@ json alert_json(const node::AlertView& v, const node::Policy& policy) {
               {"accepted_at_us", a.accepted_at_us},
               {"verified_at_us", a.verified_at_us},
               {"closed_at_us", a.closed_at_us},
+              {"escalated_at_us", a.escalated_at_us},
               {"aliases", aliases}};
 }
 
@@ -361,6 +368,8 @@ void append_alert_json(std::string& out, const node::AlertView& v, const node::P
   out += std::to_string(a.delivered_at_us);
   key(out, "due_date");
   append_string(out, node::format_date(a.due_date));
+  key(out, "escalated_at_us");
+  out += std::to_string(a.escalated_at_us);
   key(out, "generation");
   out += std::to_string(a.generation);
   key(out, "household");

@@ -302,6 +302,61 @@ TEST_F(MonitorTest, FeedbackAtVillageVerifiesAlertEverywhere) {
   for (uint64_t c : kHolders) EXPECT_EQ(only_alert(c).state, AlertState::kClosed) << "at " << c;
 }
 
+// Escalation (督办): a county or above escalates an open alert; every holder
+// sees it, the case history keeps who and what, the aggregates count it
+// while it is open, and a later escalation moves the time on.
+TEST_F(MonitorTest, EscalationReachesEveryHolderAndIsCountedWhileOpen) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)}});
+  ASSERT_TRUE(net.settle());
+  Alert a = only_alert(kVillage);
+  EXPECT_EQ(a.escalated_at_us, 0);
+  auto open_escalated = [&](uint64_t at) {
+    auto g = net.monitor(at).aggregates(net.now());
+    return g.is_ok() ? (*g)["own"]["figures"].value("open_escalated", int64_t{-1}) : -1;
+  };
+  EXPECT_EQ(net.monitor(kTownship).escalate_alert(a.id, "李科长", "请核查", net.now()).code(), Status::Code::kRefused);
+  EXPECT_EQ(net.monitor(kCounty).escalate_alert(a.id, "李科长", "", net.now()).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(net.monitor(kCounty).escalate_alert(a.id, "", "请核查", net.now()).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(net.monitor(kCounty)
+                .escalate_alert(a.id, "李科长", std::string(kMaxEscalationNoteBytes + 1, 'x'), net.now())
+                .code(),
+            Status::Code::kInvalidArgument);
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) EXPECT_EQ(only_alert(c).escalated_at_us, 0) << "a refusal changed the alert at " << c;
+
+  const Instant first = net.now();
+  ASSERT_TRUE(net.monitor(kCounty).escalate_alert(a.id, "李科长", "逾期未核查，请本周内入户", first).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) {
+    EXPECT_EQ(only_alert(c).escalated_at_us, first.wall_us) << "at " << c;
+    auto cf = net.monitor(c).show_household(h);
+    ASSERT_TRUE(cf.is_ok());
+    auto e = std::find_if(cf->history.begin(), cf->history.end(), [](auto& x) { return x.kind == "escalated"; });
+    ASSERT_NE(e, cf->history.end()) << "no escalation in the history at " << c;
+    EXPECT_EQ(e->alert, a.id);
+    EXPECT_EQ(e->text, "escalated at 441303000000 by 李科长: 逾期未核查，请本周内入户");
+  }
+  for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage}) EXPECT_EQ(open_escalated(c), 1) << "at " << c;
+  EXPECT_EQ(open_escalated(kOtherCounty), 0);
+  expect_replicated(h, kHolders, kNonHolders);
+
+  // The province escalates again, later: the time moves on everywhere.
+  net.run_for(5'000'000);
+  const Instant second = net.now();
+  ASSERT_TRUE(net.monitor(kProvince).escalate_alert(a.id, "省厅", "再次督办", second).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) EXPECT_EQ(only_alert(c).escalated_at_us, second.wall_us) << "at " << c;
+  EXPECT_EQ(open_escalated(kProvince), 1) << "one alert, counted once";
+
+  // Verified: no longer counted, and no further escalation.
+  ASSERT_TRUE(net.monitor(kVillage).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) EXPECT_EQ(open_escalated(c), 0) << "at " << c;
+  EXPECT_EQ(net.monitor(kCounty).escalate_alert(a.id, "李科长", "请核查", net.now()).code(), Status::Code::kInvalidArgument);
+}
+
 TEST_F(MonitorTest, NewEventsUpdateOpenAlertAndDeadlineOnlyShortens) {
   HouseholdId h = add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());

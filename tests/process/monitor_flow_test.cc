@@ -221,6 +221,19 @@ TEST(MonitorFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
   // The delivery comes back up: the province sees it delivered too.
   EXPECT_TRUE(testing::wait_until([&] { return alert_in_state(net, kProvince, hh, id, "delivered"); }, kPatience, kPoll));
 
+  // The county escalates it (督办); the village cannot, and says why in Chinese first.
+  auto refused = net.cli(kVillage, {"escalate", id, "--by", "站长", "--note", "请核查", "--json"});
+  EXPECT_EQ(refused.rc, 1);
+  EXPECT_EQ(refused.err.rfind("lifeline: 督办应在县（区）及以上节点发起\n", 0), 0u) << refused.err;
+  ASSERT_TRUE(testing::wait_until([&] { return alert_in_state(net, kCounty, hh, id, "delivered"); }, kPatience, kPoll));
+  auto escalated = net.cli(kCounty, {"escalate", id, "--by", "李科长", "--note", "一档预警，请尽快入户", "--json"});
+  ASSERT_EQ(escalated.rc, 0) << escalated.err;
+  EXPECT_EQ(escalated.json["escalated"], true) << escalated.out;
+  EXPECT_TRUE(testing::wait_until([&] {
+    json a = only_alert(net, kVillage, hh);
+    return a.is_object() && a.value("escalated_at_us", int64_t{0}) > 0;
+  }, kPatience, kPoll)) << "village alerts: " << alerts_of(net, kVillage, hh);
+
   auto fb = feedback(net, kVillage, id);
   ASSERT_EQ(fb.rc, 0) << fb.err;
   EXPECT_EQ(fb.json["state"], "verified");
@@ -232,6 +245,7 @@ TEST(MonitorFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
     return !history_of_kind(page, "feedback").empty();
   }, kPatience, kPoll)) << "province alerts: " << alerts_of(net, kProvince, hh);
   EXPECT_EQ(expect_feedback_entry(page, id), 1u) << page["history"];
+  EXPECT_EQ(history_of_kind(page, "escalated").size(), 1u) << page["history"];
   for (const auto& code : {kCity, kCounty, kTownship, kVillage}) {
     EXPECT_TRUE(testing::wait_until([&] { return alert_in_state(net, code, hh, id, "verified"); }, kPatience, kPoll))
         << code << ": " << alerts_of(net, code, hh);

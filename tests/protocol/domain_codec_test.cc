@@ -80,7 +80,8 @@ Alert full_alert() {
                .verified_at_us = -1,
                .closed_at_us = std::numeric_limits<int64_t>::max(),
                .accepted_by = "王五",
-               .aliases = {{kCity, 2}, {kCounty, 9}}};
+               .aliases = {{kCity, 2}, {kCounty, 9}},
+               .escalated_at_us = 1'795'454'091'510'488};
 }
 
 Feedback full_feedback() {

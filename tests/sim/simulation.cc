@@ -100,6 +100,7 @@ class Schedule {
   void import_events();
   void record_feedback();
   void accept_or_close();
+  void escalate();
   void move_household();
   void change_policy();
   // Domain convergence, once quiet.
@@ -420,6 +421,7 @@ void Schedule::domain_events() {
   if (net_.chance(0.04)) import_events();
   if (net_.chance(0.03)) record_feedback();
   if (net_.chance(0.015)) accept_or_close();
+  if (net_.chance(0.02)) escalate();
   if (net_.chance(0.02)) move_household();
   if (net_.chance(0.002)) change_policy();
 }
@@ -538,6 +540,22 @@ void Schedule::accept_or_close() {
   Status s = close ? n.monitor->close_alert(id, now()) : n.monitor->accept_alert(id, "operator", now());
   if (!s) return fail(std::string(close ? "close" : "accept") + " at " + std::to_string(c) + " of " +
                       protocol::format_id('A', id) + ": " + s.to_string());
+}
+
+// At a county or above, for one of the open alerts it holds (督办).
+void Schedule::escalate() {
+  uint64_t c = pick(codes_);
+  SimNode& n = nodes_.at(c);
+  if (!n.monitor || code(c).level() > Level::county) return;
+  node::AlertFilter f;
+  f.open_only = true;
+  auto list = n.monitor->list_alerts(f, now());
+  if (!list) return fail("alerts unreadable at " + std::to_string(c));
+  if (list->empty()) return;
+  const AlertId id = pick(*list).alert.id;
+  Status s = n.monitor->escalate_alert(id, "supervisor", "请核查", now());
+  if (!s) return fail("escalate at " + std::to_string(c) + " of " + protocol::format_id('A', id) + ": " + s.to_string());
+  ++result_.escalations;
 }
 
 // At a county or above, to another village of its jurisdiction.
@@ -692,7 +710,7 @@ void Schedule::check_alert_ids() {
 void Schedule::check_node_records(uint64_t c) {
   SimNode& n = nodes_.at(c);
   std::set<std::string> held;
-  int64_t households = 0, persons = 0;
+  int64_t households = 0, persons = 0, open_escalated = 0;
   std::map<std::string, int64_t> by_state;
   std::string where = " at " + std::to_string(c);
   (void)n.store->read([&](const storage::ReadTxn& txn) {
@@ -744,6 +762,7 @@ void Schedule::check_node_records(uint64_t c) {
     txn.scan(storage::Table::kAlerts, {}, [&](std::string_view, std::string_view v) {
       Alert a = *protocol::decode_alert(v);
       ++by_state[node::alert_state_name(a.state)];
+      open_escalated += node::alert_open(a) && a.escalated_at_us != 0;
       if (!held.count(node::keys::id(a.household))) fail("alert " + protocol::format_id('A', a.id) + " of a household not held" + where);
       return true;
     });
@@ -781,16 +800,19 @@ void Schedule::check_node_records(uint64_t c) {
          std::to_string(households) + "/" + std::to_string(persons) + where);
   if (f["alerts_by_state"] != nlohmann::json(by_state))
     fail("aggregate alerts by state " + f["alerts_by_state"].dump() + " but records " + nlohmann::json(by_state).dump() + where);
+  if (f["open_escalated"] != open_escalated)
+    fail("aggregate open_escalated " + f["open_escalated"].dump() + " but records " + std::to_string(open_escalated) + where);
 }
 
 // The province's own figures are the sum of the villages' own figures.
 void Schedule::check_aggregates() {
   auto own = [&](uint64_t c) { return (*nodes_.at(c).monitor->aggregates(now()))["own"]["figures"]; };
   nlohmann::json province = own(kProvince);
-  int64_t households = 0, persons = 0, verified = 0, on_time = 0;
+  int64_t households = 0, persons = 0, verified = 0, on_time = 0, escalated = 0;
   std::map<std::string, int64_t> by_state, by_category;
   for (uint64_t v : villages_) {
     nlohmann::json f = own(v);
+    escalated += f["open_escalated"].get<int64_t>();
     households += f["households"].get<int64_t>();
     persons += f["persons"].get<int64_t>();
     verified += f["verified"].get<int64_t>();
@@ -800,7 +822,7 @@ void Schedule::check_aggregates() {
   }
   if (province["households"] != households || province["persons"] != persons || province["verified"] != verified ||
       province["verified_on_time"] != on_time || province["alerts_by_state"] != nlohmann::json(by_state) ||
-      province["by_category"] != nlohmann::json(by_category))
+      province["by_category"] != nlohmann::json(by_category) || province["open_escalated"] != escalated)
     fail("the province's figures " + province.dump() + " are not the sum of the villages'");
 }
 

@@ -46,6 +46,7 @@ struct ScheduleResult {
   uint64_t imports = 0;     // import files applied
   uint64_t alerts = 0;      // alert ids issued (before merges)
   uint64_t feedbacks = 0;   // verification feedback recorded
+  uint64_t escalations = 0; // alerts escalated (督办)
   uint64_t moves = 0;       // households moved
   uint64_t policies = 0;    // policy versions set
   uint64_t refusals = 0;    // records refused by any node (link or domain)

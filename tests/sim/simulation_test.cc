@@ -32,6 +32,7 @@ TEST(SimulationTest, EveryMessageAppliedExactlyOnceInOriginOrderAfterHealing) {
     domain.imports += r.imports;
     domain.alerts += r.alerts;
     domain.feedbacks += r.feedbacks;
+    domain.escalations += r.escalations;
     domain.moves += r.moves;
     domain.policies += r.policies;
     domain.refusals += r.refusals;
@@ -44,13 +45,15 @@ TEST(SimulationTest, EveryMessageAppliedExactlyOnceInOriginOrderAfterHealing) {
   std::cout << "schedules " << g_first << ".." << g_first + g_count - 1 << ": " << messages << " messages, " << crashes
             << " crashes, " << cuts << " link cuts, " << failures << " failed\n"
             << "  domain: " << domain.households << " households, " << domain.imports << " imports, " << domain.alerts
-            << " alerts issued, " << domain.feedbacks << " feedbacks, " << domain.moves << " moves, "
+            << " alerts issued, " << domain.feedbacks << " feedbacks, " << domain.escalations << " escalations, "
+            << domain.moves << " moves, "
             << domain.policies << " policy versions, " << domain.refusals << " records refused\n"
             << "  persons registered in a second household: " << domain.shared_persons << " taken, "
             << domain.refused_registrations << " refused where the first was held\n";
   // The registry conflicts the index must survive do happen in a run of any length.
   if (g_count >= 100) {
     EXPECT_GT(domain.shared_persons, 0u);
+    EXPECT_GT(domain.escalations, 0u);
   }
 }
 

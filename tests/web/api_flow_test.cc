@@ -175,6 +175,24 @@ TEST_F(ApiFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
   EXPECT_EQ(alerts_for(at(kVillage).get("/api/v1/alerts?open=true&due_before=" + at_village["due_date"].get<std::string>()), hh).size(), 1u);
   EXPECT_TRUE(alerts_for(at(kVillage).get("/api/v1/alerts?level=2"), hh).empty());
   EXPECT_TRUE(alerts_for(at(kVillage).get("/api/v1/alerts?state=verified"), hh).empty());
+  EXPECT_EQ(at_village["escalated_at_us"], 0);
+
+  // The county escalates it (督办); a village node cannot, and the village
+  // sees the escalation on its alert.
+  HttpReply not_here = at(kVillage).post("/api/v1/alerts/" + id + "/escalate", json{{"note", "请尽快核查"}});
+  EXPECT_EQ(not_here.status, 403) << not_here;
+  ASSERT_TRUE(testing::wait_until([&] { return at(kCounty).get("/api/v1/alerts/" + id).status == 200; }, kPatience, kPoll));
+  HttpReply escalated = at(kCounty).post("/api/v1/alerts/" + id + "/escalate", json{{"note", "一档预警，请于三个工作日内入户核查"}});
+  ASSERT_EQ(escalated.status, 200) << escalated;
+  EXPECT_GT(escalated.json["escalated_at_us"].get<int64_t>(), 0) << escalated;
+  ASSERT_TRUE(testing::wait_until([&] {
+    HttpReply r = at(kVillage).get("/api/v1/alerts/" + id);
+    return r.status == 200 && r.json["escalated_at_us"] == escalated.json["escalated_at_us"];
+  }, kPatience, kPoll)) << at(kVillage).get("/api/v1/alerts/" + id);
+  ASSERT_TRUE(testing::wait_until([&] {
+    HttpReply r = at(kProvince).get("/api/v1/aggregates");
+    return r.status == 200 && r.json["own"]["figures"]["open_escalated"] == 1;
+  }, kPatience, kPoll)) << at(kProvince).get("/api/v1/aggregates");
 
   // Accepted, then verified by the visit's feedback, at the village.
   HttpReply accepted = at(kVillage).post_raw("/api/v1/alerts/" + id + "/accept", "");
@@ -213,6 +231,14 @@ TEST_F(ApiFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
     }
   }
   EXPECT_TRUE(feedback) << page.json["history"];
+  bool escalation = false;
+  for (const json& e : page.json["history"]) {
+    if (e.value("kind", "") == "escalated" && e.value("alert", "") == id) {
+      escalation = true;
+      EXPECT_EQ(e["text"], "escalated at " + kCounty + " by admin: 一档预警，请于三个工作日内入户核查") << e;
+    }
+  }
+  EXPECT_TRUE(escalation) << page.json["history"];
 }
 
 TEST_F(ApiFlowTest, ListsMaskPersonalDataCasePageIsAuditedUpToTheCounty) {
@@ -363,6 +389,7 @@ TEST_F(ApiFlowTest, MetricsCarryLinksAlertsAndHttpFigures) {
   for (const char* family : {"lifeline_link_up gauge", "lifeline_link_rtt_seconds gauge", "lifeline_link_outbox_depth gauge",
                              "lifeline_link_messages_in_total counter", "lifeline_link_messages_out_total counter",
                              "lifeline_link_refusals_total counter", "lifeline_alerts gauge", "lifeline_alerts_overdue gauge",
+                             "lifeline_alerts_escalated gauge",
                              "lifeline_http_requests_total counter", "lifeline_http_request_duration_seconds histogram"})
     EXPECT_NE(m.body.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family << " missing:\n" << m.body;
   for (const std::string& sample :

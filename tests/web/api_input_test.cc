@@ -390,6 +390,7 @@ TEST_F(ApiInputTest, Imports) {
 
 TEST_F(ApiInputTest, Alerts) {
   const std::string accept = "/api/v1/alerts/{A}/accept", fb = "/api/v1/alerts/{A}/feedback", close = "/api/v1/alerts/{A}/close";
+  const std::string escalate = "/api/v1/alerts/{A}/escalate";
   run_cases({
       {"accept malformed", 'P', "POST", accept, "{", 400, "malformed_json"},
       {"accept not an object", 'P', "POST", accept, "[]", 400, "malformed_json"},
@@ -424,6 +425,17 @@ TEST_F(ApiInputTest, Alerts) {
       {"close an open alert", 'P', "POST", close, "{}", 400, "invalid_argument"},
       {"close bad id", 'P', "POST", "/api/v1/alerts/H-440000000000-1/close", "", 400, "invalid_field", "id"},
       {"close oversize", 'P', "POST", close, oversize_json(), 413, "body_too_large"},
+
+      {"escalate malformed", 'P', "POST", escalate, "{\"note\": ", 400, "malformed_json"},
+      {"escalate empty", 'P', "POST", escalate, "", 400, "malformed_json"},
+      {"escalate missing note", 'P', "POST", escalate, "{}", 400, "missing_field", "note"},
+      {"escalate empty note", 'P', "POST", escalate, R"({"note": ""})", 400, "missing_field", "note"},
+      {"escalate note a number", 'P', "POST", escalate, R"({"note": 3})", 400, "invalid_field", "note"},
+      {"escalate note too long", 'P', "POST", escalate, json{{"note", std::string(501, 'x')}}.dump(), 400, "invalid_field", "note"},
+      {"escalate unknown field", 'P', "POST", escalate, R"({"note": "x", "level": 1})", 400, "unknown_field", "level"},
+      {"escalate bad id", 'P', "POST", "/api/v1/alerts/P-440000000000-1/escalate", R"({"note": "x"})", 400, "invalid_field", "id"},
+      {"escalate unknown alert", 'P', "POST", "/api/v1/alerts/A-440000000000-999/escalate", R"({"note": "x"})", 404, "not_found"},
+      {"escalate oversize", 'P', "POST", escalate, oversize_json(), 413, "body_too_large"},
   });
 }
 
