@@ -50,6 +50,7 @@ void list_alerts(Api& api, const httplib::Request& req, httplib::Response& res, 
   }
   q.open_only = flag(req, "open");
   q.overdue_only = flag(req, "overdue");
+  q.escalated_only = flag(req, "escalated");
   if (auto d = query(req, "due_before")) {
     auto date = node::parse_date(*d);
     if (!date) throw bad_field("due_before", "due_before 必须是 YYYY-MM-DD", "due_before must be YYYY-MM-DD");

@@ -688,7 +688,7 @@ Result<std::vector<AlertView>> Monitor::list_alerts(const AlertFilter& f, const 
       if (!a) return true;
       bool overdue = alert_overdue(*a, today);
       if ((f.level && a->level != f.level) || (f.state && static_cast<int>(a->state) != f.state) ||
-          (f.open_only && !alert_open(*a)) || (f.overdue_only && !overdue))
+          (f.open_only && !alert_open(*a)) || (f.overdue_only && !overdue) || (f.escalated_only && a->escalated_at_us == 0))
         return true;
       auto h = v.household(a->household);
       out.push_back(AlertView{std::move(*a), h ? h->village.value : 0, overdue});

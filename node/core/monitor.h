@@ -109,6 +109,7 @@ struct AlertFilter {
   int state = 0;              // 0 = any, else an AlertState
   bool open_only = false;     // state before verified
   bool overdue_only = false;
+  bool escalated_only = false;  // alerts a supervisor escalated (督办)
   size_t limit = 1000;
 };
 

@@ -26,7 +26,7 @@ bool within(uint64_t division, uint64_t village) {
 bool alert_matches(const AlertQuery& q, const protocol::Alert& a, bool overdue) {
   return (!q.level || a.level == q.level) && (!q.state || static_cast<int>(a.state) == q.state) &&
          (!q.open_only || alert_open(a)) && (!q.overdue_only || overdue) &&
-         (!q.due_before || a.due_date <= q.due_before);
+         (!q.escalated_only || a.escalated_at_us != 0) && (!q.due_before || a.due_date <= q.due_before);
 }
 
 // Scans table from the cursor; fn returns false to stop. Returns the key to

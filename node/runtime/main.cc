@@ -149,7 +149,7 @@ struct Args {
   uint32_t limit = 1000;
   int days = 0;
   double income_yuan = 0;
-  bool overdue = false, open = false, list = false, dry_run = false;
+  bool overdue = false, open = false, escalated = false, list = false, dry_run = false;
   std::vector<std::string> members;
 };
 
@@ -268,6 +268,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
       ->check(CLI::IsMember({"issued", "delivered", "accepted", "verified", "closed"}));
   c.alerts->add_flag("--overdue", a.overdue, "only alerts past their deadline and not verified");
   c.alerts->add_flag("--open", a.open, "only alerts not yet verified");
+  c.alerts->add_flag("--escalated", a.escalated, "only alerts a supervisor escalated (督办)");
   c.alerts->add_option("--limit", a.limit, "at most this many")->capture_default_str();
   c.accept = app.add_subcommand("accept", "an operator takes an alert (accepted)");
   c.accept->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
@@ -449,7 +450,7 @@ int dispatch_monitor(const Commands& c, const Args& a) {
                 a.as_json, print_report);
   }
   if (*c.alerts) {
-    json req{{"cmd", "alerts"}, {"overdue", a.overdue}, {"open", a.open}, {"limit", a.limit}};
+    json req{{"cmd", "alerts"}, {"overdue", a.overdue}, {"open", a.open}, {"escalated", a.escalated}, {"limit", a.limit}};
     if (a.level) req["level"] = a.level;
     if (!a.state.empty()) req["state"] = a.state;
     return ask(req, print_alerts);
@@ -599,7 +600,7 @@ int main(int argc, char** argv) {
   app.footer(app.get_footer() +
              "\nMonitoring (each with --json; codes outside the node's jurisdiction are refused):\n"
              "  lifeline import --config FILE EVENTS.csv|EVENTS.jsonl\n"
-             "  lifeline alerts --config FILE [--level L] [--state S] [--overdue] [--open]\n"
+             "  lifeline alerts --config FILE [--level L] [--state S] [--overdue] [--open] [--escalated]\n"
              "  lifeline accept --config FILE ALERT_ID --by NAME\n"
              "  lifeline feedback --config FILE ALERT_ID --visit-date D --method M --visitor V --truthful yes|no --decision D ...\n"
              "  lifeline close --config FILE ALERT_ID\n"

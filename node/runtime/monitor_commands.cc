@@ -94,6 +94,7 @@ json cmd_alerts(node::Monitor& mon, const json& req, const node::Instant& now) {
     if (f.state == 0) return error_json(Status::invalid_argument("state must be issued, delivered, accepted, verified or closed"));
   }
   f.overdue_only = req.value("overdue", false);
+  f.escalated_only = req.value("escalated", false);
   f.open_only = req.value("open", false);
   if (req.contains("limit") && req["limit"].is_number_unsigned()) f.limit = req["limit"].get<size_t>();
   auto r = mon.list_alerts(f, now);

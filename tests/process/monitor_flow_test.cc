@@ -233,6 +233,9 @@ TEST(MonitorFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
     json a = only_alert(net, kVillage, hh);
     return a.is_object() && a.value("escalated_at_us", int64_t{0}) > 0;
   }, kPatience, kPoll)) << "village alerts: " << alerts_of(net, kVillage, hh);
+  auto escalated_list = net.cli(kVillage, {"alerts", "--escalated", "--json"});
+  ASSERT_EQ(escalated_list.rc, 0) << escalated_list.err;
+  EXPECT_EQ(escalated_list.json["count"], 1) << escalated_list.out;
 
   auto fb = feedback(net, kVillage, id);
   ASSERT_EQ(fb.rc, 0) << fb.err;
@@ -246,6 +249,10 @@ TEST(MonitorFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
   }, kPatience, kPoll)) << "province alerts: " << alerts_of(net, kProvince, hh);
   EXPECT_EQ(expect_feedback_entry(page, id), 1u) << page["history"];
   EXPECT_EQ(history_of_kind(page, "escalated").size(), 1u) << page["history"];
+  // Verified, it is still listed as escalated, and no longer as open.
+  auto after_feedback = net.cli(kProvince, {"alerts", "--escalated", "--open", "--json"});
+  ASSERT_EQ(after_feedback.rc, 0) << after_feedback.err;
+  EXPECT_EQ(after_feedback.json["count"], 0) << after_feedback.out;
   for (const auto& code : {kCity, kCounty, kTownship, kVillage}) {
     EXPECT_TRUE(testing::wait_until([&] { return alert_in_state(net, code, hh, id, "verified"); }, kPatience, kPoll))
         << code << ": " << alerts_of(net, code, hh);

@@ -176,6 +176,7 @@ TEST_F(ApiFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
   EXPECT_TRUE(alerts_for(at(kVillage).get("/api/v1/alerts?level=2"), hh).empty());
   EXPECT_TRUE(alerts_for(at(kVillage).get("/api/v1/alerts?state=verified"), hh).empty());
   EXPECT_EQ(at_village["escalated_at_us"], 0);
+  EXPECT_TRUE(alerts_for(at(kVillage).get("/api/v1/alerts?escalated=true"), hh).empty());
 
   // The county escalates it (督办); a village node cannot, and the village
   // sees the escalation on its alert.
@@ -189,6 +190,10 @@ TEST_F(ApiFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
     HttpReply r = at(kVillage).get("/api/v1/alerts/" + id);
     return r.status == 200 && r.json["escalated_at_us"] == escalated.json["escalated_at_us"];
   }, kPatience, kPoll)) << at(kVillage).get("/api/v1/alerts/" + id);
+  // The station lists its escalated alerts, open ones in deadline order.
+  EXPECT_EQ(alerts_for(at(kVillage).get("/api/v1/alerts?escalated=true"), hh).size(), 1u);
+  EXPECT_EQ(alerts_for(at(kVillage).get("/api/v1/alerts?escalated=1&open=true"), hh).size(), 1u);
+  EXPECT_EQ(at(kVillage).get("/api/v1/alerts?escalated=yes").status, 400);
   ASSERT_TRUE(testing::wait_until([&] {
     HttpReply r = at(kProvince).get("/api/v1/aggregates");
     return r.status == 200 && r.json["own"]["figures"]["open_escalated"] == 1;

@@ -567,6 +567,7 @@ TEST_F(ApiInputTest, ListQueryParameters) {
       {"due_before not a date", 'P', "GET", "/api/v1/alerts?due_before=tomorrow", "", 400, "invalid_field", "due_before"},
       {"open not a flag", 'P', "GET", "/api/v1/alerts?open=maybe", "", 400, "invalid_field", "open"},
       {"overdue not a flag", 'P', "GET", "/api/v1/alerts?overdue=2", "", 400, "invalid_field", "overdue"},
+      {"escalated not a flag", 'P', "GET", "/api/v1/alerts?escalated=yes", "", 400, "invalid_field", "escalated"},
       {"open_alert not a flag", 'P', "GET", "/api/v1/households?open_alert=yes", "", 400, "invalid_field", "open_alert"},
       {"category too long", 'P', "GET", "/api/v1/households?category=" + std::string(65, 'c'), "", 400, "invalid_field", "category"},
       {"conflicts within not a code", 'P', "GET", "/api/v1/persons/conflicts?within=44", "", 400, "invalid_field", "within"},
