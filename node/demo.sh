@@ -171,6 +171,20 @@ wait_until 60 "the feedback to reach the province" province_sees_verified
 echo "=== the verified alerts at the province ==="
 "$LIFELINE" alerts --config "$(cfg $PROVINCE)" --state verified
 
+COUNTY_OF_V1=${V1:0:6}000000
+echo; echo "=== the county $COUNTY_OF_V1 escalates the first open level-1 alert of $V1 (督办) ==="
+escalated=$(alerts_json "$V1" --level 1 --open | jq -r '.alerts[0].id // empty')
+if [ -n "$escalated" ]; then
+  "$LIFELINE" escalate --config "$(cfg "$COUNTY_OF_V1")" "$escalated" --by 县民政局 \
+    --note "一档预警，请于期限内完成入户核查并反馈（合成演示）" --json
+  village_sees_escalation() { [ "$(alerts_json "$V1" --escalated | jq .count)" -ge 1 ]; }
+  wait_until 30 "the escalation to reach $V1" village_sees_escalation
+  echo "=== escalated alerts at $V1 (lifeline alerts --escalated) ==="
+  "$LIFELINE" alerts --config "$(cfg "$V1")" --escalated
+else
+  echo "no open level-1 alert left at $V1"
+fi
+
 aggregates_settled() {
   "$LIFELINE" aggregates --config "$(cfg $PROVINCE)" --json |
     jq -e '.own.figures.verified >= '"$verified"' and all(.children[]; .mismatch == false)' > /dev/null

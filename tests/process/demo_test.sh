@@ -4,6 +4,7 @@
 # printed: at least 12 node processes each with a URL, an admin and an
 # operator one-time password; at least 2,000 synthetic households held at
 # the province; alerts of every level; feedback verified at the province;
+# an alert escalated at the county and listed escalated at the village;
 # masked lists; standards labelled illustrative. demo.sh itself fails (and
 # so this test) when any of its waits times out.
 # Usage: demo_test.sh LIFELINE_BIN SOURCE_DIR
@@ -38,6 +39,8 @@ done
 
 verified=$(sed -n '/=== the verified alerts at the province/,/^$/p' "$OUT" | grep -c 'A-' || true)
 [ "$verified" -ge 1 ] || fail "no verified alert listed at the province"
+escalated=$(sed -n '/=== escalated alerts at/,/^$/p' "$OUT" | grep -c '督办' || true)
+[ "$escalated" -ge 1 ] || fail "no escalated alert listed at the village"
 
 grep -q 'illustrative true' "$OUT" || fail "the standards are not labelled illustrative"
 grep -q '示意数据' "$OUT" || fail "the zh-CN illustrative label is missing"
