@@ -75,6 +75,7 @@ std::string metrics_text(Api& api) {
   m.family("lifeline_alerts_by_state", MetricType::kGauge, "Alerts held, by state (all levels).");
   for (auto& [state, n] : f["alerts_by_state"].items()) m.sample("lifeline_alerts_by_state", {{"state", state}}, n.get<double>());
   m.gauge("lifeline_alerts_overdue", "Open alerts past their home-visit deadline.", f["overdue"].get<double>());
+  m.gauge("lifeline_alerts_due_soon", "Open alerts due today or on the next working day.", f["due_soon"].get<double>());
   m.gauge("lifeline_alerts_escalated", "Open alerts a supervisor escalated (督办).", f["open_escalated"].get<double>());
   m.gauge("lifeline_households", "Households held.", f["households"].get<double>());
   m.gauge("lifeline_person_conflicts", "Persons claimed by two households held here (registry conflicts).",

@@ -210,13 +210,20 @@ json Monitor::figures(const ReadView& v, uint64_t bucket, Date today) const {
     }
     return true;
   });
-  int64_t overdue = 0;
+  // From the open-alert index, in deadline order: overdue (due before
+  // today) and due soon (due today or on the next working day: 期限将至).
+  const Date soon = policy_.calendar.add_working_days(today, 1);
+  int64_t overdue = 0, due_soon = 0;
   v.txn.scan(Table::kOpenAlerts, {}, [&](std::string_view k, std::string_view val) {
-    if (k.size() < 4 || keys::get_be32(k.data()) >= today) return false;
-    overdue += bucket == 0 || (val.size() >= 8 && storage::tables::get_be64(val.data()) == bucket);
+    if (k.size() < 4) return false;
+    const Date due = keys::get_be32(k.data());
+    if (due > soon) return false;
+    const bool here = bucket == 0 || (val.size() >= 8 && storage::tables::get_be64(val.data()) == bucket);
+    (due < today ? overdue : due_soon) += here;
     return true;
   });
   f["overdue"] = overdue;
+  f["due_soon"] = due_soon;
   int64_t verified = f["verified"].get<int64_t>();
   f["on_time_rate"] = verified == 0 ? json(nullptr) : json(double(f["verified_on_time"].get<int64_t>()) / verified);
   return f;

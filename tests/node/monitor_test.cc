@@ -357,6 +357,56 @@ TEST_F(MonitorTest, EscalationReachesEveryHolderAndIsCountedWhileOpen) {
   EXPECT_EQ(net.monitor(kCounty).escalate_alert(a.id, "李科长", "请核查", net.now()).code(), Status::Code::kInvalidArgument);
 }
 
+// Timeliness in the aggregates: an open alert is due soon from the working
+// day before its deadline through its due day, then overdue; the county
+// sees it under the township it belongs to.
+TEST_F(MonitorTest, AggregatesCountAlertsDueSoonThenOverdue) {
+  add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)}});
+  ASSERT_TRUE(net.settle());
+  const Alert a = only_alert(kVillage);
+  const WorkdayCalendar& calendar = net.monitor(kCounty).policy().calendar;
+  ASSERT_GT(a.due_date, calendar.add_working_days(net.today(), 1)) << "the deadline is more than a working day away";
+  auto figures = [&](uint64_t at) { return (*net.monitor(at).aggregates(net.now()))["own"]["figures"]; };
+  auto township_row = [&] {
+    const auto agg = net.monitor(kCounty).aggregates(net.now());
+    if (agg.is_ok()) {
+      for (const auto& row : (*agg)["children"])
+        if (row["code"] == "441303001000") return row["computed"];
+    }
+    return nlohmann::json();
+  };
+  for (uint64_t c : kHolders) {
+    EXPECT_EQ(figures(c)["due_soon"], 0) << "at " << c;
+    EXPECT_EQ(figures(c)["overdue"], 0) << "at " << c;
+  }
+  // The working day before the deadline, then the due day itself: due soon.
+  while (calendar.add_working_days(net.today(), 1) < a.due_date) net.skip_days(1);
+  for (uint64_t c : kHolders) EXPECT_EQ(figures(c)["due_soon"], 1) << "at " << c << " on " << net.today();
+  EXPECT_EQ(township_row()["due_soon"], 1);
+  EXPECT_EQ(figures(kOtherCounty)["due_soon"], 0);
+  while (net.today() < a.due_date) net.skip_days(1);
+  for (uint64_t c : kHolders) {
+    EXPECT_EQ(figures(c)["due_soon"], 1) << "due today, at " << c;
+    EXPECT_EQ(figures(c)["overdue"], 0) << "due today, at " << c;
+  }
+  // The day after: overdue, no longer due soon.
+  net.skip_days(1);
+  for (uint64_t c : kHolders) {
+    EXPECT_EQ(figures(c)["due_soon"], 0) << "at " << c;
+    EXPECT_EQ(figures(c)["overdue"], 1) << "at " << c;
+  }
+  EXPECT_EQ(township_row()["overdue"], 1);
+  // Verified: neither.
+  ASSERT_TRUE(net.monitor(kVillage).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : kHolders) {
+    EXPECT_EQ(figures(c)["due_soon"], 0) << "at " << c;
+    EXPECT_EQ(figures(c)["overdue"], 0) << "at " << c;
+  }
+}
+
 TEST_F(MonitorTest, NewEventsUpdateOpenAlertAndDeadlineOnlyShortens) {
   HouseholdId h = add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());

@@ -808,11 +808,13 @@ void Schedule::check_node_records(uint64_t c) {
 void Schedule::check_aggregates() {
   auto own = [&](uint64_t c) { return (*nodes_.at(c).monitor->aggregates(now()))["own"]["figures"]; };
   nlohmann::json province = own(kProvince);
-  int64_t households = 0, persons = 0, verified = 0, on_time = 0, escalated = 0;
+  int64_t households = 0, persons = 0, verified = 0, on_time = 0, escalated = 0, overdue = 0, due_soon = 0;
   std::map<std::string, int64_t> by_state, by_category;
   for (uint64_t v : villages_) {
     nlohmann::json f = own(v);
     escalated += f["open_escalated"].get<int64_t>();
+    overdue += f["overdue"].get<int64_t>();
+    due_soon += f["due_soon"].get<int64_t>();
     households += f["households"].get<int64_t>();
     persons += f["persons"].get<int64_t>();
     verified += f["verified"].get<int64_t>();
@@ -822,7 +824,8 @@ void Schedule::check_aggregates() {
   }
   if (province["households"] != households || province["persons"] != persons || province["verified"] != verified ||
       province["verified_on_time"] != on_time || province["alerts_by_state"] != nlohmann::json(by_state) ||
-      province["by_category"] != nlohmann::json(by_category) || province["open_escalated"] != escalated)
+      province["by_category"] != nlohmann::json(by_category) || province["open_escalated"] != escalated ||
+      province["overdue"] != overdue || province["due_soon"] != due_soon)
     fail("the province's figures " + province.dump() + " are not the sum of the villages'");
 }
 

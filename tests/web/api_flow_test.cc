@@ -394,7 +394,7 @@ TEST_F(ApiFlowTest, MetricsCarryLinksAlertsAndHttpFigures) {
   for (const char* family : {"lifeline_link_up gauge", "lifeline_link_rtt_seconds gauge", "lifeline_link_outbox_depth gauge",
                              "lifeline_link_messages_in_total counter", "lifeline_link_messages_out_total counter",
                              "lifeline_link_refusals_total counter", "lifeline_alerts gauge", "lifeline_alerts_overdue gauge",
-                             "lifeline_alerts_escalated gauge",
+                             "lifeline_alerts_escalated gauge", "lifeline_alerts_due_soon gauge",
                              "lifeline_http_requests_total counter", "lifeline_http_request_duration_seconds histogram"})
     EXPECT_NE(m.body.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family << " missing:\n" << m.body;
   for (const std::string& sample :
