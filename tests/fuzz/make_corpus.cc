@@ -79,6 +79,7 @@ std::vector<std::pair<std::string, std::string>> domain_corpus() {
   a.due_date = 20261130;
   a.state = AlertState::kAccepted;
   a.aliases = {RecordId{kTownship, 1}};
+  a.escalated_at_us = 1795454091510488;
   HistoryEntry e{RecordId{kVillage, 9}, h.id, st.hlc, "feedback", a.id, "verified", true,
                  Feedback{a.id, 20261124, "home_visit", "王", true, "病", {"health"}, "referral", "medical"}};
   DeptEvent ev{"medical_insurance", "YB-1", "44130319850312123X", "serious_illness", 20261101, kCity, st.hlc};
