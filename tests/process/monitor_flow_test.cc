@@ -224,7 +224,11 @@ TEST(MonitorFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
   // The county escalates it (督办); the village cannot, and says why in Chinese first.
   auto refused = net.cli(kVillage, {"escalate", id, "--by", "站长", "--note", "请核查", "--json"});
   EXPECT_EQ(refused.rc, 1);
-  EXPECT_EQ(refused.err.rfind("lifeline: 督办应在县（区）及以上节点发起\n", 0), 0u) << refused.err;
+  const size_t zh = refused.err.find("lifeline: 督办应在县（区）及以上节点发起\n");
+  EXPECT_NE(zh, std::string::npos) << refused.err;
+  const size_t en = refused.err.find("alerts are escalated at a county node or above");
+  EXPECT_NE(en, std::string::npos) << refused.err;
+  EXPECT_GT(en, zh) << "Chinese first: " << refused.err;
   ASSERT_TRUE(testing::wait_until([&] { return alert_in_state(net, kCounty, hh, id, "delivered"); }, kPatience, kPoll));
   auto escalated = net.cli(kCounty, {"escalate", id, "--by", "李科长", "--note", "一档预警，请尽快入户", "--json"});
   ASSERT_EQ(escalated.rc, 0) << escalated.err;
