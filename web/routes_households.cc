@@ -96,9 +96,8 @@ void show_household(Api& api, const httplib::Request& req, httplib::Response& re
 void find_person(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
   json body = json_body(req, api.options().web.max_json_bytes, {"id_number"});
   std::string number = need_string(body, "id_number", 18);
-  node::IdNumberProblem problem;
-  auto parsed = node::parse_id_number(number, 0, &problem);
-  if (!parsed) throw bad_field("id_number", "身份证号码无效：" + problem.zh, "id_number: " + problem.en);
+  auto parsed = node::parse_id_number(number, 0);
+  if (!parsed) throw bad_field("id_number", parsed.status().message_zh(), "id_number: " + parsed.status().message());
   auto id = node::query_person(api.store(), parsed->number);
   if (id) {
     auto cf = node::query_case(api.store(), *id);

@@ -164,11 +164,10 @@ class LineChecker {
     if (!check_present(line, fields)) return;
     const Indicator* indicator = check_sources(line, fields);
     if (indicator == nullptr) return;
-    IdNumberProblem problem;
-    auto id = parse_id_number(fields[kIdNumber], today_, &problem);
+    auto id = parse_id_number(fields[kIdNumber], today_);
     if (!id.is_ok()) {
       // The message names the failed rule and shows the number masked.
-      reject(line, "bad_id_number", "身份证号码无效：" + problem.zh, problem.en);
+      reject(line, "bad_id_number", id.status().message_zh(), id.status().message());
       return;
     }
     const std::optional<Date> date = check_date(line, fields[kEventDate]);

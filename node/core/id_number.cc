@@ -28,11 +28,9 @@ struct Why {
   std::string zh, en;
 };
 
-Status invalid(std::string_view text, const Why& why, IdNumberProblem* problem) {
+Status invalid(std::string_view text, const Why& why) {
   const std::string masked = mask_id_number(text);
-  std::string en = "ID number '" + masked + "': " + why.en;
-  if (problem != nullptr) *problem = IdNumberProblem{"'" + masked + "' " + why.zh, en};
-  return Status::invalid_argument(std::move(en));
+  return Status::invalid_argument("ID number '" + masked + "': " + why.en).with_zh("身份证号码无效：'" + masked + "' " + why.zh);
 }
 
 // 4.41303E+17, 4.41303198503121E+17: what a spreadsheet shows of an
@@ -80,29 +78,27 @@ char id_check_char(std::string_view first17) {
   return kCheckChars[sum % 11];
 }
 
-Result<IdNumberInfo> parse_id_number(std::string_view text, Date today, IdNumberProblem* problem) {
+Result<IdNumberInfo> parse_id_number(std::string_view text, Date today) {
   if (scientific_notation(text)) {
     return invalid(text,
                    {"被电子表格转成了科学计数法，末几位已丢失；请把该列设为文本格式后重新导出",
                     "a spreadsheet turned it into scientific notation and its last digits are lost; set the column "
-                    "to text and export again"},
-                   problem);
+                    "to text and export again"});
   }
   if (text.size() != kIdNumberLength) {
     const std::string n = std::to_string(text.size());
-    return invalid(text, {"应为 18 位，实为 " + n + " 位", "must be 18 characters, got " + n}, problem);
+    return invalid(text, {"应为 18 位，实为 " + n + " 位", "must be 18 characters, got " + n});
   }
   const std::string_view body = text.substr(0, kBodyLength);
-  if (auto error = body_error(body, today)) return invalid(text, *error, problem);
+  if (auto error = body_error(body, today)) return invalid(text, *error);
   const char last = text[kBodyLength] == 'x' ? 'X' : text[kBodyLength];
   if (!is_digit(last) && last != 'X')
-    return invalid(text, {"校验码应为数字或 X", "the check character must be a digit or X"}, problem);
+    return invalid(text, {"校验码应为数字或 X", "the check character must be a digit or X"});
   const char expected = id_check_char(body);
   if (last != expected) {
     return invalid(text,
                    {std::string("校验码 ") + last + " 不正确，应为 " + expected,
-                    std::string("wrong check character ") + last + ", expected " + expected},
-                   problem);
+                    std::string("wrong check character ") + last + ", expected " + expected});
   }
   IdNumberInfo info;
   info.number = std::string(body) + last;

@@ -19,19 +19,15 @@ struct IdNumberInfo {
   bool male = false;        // the sequence's last digit is odd
 };
 
-// Why a text is not a valid ID number, for operators: in Chinese and in
-// English, each showing the number masked and naming the rule that failed.
-struct IdNumberProblem {
-  std::string zh;  // '4413**********0045' 校验码 5 不正确，应为 4
-  std::string en;  // ID number '4413**********0045': wrong check character 5, expected 4 (the Status message)
-};
-
 // Checks length, digits, a real birth date (not after `today` when given,
 // not before 1900) and the ISO 7064 MOD 11-2 check character. A lower-case
-// x is accepted and upper-cased. The error message says which rule failed;
-// `problem`, when given, receives it in both languages. A number that a
-// spreadsheet turned into scientific notation (4.41303E+17) is named so.
-Result<IdNumberInfo> parse_id_number(std::string_view text, Date today = 0, IdNumberProblem* problem = nullptr);
+// x is accepted and upper-cased. A refusal names the failed rule and shows
+// the number masked, in English (message) and in Chinese (message_zh):
+//   ID number '4413**********0045': wrong check character 5, expected 4
+//   身份证号码无效：'4413**********0045' 校验码 5 不正确，应为 4
+// A number that a spreadsheet turned into scientific notation
+// (4.41303E+17) is named so.
+Result<IdNumberInfo> parse_id_number(std::string_view text, Date today = 0);
 // The check character for the first 17 digits.
 char id_check_char(std::string_view first17);
 // "44130319850312123X" -> "4413**********123X" (first 4, last 4).

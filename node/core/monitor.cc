@@ -234,9 +234,8 @@ Status Monitor::check_members(const std::vector<protocol::Member>& members, Date
   int heads = 0;
   std::set<std::string> seen;
   for (const auto& mem : members) {
-    IdNumberProblem problem;
-    auto id = parse_id_number(mem.id_number, today, &problem);
-    if (!id) return bad("id_number: " + id.status().message(), "身份证号码无效：" + problem.zh);
+    auto id = parse_id_number(mem.id_number, today);
+    if (!id) return bad("id_number: " + id.status().message(), id.status().message_zh());
     if (!seen.insert(id->number).second)
       return bad("ID number listed twice: " + mask_id_number(id->number), "身份证号码 " + mask_id_number(id->number) + " 重复列出");
     if (mem.name.empty() || mem.name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");

@@ -350,9 +350,8 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
   if (name.empty() || name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
   if (reason.size() > 2000 || phone.size() > 32)
     return bad("reason or phone too long", "申请理由（不超过 2000 字节）或电话（不超过 32 字节）过长");
-  IdNumberProblem problem;
-  auto id = parse_id_number(in.value("id_number", ""), shanghai_date(now.wall_us), &problem);
-  if (!id) return bad("id_number: " + id.status().message(), "身份证号码无效：" + problem.zh);
+  auto id = parse_id_number(in.value("id_number", ""), shanghai_date(now.wall_us));
+  if (!id) return bad("id_number: " + id.status().message(), id.status().message_zh());
   std::string text_id;
   Status s = run(now, [&](Txn& t) {
     protocol::RecordId pid = t.next_id('P');

@@ -11,13 +11,14 @@ constexpr Date kToday = 20251120;
 // problem for operators in Chinese containing `why_zh` (when given) and, in
 // both languages, the number masked.
 void expect_rejected(std::string_view text, const std::string& why, Date today = kToday, const std::string& why_zh = "") {
-  IdNumberProblem problem;
-  Result<IdNumberInfo> r = parse_id_number(text, today, &problem);
+  Result<IdNumberInfo> r = parse_id_number(text, today);
   ASSERT_FALSE(r.is_ok()) << text;
-  EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
-  EXPECT_EQ(problem.en, r.status().message());
-  EXPECT_EQ(problem.zh.rfind("'" + mask_id_number(text) + "' ", 0), 0u) << problem.zh;
-  if (!why_zh.empty()) EXPECT_NE(problem.zh.find(why_zh), std::string::npos) << problem.zh;
+  const std::string& en = r.status().message();
+  const std::string& zh = r.status().message_zh();
+  EXPECT_NE(en.find(why), std::string::npos) << en;
+  EXPECT_EQ(en.rfind("ID number '" + mask_id_number(text) + "': ", 0), 0u) << en;
+  EXPECT_EQ(zh.rfind("身份证号码无效：'" + mask_id_number(text) + "' ", 0), 0u) << zh;
+  if (!why_zh.empty()) EXPECT_NE(zh.find(why_zh), std::string::npos) << zh;
 }
 
 struct ValidCase {
