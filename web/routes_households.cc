@@ -96,7 +96,7 @@ void show_household(Api& api, const httplib::Request& req, httplib::Response& re
 void find_person(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
   json body = json_body(req, api.options().web.max_json_bytes, {"id_number"});
   std::string number = need_string(body, "id_number", 18);
-  auto parsed = node::parse_id_number(number, 0);
+  auto parsed = node::parse_id_number(number);
   if (!parsed) throw bad_field("id_number", parsed.status().message_zh(), "id_number: " + parsed.status().message());
   auto id = node::query_person(api.store(), parsed->number);
   if (id) {
@@ -180,9 +180,7 @@ void import_events(Api& api, const httplib::Request& req, httplib::Response& res
   node::ImportFormat f = fmt == "jsonl" ? node::ImportFormat::kJsonLines
                          : fmt == "csv" ? node::ImportFormat::kCsv
                                         : node::detect_format(file_name, text);
-  auto dry = query(req, "dry_run").value_or("false");
-  if (dry != "true" && dry != "false") throw bad_field("dry_run", "dry_run 必须是 true 或 false", "dry_run must be true or false");
-  const bool dry_run = dry == "true";
+  const bool dry_run = flag(req, "dry_run");
   auto report = api.on_loop<Result<node::ImportReport>>([text = std::move(text), f, dry_run](runtime::LoopContext& ctx) {
     return ctx.parts.monitor->import_events(text, f, ctx.now, dry_run);
   });

@@ -1,5 +1,5 @@
 // The monitoring commands of the control surface (`lifeline import`,
-// `alerts`, `accept`, `feedback`, `close`, `household`, `apply`,
+// `alerts`, `accept`, `feedback`, `close`, `escalate`, `household`, `apply`,
 // `aggregates`, `policy`): a request is one JSON object with "cmd"; the
 // reply is {"ok": true, ...} or {"ok": false, "error": "..."} (with
 // "error_zh", the cause in Chinese, where the refusal has one). Lists mask ID
