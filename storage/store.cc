@@ -3,17 +3,15 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <shared_mutex>
-#include <thread>
 #include <fstream>
 #include <map>
 
-#include "storage/deferred_log.h"
 #include "storage/lmdb_env.h"
 #include "storage/tables.h"
 #include "topology/logging.h"
@@ -104,15 +102,6 @@ bool starts_with_be64(const MDB_val& k, uint64_t prefix) {
 
 }  // namespace
 
-// The least key above every key that starts with prefix; empty when there
-// is none (no prefix, or one of 0xFF bytes only).
-static std::string prefix_end(std::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
-  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-  return end;
-}
-
 // Table handles shared by both transaction kinds.
 struct Dbis {
   MDB_dbi meta = 0, outbox = 0, cursors = 0, streams = 0, marks = 0, ids = 0, inbox = 0, counters = 0;
@@ -132,14 +121,8 @@ const char* table_name(Table table) {
 struct TxnBase {
   MDB_txn* txn = nullptr;  // not owned
   const Dbis* dbis = nullptr;
-  // A deferred write transaction's own writes (txn is then its snapshot).
-  const DeferredLog* overlay = nullptr;
 
   bool get(MDB_dbi dbi, std::string_view key, std::string_view& out) const {
-    if (overlay != nullptr) {
-      bool deleted = false;
-      if (overlay->find(dbi, key, out, deleted)) return !deleted;
-    }
     MDB_val k = to_val(key), v;
     int rc = mdb_get(txn, dbi, &k, &v);
     if (rc == MDB_NOTFOUND) return false;
@@ -150,10 +133,6 @@ struct TxnBase {
   MDB_dbi dbi(Table t) const { return dbis->domain[static_cast<size_t>(t)]; }
   void scan(Table t, std::string_view start, std::string_view prefix,
             const std::function<bool(std::string_view, std::string_view)>& fn) const {
-    if (overlay != nullptr) {
-      const std::string end = prefix_end(prefix);
-      overlay->check_range(dbi(t), start, end, "scan");
-    }
     Cursor c(txn, dbi(t));
     MDB_val k, v;
     // LMDB refuses an empty key to MDB_SET_RANGE: start at the first.
@@ -164,7 +143,6 @@ struct TxnBase {
   }
   // Keys < before (all when empty), last first.
   void scan_back(Table t, std::string_view before, const std::function<bool(std::string_view, std::string_view)>& fn) const {
-    if (overlay != nullptr) overlay->check_range(dbi(t), {}, before, "backward scan");
     Cursor c(txn, dbi(t));
     MDB_val k, v;
     bool ok = before.empty() ? c.last(k, v) : (c.seek(before, k, v) ? c.prev(k, v) : c.last(k, v));
@@ -174,7 +152,6 @@ struct TxnBase {
     }
   }
   uint64_t entries(Table t) const {
-    if (overlay != nullptr && overlay->wrote(dbi(t))) throw DeferredConflict("count of a table written in this transaction");
     MDB_stat st;
     check_lmdb(mdb_stat(txn, dbi(t), &st), "mdb_stat");
     return st.ms_entries;
@@ -204,63 +181,32 @@ struct CachedMark {
 };
 
 struct WriteTxn::Impl : TxnBase {
-  // The LMDB write transaction. Reads go through TxnBase::txn: the same
-  // transaction, or in a deferred write its snapshot, with `log` (also the
-  // TxnBase overlay) keeping the writes until they are replayed here.
-  MDB_txn* writer = nullptr;
-  DeferredLog* log = nullptr;
-
   bool del(MDB_dbi dbi, std::string_view key) {
-    if (log != nullptr) {
-      std::string_view v;
-      bool existed = get(dbi, key, v);
-      if (existed) log->del(dbi, key);
-      return existed;
-    }
     MDB_val k = to_val(key);
-    int rc = mdb_del(writer, dbi, &k, nullptr);
+    int rc = mdb_del(txn, dbi, &k, nullptr);
     if (rc == MDB_NOTFOUND) return false;
     check_lmdb(rc, "mdb_del");
     return true;
   }
-  // What only the direct mode does (cursor deletes, the stream id set).
-  void direct_only(const char* what) const {
-    if (log != nullptr) throw DeferredConflict(std::string(what) + " is not deferred");
-  }
-  // Replays a deferred write's operations into the write transaction.
-  void replay(const DeferredLog::Chunk& ops) {
-    for (const DeferredLog::Op& op : ops) {
-      MDB_val k = to_val(op.key);
-      if (op.del) {
-        int rc = mdb_del(writer, op.dbi, &k, nullptr);
-        if (rc != MDB_NOTFOUND) check_lmdb(rc, "mdb_del");
-      } else {
-        MDB_val v = to_val(op.value);
-        put_val(op.dbi, k, v, 0);
-      }
-    }
-  }
   void put(MDB_dbi dbi, std::string_view key, std::string_view value) {
-    if (log != nullptr) return log->put(dbi, key, value);
     MDB_val k = to_val(key), v = to_val(value);
     put_val(dbi, k, v, 0);
   }
   // Reserves size bytes for key's value inside the map and returns where to
   // write them (saves building the value elsewhere and copying it).
   char* put_reserved(MDB_dbi dbi, std::string_view key, size_t size) {
-    if (log != nullptr) return log->reserve(dbi, key, size);
     MDB_val k = to_val(key), v{size, nullptr};
     put_val(dbi, k, v, MDB_RESERVE);
     return static_cast<char*>(v.mv_data);
   }
-  // Most tables are keyed by ids this node hands out in ascending order
-  // (alerts, history entries, outbox records): their new keys go after every
-  // key held. LMDB puts such a key with MDB_APPEND without searching the
-  // tree and splits a full last page at its end, so the pages fill up instead of
-  // being left half empty by the usual split in the middle (twice the pages
-  // to write, zero and commit). MDB_APPEND refuses a key that is not above
-  // the last one (MDB_KEYEXIST, nothing written) and the put is then made
-  // the usual way; a table whose appends keep failing is tried again after
+  // Many tables are keyed by ids this node hands out in ascending order
+  // (households, alerts, history entries, outbox records): their new keys
+  // go after every key held. LMDB puts such a key with MDB_APPEND without
+  // searching the tree and splits a full last page at its end, so the pages
+  // fill up instead of being left half empty by the usual split in the
+  // middle. MDB_APPEND refuses a key that is not above the last one
+  // (MDB_KEYEXIST, nothing written) and the put is then made the usual way;
+  // a table whose appends keep failing is tried again only after
   // exponentially more puts, so randomly keyed tables pay almost nothing.
   struct AppendTry {
     uint32_t skip = 0;     // puts left before the next try
@@ -275,7 +221,7 @@ struct WriteTxn::Impl : TxnBase {
       AppendTry& a = append_tries[dbi];
       if (a.skip == 0) {
         MDB_val value = v;
-        int rc = mdb_put(writer, dbi, &k, &value, flags | MDB_APPEND);
+        int rc = mdb_put(txn, dbi, &k, &value, flags | MDB_APPEND);
         if (rc == MDB_SUCCESS) {
           a.backoff = 1;
           v = value;
@@ -288,12 +234,11 @@ struct WriteTxn::Impl : TxnBase {
         --a.skip;
       }
     }
-    check_lmdb(mdb_put(writer, dbi, &k, &v, flags), flags & MDB_RESERVE ? "mdb_put(MDB_RESERVE)" : "mdb_put");
+    check_lmdb(mdb_put(txn, dbi, &k, &v, flags), flags & MDB_RESERVE ? "mdb_put(MDB_RESERVE)" : "mdb_put");
   }
   std::map<std::pair<uint64_t, uint64_t>, CachedMark> marks;  // streams touched by this transaction
 
   bool stream_has_ids(uint64_t origin, uint64_t destination) const {
-    direct_only("reading a stream's applied ids");
     Cursor c(txn, dbis->ids);
     MDB_val k, v;
     std::string prefix = key64(origin, destination);
@@ -331,8 +276,7 @@ void WriteTxn::outbox_put(uint64_t peer, const protocol::Record& r) {
 uint64_t WriteTxn::outbox_delete_through(uint64_t peer, uint64_t through) {
   // Newest first: LMDB compacts a page by moving the nodes written after the
   // one deleted, so deleting in reverse insertion order moves almost nothing.
-  impl_->direct_only("deleting acknowledged outbox records");
-  Cursor c(impl_->writer, impl_->dbis->outbox);
+  Cursor c(impl_->txn, impl_->dbis->outbox);
   MDB_val k, v;
   uint64_t deleted = 0;
   bool ok = c.seek(key64(peer, through + 1), k, v) ? c.prev(k, v) : c.last(k, v);
@@ -537,7 +481,6 @@ struct Store::Impl {
   // resizing the map, which LMDB allows only with no transaction open in
   // the process, holds it exclusively.
   mutable std::shared_mutex map_lock;
-  DeferredStats deferred;  // writing thread only
   bool grouping = false;     // inside begin_group()/end_group()
   bool group_dirty = false;  // a commit of the group still waits for its sync
 
@@ -592,7 +535,7 @@ struct Store::Impl {
 
 Status Store::Impl::check_meta(MDB_txn* txn) {
   WriteTxn::Impl base;
-  base.txn = base.writer = txn;
+  base.txn = txn;
   base.dbis = &dbis;
   std::string_view code, format;
   if (!base.get(dbis.meta, "code", code)) {
@@ -679,7 +622,7 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
     for (int attempt = 0;; ++attempt) {
       LmdbTxn txn = impl_->begin(0);
       WriteTxn::Impl ti;
-      ti.txn = ti.writer = txn.get();
+      ti.txn = txn.get();
       ti.dbis = &impl_->dbis;
       WriteTxn w(&ti);
       try {
@@ -707,113 +650,6 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
     return Status::io_error(std::string("write transaction on ") + impl_->options.path + ": " + e.what());
   }
 }
-
-Status Store::write_deferred(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
-  bool defer_sync = impl_->options.sync && (sync == Sync::kDeferred || impl_->grouping);
-  enum class Outcome { kCommitted, kFailed, kConflict, kMapFull } outcome = Outcome::kFailed;
-  Status result;
-  try {
-    if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
-    DeferSync defer(impl_->env, defer_sync);
-    // The snapshot begins after the write transaction, so it sees exactly
-    // what the write transaction starts from (there is one writer).
-    LmdbTxn txn = impl_->begin(0);
-    LmdbTxn snapshot = impl_->begin(MDB_RDONLY);
-    DeferredLog log;
-    WriteTxn::Impl ti;
-    ti.txn = snapshot.get();
-    ti.writer = txn.get();
-    ti.dbis = &impl_->dbis;
-    ti.overlay = &log;
-    ti.log = &log;
-    WriteTxn w(&ti);
-    std::exception_ptr error;
-    bool conflict = false;
-    std::string conflict_reason;
-    using Clock = std::chrono::steady_clock;
-    const Clock::time_point started = Clock::now();
-    Clock::duration replaying{};
-    std::thread producer([&] {
-      try {
-        result = fn(w);
-        if (!result) {
-          log.abandon();
-          return;
-        }
-        ti.flush();
-        log.finish();
-      } catch (const DeferredConflict& e) {
-        conflict = true;
-        conflict_reason = e.what();
-        log.abandon();
-      } catch (...) {
-        error = std::current_exception();
-        log.abandon();
-      }
-    });
-    try {
-      DeferredLog::Chunk chunk;
-      while (log.next(chunk)) {
-        const Clock::time_point at = Clock::now();
-        ti.replay(chunk);
-        replaying += Clock::now() - at;
-      }
-    } catch (const MapFull&) {
-      outcome = Outcome::kMapFull;
-    } catch (...) {
-      log.abandon();
-      producer.join();
-      throw;
-    }
-    if (outcome == Outcome::kMapFull) log.abandon();
-    producer.join();
-    const Clock::time_point produced = Clock::now();
-    if (outcome != Outcome::kMapFull) {
-      if (error) std::rethrow_exception(error);
-      if (conflict) outcome = Outcome::kConflict;
-    }
-    if (outcome == Outcome::kFailed && result) {
-      snapshot.abort();
-      txn.commit();
-      if (impl_->options.sync && sync == Sync::kDurable) {
-        if (impl_->grouping) {
-          impl_->group_dirty = true;
-        } else {
-          check_lmdb(mdb_env_sync(impl_->env, 1), "mdb_env_sync");
-        }
-      }
-      outcome = Outcome::kCommitted;
-    }
-    auto ms = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
-    if (conflict) {
-      folder_logger("storage")->info("{}: the transaction runs again the ordinary way", conflict_reason);
-    } else {
-      folder_logger("storage")->debug("deferred write: {} operations, {} ms to produce, {} ms of them replayed meanwhile, {} ms to commit",
-                                      log.operations(), ms(produced - started), ms(replaying), ms(Clock::now() - produced));
-    }
-  } catch (const MapFull&) {
-    outcome = Outcome::kMapFull;
-  } catch (const std::exception& e) {
-    return Status::io_error(std::string("write transaction on ") + impl_->options.path + ": " + e.what());
-  }
-  switch (outcome) {
-    case Outcome::kCommitted:
-      ++impl_->deferred.committed;
-      return Status::ok();
-    case Outcome::kFailed:
-      return result;
-    case Outcome::kConflict:
-      ++impl_->deferred.conflicts;
-      break;
-    case Outcome::kMapFull:
-      ++impl_->deferred.map_full;
-      break;
-  }
-  // The ordinary way, which grows the map as it needs.
-  return write(fn, sync);
-}
-
-Store::DeferredStats Store::deferred_stats() const { return impl_->deferred; }
 
 Status Store::read(const std::function<void(const ReadTxn&)>& fn) const {
   std::shared_lock lock(impl_->map_lock);

@@ -211,23 +211,6 @@ class Store {
   // fn may run more than once (map growth). A non-ok Status from fn, or an
   // LMDB error, aborts: nothing of the transaction remains.
   Status write(const std::function<Status(WriteTxn&)>& fn, Sync sync = Sync::kDurable);
-  // The same transaction on two cores, for one large change: fn runs on a
-  // thread of its own against a snapshot of the store (what the write
-  // transaction begins from, plus fn's own writes for lookups of one key),
-  // while this thread writes into LMDB what fn has written so far. A range
-  // read by fn that could meet a key it wrote earlier (a scan over a table's
-  // written keys), an operation only the ordinary way makes, or a full map
-  // makes it run fn again the ordinary way (write), so fn must be
-  // re-runnable as for write. fn must not touch what this thread's other
-  // users touch meanwhile (it is called while the caller waits).
-  Status write_deferred(const std::function<Status(WriteTxn&)>& fn, Sync sync = Sync::kDurable);
-  // What write_deferred did since the store was opened.
-  struct DeferredStats {
-    uint64_t committed = 0;  // on two cores
-    uint64_t conflicts = 0;  // run again the ordinary way after a conflicting read
-    uint64_t map_full = 0;   // run again the ordinary way after the map filled
-  };
-  DeferredStats deferred_stats() const;
   // Runs fn in one read-only transaction. Thread-safe: any thread may read
   // while the owning thread writes (the HTTP pool's queries do).
   Status read(const std::function<void(const ReadTxn&)>& fn) const;

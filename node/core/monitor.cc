@@ -197,14 +197,13 @@ Status Monitor::dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer) 
   }
 }
 
-Status Monitor::run(const Instant& now, const std::function<Status(Txn&)>& fn, bool deferred) {
-  auto in_txn = [&](storage::WriteTxn& txn, Outbound& out) {
+Status Monitor::run(const Instant& now, const std::function<Status(Txn&)>& fn) {
+  return core_->execute([&](storage::WriteTxn& txn, Outbound& out) {
     Txn t(*this, txn, out, now);
     Status s = fn(t);
     if (s) t.finish();
     return s;
-  };
-  return deferred ? core_->execute_deferred(in_txn, now) : core_->execute(in_txn, now);
+  }, now);
 }
 
 // ---------------------------------------------------------------------------
@@ -401,7 +400,7 @@ Result<ImportReport> Monitor::import_events(std::string_view text, ImportFormat 
     // A failed callback aborts the transaction: nothing written, staged or sent.
     rolled_back = true;
     return Status::invalid_argument("dry run: rolled back");
-  }, parsed->events.size() >= options_.deferred_import_min_events && parsed->events.size() <= options_.deferred_import_max_events);
+  });
   if (!s && !rolled_back) return s;
   folder_logger("node")->info("import{}: {} lines, {} applied, {} duplicates, {} not monitored, {} rejected, {} alerts issued, {} updated",
                               dry_run ? " (dry run, rolled back)" : "", report.lines_read, report.applied, report.duplicates,

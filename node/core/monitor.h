@@ -54,14 +54,6 @@ struct MonitorOptions {
   // True when a code names a division this node knows (the divisions tree);
   // unset: every well-formed code is accepted.
   std::function<bool(topology::DivisionCode)> known_division;
-  // An import of at least this many events runs on two cores
-  // (NodeCore::execute_deferred); below it a second thread costs more than
-  // it saves. SIZE_MAX: never.
-  size_t deferred_import_min_events = 2048;
-  // ... and at most this many: the second thread's log keeps every write of
-  // the transaction in memory until it commits (about 1 KiB an event),
-  // where the ordinary way lets LMDB spill dirty pages to the file.
-  size_t deferred_import_max_events = 500'000;
 };
 
 // What an import did (node/import/README.md, the report JSON).
@@ -214,8 +206,7 @@ class Monitor : public DomainHandler {
   struct Txn;  // the state of one write transaction (node/core/monitor_txn.h)
   friend struct Txn;
 
-  // deferred: on two cores (NodeCore::execute_deferred), for one large change.
-  Status run(const Instant& now, const std::function<Status(Txn&)>& fn, bool deferred = false);
+  Status run(const Instant& now, const std::function<Status(Txn&)>& fn);
   Status dispatch(Txn& t, const protocol::Record& r, uint64_t from_peer);
   Status read(const std::function<void(const ReadView&)>& fn) const;
   Status check_village(uint64_t village) const;

@@ -208,16 +208,8 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
 }
 
 Status NodeCore::execute(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now) {
-  return execute_in(fn, now, false);
-}
-
-Status NodeCore::execute_deferred(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now) {
-  return execute_in(fn, now, true);
-}
-
-Status NodeCore::execute_in(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now, bool deferred) {
   Batch batch;
-  auto attempt = [&](storage::WriteTxn& txn) {
+  Status s = store_->write([&](storage::WriteTxn& txn) {
     batch = Batch{};
     batch.txn = &txn;
     batch.now = now;
@@ -228,8 +220,7 @@ Status NodeCore::execute_in(const std::function<Status(storage::WriteTxn&, Outbo
     if (!r) return r;
     if (!batch.oversize.empty()) return Status::invalid_argument(batch.oversize);
     return stage_writes(batch);
-  };
-  Status s = deferred ? store_->write_deferred(attempt) : store_->write(attempt);
+  });
   if (!s) return s;
   if (domain_ != nullptr) domain_->committed();
   commit_batch(batch, now);

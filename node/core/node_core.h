@@ -106,9 +106,6 @@ class NodeCore {
   // Runs fn in one durable write transaction together with the messages it
   // sends; nothing is written when fn fails.
   Status execute(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now);
-  // The same for one large change, on two cores (Store::write_deferred): fn
-  // runs on a thread of its own while this one writes what it wrote.
-  Status execute_deferred(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now);
 
   // Timers: liveness, hello retries, stalled-ack resume requests.
   void on_tick(const Instant& now);
@@ -139,7 +136,6 @@ class NodeCore {
   void adapt_for_peer(const Link& l, std::vector<protocol::Record>& records) const;
   void refuse(Batch& batch, uint64_t peer, const std::string& reason);
   Status stage_writes(Batch& batch);
-  Status execute_in(const std::function<Status(storage::WriteTxn&, Outbound&)>& fn, const Instant& now, bool deferred);
   void commit_batch(Batch& batch, const Instant& now);
   void set_state(Link& l, LinkState state, const Instant& now, const std::string& cause);
   bool send_hello(FrameSink& sink, Link& l, bool want_reply, const Instant& now);

@@ -106,7 +106,7 @@ struct BenchNode {
   std::unique_ptr<lifeline::node::NodeCore> core;
   std::unique_ptr<lifeline::node::Monitor> monitor;
 
-  BenchNode(const std::string& dir, bool links, lifeline::node::MonitorOptions options = {}) {
+  BenchNode(const std::string& dir, bool links) {
     using lifeline::topology::DivisionCode;
     auto c = [](uint64_t n) { return *DivisionCode::from_number(n); };
     auto opened = lifeline::storage::Store::open(lifeline::storage::StorageOptions{dir, size_t{1} << 30, true}, 441303000000);
@@ -118,7 +118,7 @@ struct BenchNode {
     lifeline::topology::Neighbourhood nb = links ? lifeline::topology::Neighbourhood(c(441303000000), c(441300000000), {c(441303001000)})
                                                  : lifeline::topology::Neighbourhood(c(441303000000), std::nullopt, {});
     core = std::make_unique<lifeline::node::NodeCore>(nb, store.get(), lifeline::node::LinkOptions{});
-    monitor = std::make_unique<lifeline::node::Monitor>(core.get(), store.get(), options);
+    monitor = std::make_unique<lifeline::node::Monitor>(core.get(), store.get(), lifeline::node::MonitorOptions{});
     core->set_domain(monitor.get());
     if (!core->start(now()) || !monitor->start()) std::abort();
   }
@@ -297,19 +297,12 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
   const uint64_t events = getenv("BENCH_EVENTS") ? std::stoull(getenv("BENCH_EVENTS")) : 200'000;
   const int runs = getenv("BENCH_IMPORT_RUNS") ? std::max(1, std::atoi(getenv("BENCH_IMPORT_RUNS"))) : 3;
   const std::string csv = events_file(events, persons, 1);
-  // Each run imports twice, into two fresh copies: on two cores (the
-  // default for a large import) and on one, the same transaction the
-  // ordinary way, so that the two compare within one run.
-  std::vector<double> rates, one_core_rates;
+  std::vector<double> rates;
   WrittenRecords written;
-  for (int attempt = 0; attempt < 2 * runs; ++attempt) {
-    const int run = attempt / 2;
-    const bool one_core = attempt % 2 == 1;
-    lifeline::node::MonitorOptions options;
-    if (one_core) options.deferred_import_min_events = SIZE_MAX;
+  for (int run = 0; run < runs; ++run) {
     lifeline::testing::TempDir copy;
     copy_store(dir.path(), copy.path());
-    auto node_ptr = std::make_unique<BenchNode>(copy.path(), true, options);
+    auto node_ptr = std::make_unique<BenchNode>(copy.path(), true);
     BenchNode& node = *node_ptr;
     size_t used0 = node.store->used_bytes();
     const std::vector<uint64_t> entries0 = table_entries(*node.store);
@@ -324,13 +317,13 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
       std::fprintf(stderr, "event import failed: %s\n", why.c_str());
       std::exit(1);
     }
-    std::printf("  (import %d%s: %.0f events/s; %.2f s wall, %.2f s CPU; store %.0f -> %.0f MiB; %llu persons in %llu households; "
+    std::printf("  (import %d: %.0f events/s; %.2f s wall, %.2f s CPU; store %.0f -> %.0f MiB; %llu persons in %llu households; "
                 "%llu events applied, %llu alerts issued, %llu updated)\n",
-                run + 1, one_core ? ", one core" : "", events / secs, secs, cpu_seconds() - cpu0, used0 / 1048576.0, node.store->used_bytes() / 1048576.0,
+                run + 1, events / secs, secs, cpu_seconds() - cpu0, used0 / 1048576.0, node.store->used_bytes() / 1048576.0,
                 (unsigned long long)persons, (unsigned long long)households, (unsigned long long)rep->applied,
                 (unsigned long long)rep->alerts_issued, (unsigned long long)rep->alerts_updated);
-    (one_core ? one_core_rates : rates).push_back(events / secs);
-    if (attempt == 0) {
+    rates.push_back(events / secs);
+    if (run == 0) {
       // The records the import added, table by table (rewrites of existing
       // records are not counted): what one event costs the B-trees.
       const std::vector<uint64_t> entries1 = table_entries(*node.store);
@@ -347,7 +340,6 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
       r.add("import_store_growth_mib", (node.store->used_bytes() - used0) / 1048576.0, "MiB");
       node_ptr.reset();  // closed, so that its file can be read raw
       written = written_records(dir.path(), copy.path());
-      if (getenv("BENCH_KEEP")) copy_store(copy.path(), getenv("BENCH_KEEP"));
       std::printf("  (records written by the import, outbox and link tables included: %llu, %.1f MiB of keys and values)\n",
                   (unsigned long long)written.records, written.bytes / 1048576.0);
       for (const auto& [name, recs] : written.dbs) {
@@ -369,8 +361,6 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
   }
   r.add("import_events_per_s", median(rates), "events/s", "raw_lmdb_batched_puts_per_s");
   r.add("import_events_per_s_vs_same_records", median(rates), "events/s", "raw_lmdb_import_records_events_per_s");
-  r.add("import_events_per_s_one_core", median(one_core_rates), "events/s");
-  r.add("import_events_per_s_two_cores_vs_one", median(rates), "events/s", "import_events_per_s_one_core");
   r.add("import_events_per_s_slowest", *std::min_element(rates.begin(), rates.end()), "events/s");
   r.add("import_events_per_s_fastest", *std::max_element(rates.begin(), rates.end()), "events/s");
 }

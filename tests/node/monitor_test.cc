@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "node/core/alert_merge.h"
@@ -17,7 +16,6 @@
 #include "topology/logging.h"
 #include "tests/testing/domain_fixtures.h"
 #include "tests/testing/monitor_network.h"
-#include "tests/testing/registry_fixtures.h"
 
 namespace lifeline::node {
 namespace {
@@ -1556,113 +1554,6 @@ TEST_F(MonitorTest, ImportAtTheCountyReachesEveryHolderOfManyHouseholds) {
       EXPECT_EQ(hh.events.size(), 1u) << n << " " << i;
       EXPECT_EQ(hh.history.size(), 3u) << n << " " << i << ": registered, alert_issued, delivered";
     }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Large imports on two cores (Store::write_deferred)
-
-// Every table of every node, after the same commands at the same simulated
-// times: an import run on two cores must leave exactly what the ordinary way
-// leaves (the same records, ids, clocks and outbox batches), and what the
-// links then carry must be the same.
-TEST(MonitorTwoCoresTest, LargeImportsOnTwoCoresLeaveEveryStoreAsTheOrdinaryWayDoes) {
-  (void)set_log_level("warning");
-  const std::vector<std::pair<uint64_t, uint64_t>> tree = {{kProvince, 0},    {kCity, kProvince},     {kCounty, kCity},
-                                                           {kTownship, kCounty}, {kVillage, kTownship}, {kVillage2, kTownship}};
-  MonitorOptions two_cores, one_core;
-  two_cores.deferred_import_min_events = 1;
-  one_core.deferred_import_min_events = SIZE_MAX;
-  testing::MonitorNetwork a(tree, {}, two_cores, size_t{64} << 20), b(tree, {}, one_core, size_t{64} << 20);
-  auto tables = [](testing::MonitorNetwork& net, uint64_t code) {
-    std::vector<std::map<std::string, std::string>> out(static_cast<size_t>(storage::Table::kCount));
-    EXPECT_TRUE(net.store(code).read([&](const storage::ReadTxn& t) {
-      for (size_t i = 0; i < out.size(); ++i) {
-        t.scan_from(static_cast<storage::Table>(i), "", [&](std::string_view k, std::string_view v) {
-          out[i].emplace(k, v);
-          return true;
-        });
-      }
-    }).is_ok());
-    return out;
-  };
-  auto outbox = [](testing::MonitorNetwork& net, uint64_t code, uint64_t peer) {
-    std::vector<protocol::Record> out;
-    EXPECT_TRUE(net.store(code).read([&](const storage::ReadTxn& t) { t.outbox_read(peer, 0, 1'000'000, size_t{1} << 30, out); }).is_ok());
-    return out;
-  };
-  auto expect_same = [&](const char* when) {
-    for (uint64_t code : a.codes()) {
-      auto ta = tables(a, code), tb = tables(b, code);
-      for (size_t i = 0; i < ta.size(); ++i)
-        EXPECT_TRUE(ta[i] == tb[i]) << when << ": table " << storage::table_name(static_cast<storage::Table>(i)) << " of "
-                                    << code << " differs (" << ta[i].size() << " and " << tb[i].size() << " entries)";
-    }
-    EXPECT_EQ(outbox(a, kCounty, kCity), outbox(b, kCounty, kCity)) << when;
-    EXPECT_EQ(outbox(a, kCounty, kTownship), outbox(b, kCounty, kTownship)) << when;
-  };
-  uint64_t households = 0;
-  const std::string registry = testing::registry_file(900, kVillage, 2, &households);
-  const Date today = a.today();
-  // 1,200 persons drawn from, 900 registered: a quarter not monitored.
-  const std::string first = testing::events_file(2'500, 1'200, 1, today);
-  // A second file for the same households (open alerts updated), with the
-  // first file's first 300 lines again (duplicates of an earlier import).
-  std::string second = testing::events_file(2'500, 1'200, 2, today);
-  {
-    size_t at = 0;
-    for (int i = 0; i <= 300; ++i) at = first.find('\n', at) + 1;
-    second += first.substr(first.find('\n') + 1, at - first.find('\n') - 1);
-  }
-  std::vector<ImportReport> reports[2];
-  int n = 0;
-  for (testing::MonitorNetwork* net : {&a, &b}) {
-    ASSERT_TRUE(net->settle());
-    auto reg = net->monitor(kCounty).import_households(registry, net->now());
-    ASSERT_TRUE(reg.is_ok()) << reg.status().to_string();
-    ASSERT_EQ(reg->registered, households);
-    ASSERT_TRUE(net->settle());
-    for (const std::string* file : std::initializer_list<const std::string*>{&first, &second}) {
-      auto r = net->monitor(kCounty).import_events(*file, ImportFormat::kCsv, net->now());
-      ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-      reports[n].push_back(*r);
-      if (file == &first) {
-        ASSERT_TRUE(net->settle());
-      }
-    }
-    ++n;
-  }
-  // Before the links carry the second import: the county's outboxes too.
-  expect_same("after the imports at the county");
-  for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(reports[0][i].applied, reports[1][i].applied);
-    EXPECT_EQ(reports[0][i].duplicates, reports[1][i].duplicates);
-    EXPECT_EQ(reports[0][i].not_monitored, reports[1][i].not_monitored);
-    EXPECT_EQ(reports[0][i].alerts_issued, reports[1][i].alerts_issued);
-    EXPECT_EQ(reports[0][i].alerts_updated, reports[1][i].alerts_updated);
-  }
-  EXPECT_GT(reports[0][0].not_monitored, 0u);
-  EXPECT_GT(reports[0][1].duplicates, 150u) << "about three quarters of 300 lines repeated (the rest not monitored, not stored)";
-  EXPECT_GT(reports[0][1].alerts_updated, 0u) << "the second import should update open alerts";
-  // At the village, the home node: alerts are delivered in the same transaction.
-  const std::string third = testing::events_file(3'000, 900, 3, today);
-  n = 0;
-  for (testing::MonitorNetwork* net : {&a, &b}) {
-    ASSERT_TRUE(net->settle());
-    auto r = net->monitor(kVillage).import_events(third, ImportFormat::kCsv, net->now());
-    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-    reports[n++].push_back(*r);
-    ASSERT_TRUE(net->settle());
-  }
-  EXPECT_EQ(reports[0][2].alerts_issued + reports[0][2].alerts_updated, reports[1][2].alerts_issued + reports[1][2].alerts_updated);
-  expect_same("after the import at the village and the links settled");
-  // The two-core network took the deferred way each time, without falling back.
-  for (uint64_t code : {kCounty, kVillage}) {
-    const storage::Store::DeferredStats stats = a.store(code).deferred_stats();
-    EXPECT_EQ(stats.committed, code == kCounty ? 2u : 1u) << code;
-    EXPECT_EQ(stats.conflicts, 0u) << code;
-    EXPECT_EQ(stats.map_full, 0u) << code;
-    EXPECT_EQ(b.store(code).deferred_stats().committed, 0u) << code;
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "tests/testing/temp_dir.h"
 
 namespace lifeline::storage {
@@ -145,6 +147,46 @@ TEST_F(StoreTest, MapGrowsWhenFullWithoutLosingTheTransaction) {
   EXPECT_GT(runs, 1) << "the first run should have hit MDB_MAP_FULL";
   EXPECT_GT(store->map_bytes(), initial);
   ASSERT_TRUE(store->read([&](const ReadTxn& t) { EXPECT_EQ(t.outbox_seqs(kChild).size(), 4000u); }));
+}
+
+TEST_F(StoreTest, AscendingKeysFillTheirPagesAndOtherKeysStillGoInPlace) {
+  auto store = open(size_t{64} << 20);
+  auto key = [](uint64_t i) {
+    std::string k(8, '\0');
+    for (int b = 7; b >= 0; --b, i >>= 8) k[b] = static_cast<char>(i & 0xFF);
+    return k;
+  };
+  std::map<std::string, std::string> expected;
+  const size_t used0 = store->used_bytes();
+  ASSERT_TRUE(store->write([&](WriteTxn& t) {
+    for (uint64_t i = 0; i < 2'000; ++i) {
+      // Ascending keys (appended), and now and then one below the last.
+      const std::string k = key(i % 97 == 50 ? 2 * (i - 50) + 1 : 2 * i);
+      // Values of the size of a household's record: LMDB's usual split
+      // leaves one such value a page where two fit.
+      const std::string v = std::string(1'500, static_cast<char>('a' + i % 26));
+      t.put(Table::kHouseholds, k, v);
+      expected[k] = v;
+    }
+    t.put(Table::kHouseholds, key(2 * 1'999), "the last key, rewritten");
+    expected[key(2 * 1'999)] = "the last key, rewritten";
+    t.put(Table::kHouseholds, key(7), "a key in the middle");
+    expected[key(7)] = "a key in the middle";
+    return Status::ok();
+  }));
+  std::map<std::string, std::string> held;
+  size_t bytes = 0;
+  ASSERT_TRUE(store->read([&](const ReadTxn& t) {
+    t.scan_from(Table::kHouseholds, "", [&](std::string_view k, std::string_view v) {
+      held.emplace(k, v);
+      bytes += k.size() + v.size();
+      return true;
+    });
+  }));
+  EXPECT_EQ(held, expected);
+  // Filled pages take about a third more than the keys and values (two
+  // values of 1,500 bytes a 4 KiB page); one value a page would take 2.7×.
+  EXPECT_LT(static_cast<double>(store->used_bytes() - used0), 1.6 * static_cast<double>(bytes));
 }
 
 TEST_F(StoreTest, CountersAccumulate) {

@@ -40,10 +40,8 @@ class MonitorNetwork {
   // earlier_release: nodes that announce no protocol features in their
   // frames, as a node of an earlier release does; the kinds of the records
   // delivered to each node are then counted (kinds_received).
-  // monitor_options and map_bytes: every node's (the map grows as needed).
   explicit MonitorNetwork(const std::vector<std::pair<uint64_t, uint64_t>>& tree,
-                          const std::set<uint64_t>& earlier_release = {}, const node::MonitorOptions& monitor_options = {},
-                          size_t map_bytes = size_t{1} << 20)
+                          const std::set<uint64_t>& earlier_release = {})
       : net_(1), dir_(true), count_kinds_(!earlier_release.empty()) {
     std::map<uint64_t, std::vector<topology::DivisionCode>> kids;
     for (auto [c, p] : tree) {
@@ -58,11 +56,11 @@ class MonitorNetwork {
       order_.push_back(c);
       Node& n = nodes_.emplace(c, Node{topology::Neighbourhood(code(c), parent, kids[c]), nullptr, nullptr, nullptr})
                     .first->second;
-      n.store = std::move(*storage::Store::open(storage::StorageOptions{dir_.sub(std::to_string(c)), map_bytes, false}, c));
+      n.store = std::move(*storage::Store::open(storage::StorageOptions{dir_.sub(std::to_string(c)), size_t{1} << 20, false}, c));
       node::LinkOptions options = link_options();
       if (earlier_release.count(c) != 0) options.features = 0;
       n.core = std::make_unique<node::NodeCore>(n.neighbourhood, n.store.get(), options);
-      n.monitor = std::make_unique<node::Monitor>(n.core.get(), n.store.get(), monitor_options);
+      n.monitor = std::make_unique<node::Monitor>(n.core.get(), n.store.get(), node::MonitorOptions{});
       n.core->set_domain(n.monitor.get());
       LIFELINE_CHECK(n.core->start(now()).is_ok() && n.monitor->start().is_ok(), "node did not start");
     }
