@@ -678,23 +678,28 @@ Status Monitor::close_alert(const AlertId& id, const Instant& now) {
   });
 }
 
+// The API's paged query (query_alerts), page after page up to the limit:
+// one filter for both. Open, overdue and not-yet-verified alerts come in
+// deadline order (the open-alert index), others in id order.
 Result<std::vector<AlertView>> Monitor::list_alerts(const AlertFilter& f, const Instant& now) const {
+  AlertQuery q;
+  q.level = f.level;
+  q.state = f.state;
+  q.open_only = f.open_only;
+  q.overdue_only = f.overdue_only;
+  q.escalated_only = f.escalated_only;
+  const Date today = shanghai_date(now.wall_us);
   std::vector<AlertView> out;
-  Date today = shanghai_date(now.wall_us);
-  Status s = read([&](const ReadView& v) {
-    v.txn.scan(Table::kAlerts, {}, [&](std::string_view, std::string_view bytes) {
-      auto a = protocol::decode_alert(bytes);
-      if (!a) return true;
-      bool overdue = alert_overdue(*a, today);
-      if ((f.level && a->level != f.level) || (f.state && static_cast<int>(a->state) != f.state) ||
-          (f.open_only && !alert_open(*a)) || (f.overdue_only && !overdue) || (f.escalated_only && a->escalated_at_us == 0))
-        return true;
-      auto h = v.household(a->household);
-      out.push_back(AlertView{std::move(*a), h ? h->village.value : 0, overdue});
-      return out.size() < f.limit;
-    });
-  });
-  if (!s) return s;
+  while (out.size() < f.limit) {
+    q.limit = f.limit - out.size();
+    auto page = query_alerts(*store_, q, today);
+    if (!page) return page.status();
+    for (AlertView& a : page->alerts) out.push_back(std::move(a));
+    if (page->next.empty()) break;
+    auto after = decode_cursor(page->next);
+    if (!after) return after.status();
+    q.after = std::move(*after);
+  }
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "topology/logging.h"
 #include "tests/testing/domain_fixtures.h"
 #include "tests/testing/monitor_network.h"
+#include "tests/testing/registry_fixtures.h"
 
 namespace lifeline::node {
 namespace {
@@ -241,6 +242,38 @@ TEST_F(MonitorTest, PagedAlertQueryVisitsEveryAlertOnceAndFiltersFromTheIndex) {
   ASSERT_TRUE(page.is_ok());
   ASSERT_EQ(page->alerts.size(), 1u);
   EXPECT_EQ(page->alerts.front().alert.id, first.id);
+}
+
+TEST_F(MonitorTest, CommandLineListReadsThePagedQueryPastOnePage) {
+  // More alerts than one page of the API's query holds (500): the command
+  // line's list (Monitor::list_alerts) goes on page after page, in deadline
+  // order for open alerts, and stops at its limit.
+  uint64_t households = 0;
+  auto reg = net.monitor(kCounty).import_households(testing::registry_file(1'500, kVillage, 2, &households), net.now());
+  ASSERT_TRUE(reg.is_ok()) << reg.status().to_string();
+  ASSERT_EQ(reg->registered, households);
+  auto r = net.monitor(kCounty).import_events(testing::events_file(1'500, 1'500, 7, net.today()), ImportFormat::kCsv, net.now());
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_GT(r->alerts_issued, 500u);
+  uint64_t held = 0;
+  ASSERT_TRUE(net.store(kCounty).read([&](const storage::ReadTxn& t) { held = t.entries(storage::Table::kAlerts); }).is_ok());
+  AlertFilter all;
+  all.limit = 100'000;
+  EXPECT_EQ(alerts(kCounty, all).size(), held);
+  AlertFilter open = all;
+  open.open_only = true;
+  auto list = alerts(kCounty, open);
+  ASSERT_EQ(list.size(), r->alerts_issued);
+  std::set<std::string> ids;
+  for (size_t i = 0; i < list.size(); ++i) {
+    EXPECT_TRUE(ids.insert(protocol::format_id('A', list[i].alert.id)).second) << "listed twice";
+    if (i > 0) EXPECT_GE(list[i].alert.due_date, list[i - 1].alert.due_date) << "not in deadline order at " << i;
+  }
+  AlertFilter seven = open;
+  seven.limit = 7;
+  auto first = alerts(kCounty, seven);
+  ASSERT_EQ(first.size(), 7u);
+  for (size_t i = 0; i < 7; ++i) EXPECT_EQ(first[i].alert.id, list[i].alert.id);
 }
 
 TEST_F(MonitorTest, FeedbackAtTheHomeNodeWhenNoStationRunsBelowIt) {
