@@ -682,12 +682,7 @@ Status Monitor::close_alert(const AlertId& id, const Instant& now) {
 // one filter for both. Open, overdue and not-yet-verified alerts come in
 // deadline order (the open-alert index), others in id order.
 Result<std::vector<AlertView>> Monitor::list_alerts(const AlertFilter& f, const Instant& now) const {
-  AlertQuery q;
-  q.level = f.level;
-  q.state = f.state;
-  q.open_only = f.open_only;
-  q.overdue_only = f.overdue_only;
-  q.escalated_only = f.escalated_only;
+  AlertQuery q = f;
   const Date today = shanghai_date(now.wall_us);
   std::vector<AlertView> out;
   while (out.size() < f.limit) {

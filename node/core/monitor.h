@@ -104,13 +104,24 @@ inline constexpr size_t kHouseholdImportChunk = 10000;
 // An escalation's note (督办意见), in bytes.
 inline constexpr size_t kMaxEscalationNoteBytes = 500;
 
-struct AlertFilter {
-  uint32_t level = 0;         // 0 = any
-  int state = 0;              // 0 = any, else an AlertState
-  bool open_only = false;     // state before verified
+// Which alerts a list shows: one page of the API's query (query_alerts,
+// node/core/monitor_queries.h), or with AlertFilter the command line's whole
+// list (Monitor::list_alerts).
+struct AlertQuery {
+  uint32_t level = 0;                   // 0 = any
+  int state = 0;                        // 0 = any, else an AlertState
+  bool open_only = false;               // states before verified
   bool overdue_only = false;
-  bool escalated_only = false;  // alerts a supervisor escalated (督办)
-  size_t limit = 1000;
+  bool escalated_only = false;          // alerts a supervisor escalated (督办)
+  protocol::Date due_before = 0;        // 0 = any; else due on or before this day
+  uint64_t within = 0;                  // 0 = any; else a division the household's village is in
+  std::string after;                    // the cursor of the previous page ("" = first page)
+  size_t limit = 50;                    // alerts in the page
+};
+
+// The same filter; limit counts the whole list, read page after page.
+struct AlertFilter : AlertQuery {
+  AlertFilter() { limit = 1000; }
 };
 
 struct AlertView {

@@ -18,18 +18,6 @@
 
 namespace lifeline::node {
 
-struct AlertQuery {
-  uint32_t level = 0;                   // 0 = any
-  int state = 0;                        // 0 = any, else an AlertState
-  bool open_only = false;               // states before verified
-  bool overdue_only = false;
-  bool escalated_only = false;          // alerts a supervisor escalated (督办)
-  protocol::Date due_before = 0;        // 0 = any; else due on or before this day
-  uint64_t within = 0;                  // 0 = any; else a division the household's village is in
-  std::string after;                    // the cursor of the previous page ("" = first page)
-  size_t limit = 50;
-};
-
 struct AlertPage {
   std::vector<AlertView> alerts;
   std::string next;                     // "" when this is the last page
