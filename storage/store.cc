@@ -216,7 +216,10 @@ struct WriteTxn::Impl : TxnBase {
   static constexpr uint32_t kMaxAppendBackoff = 1024;
   AppendTry append_tries[kAppendTracked];
 
+  uint64_t bytes_put = 0;  // keys and values put by this transaction
+
   void put_val(MDB_dbi dbi, MDB_val& k, MDB_val& v, unsigned flags) {
+    bytes_put += k.mv_size + v.mv_size;
     if (dbi < kAppendTracked) {
       AppendTry& a = append_tries[dbi];
       if (a.skip == 0) {
@@ -483,6 +486,8 @@ struct Store::Impl {
   mutable std::shared_mutex map_lock;
   bool grouping = false;     // inside begin_group()/end_group()
   bool group_dirty = false;  // a commit of the group still waits for its sync
+  uint64_t bytes_written = 0;      // keys and values put by committed transactions since open
+  uint64_t largest_since_open = 0;  // the most one committed transaction put since the environment opened
 
   ~Impl() {
     if (env != nullptr) mdb_env_close(env);
@@ -630,6 +635,8 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
         if (!s) return s;  // txn aborts in its destructor
         ti.flush();
         txn.commit();
+        impl_->bytes_written += ti.bytes_put;
+        impl_->largest_since_open = std::max(impl_->largest_since_open, ti.bytes_put);
         // Data pages were synced before the meta page was written (LMDB's
         // order); this sync makes the meta page, hence the commit, durable.
         if (impl_->options.sync && sync == Sync::kDurable) {
@@ -681,6 +688,38 @@ void Store::release_mapped_pages() {
       ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
   }
 }
+
+// LMDB frees a write transaction's dirty pages into a list of its own
+// (me_dpages), reused by later transactions and returned to the heap only by
+// mdb_env_close: after an import that dirtied 200 MiB, the process holds
+// 200 MiB for good. Closing and reopening the environment gives them back.
+// It must be closed first: a second environment on the same files in one
+// process would lose its locks when the first one closed.
+Status Store::release_retained_pages() {
+  // Inside a group, commits may still wait for their sync: not now.
+  if (impl_->grouping || impl_->largest_since_open < kRetainedPagesWorthReopening) return Status::ok();
+  std::unique_lock lock(impl_->map_lock);
+  const uint64_t largest = impl_->largest_since_open;
+  mdb_env_close(impl_->env);
+  impl_->env = nullptr;
+  impl_->largest_since_open = 0;
+  Status s;
+  try {
+    s = impl_->open_env();
+  } catch (const std::exception& e) {
+    s = Status::io_error("reopening store " + impl_->options.path + ": " + e.what());
+  }
+  if (!s) {
+    if (impl_->env != nullptr) mdb_env_close(impl_->env);
+    impl_->env = nullptr;
+    return s;
+  }
+  folder_logger("storage")->debug("store {} reopened to free the pages of a transaction of {} KiB", impl_->options.path,
+                                  largest >> 10);
+  return Status::ok();
+}
+
+uint64_t Store::bytes_written() const { return impl_->bytes_written; }
 
 void Store::begin_group() { impl_->grouping = true; }
 

@@ -228,6 +228,17 @@ class Store {
   // cache and fault back in when read). For an idle node; requires that no
   // transaction of this process is open.
   void release_mapped_pages();
+  // Gives back to the heap the memory LMDB keeps for pages a write
+  // transaction dirtied (it frees it only when the environment closes), by
+  // closing and reopening the environment, if a transaction since the last
+  // reopen put at least kRetainedPagesWorthReopening bytes. Same conditions
+  // as release_mapped_pages. On an error the store is closed and every later
+  // call fails: the caller must stop.
+  static constexpr uint64_t kRetainedPagesWorthReopening = uint64_t{4} << 20;
+  Status release_retained_pages();
+  // Keys and values put by the transactions committed since the store
+  // opened (a measure of write traffic).
+  uint64_t bytes_written() const;
 
   uint64_t node_code() const;
   size_t map_bytes() const;         // current map size

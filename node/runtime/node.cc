@@ -1,6 +1,7 @@
 #include "node/runtime/node.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -207,11 +208,25 @@ void Node::release_memory_when_idle(const std::vector<node::InFrame>& frames) {
   for (const auto& f : frames) window_bytes_ += f.bytes.size();
   int64_t now = system_now().mono_us;
   if (now - window_start_us_ < kIdleWindowUs) return;
+  // What this node wrote counts as traffic too: an import or a burst of
+  // API writes receives few link bytes.
+  const uint64_t written = parts_->store->bytes_written();
+  window_bytes_ += written - store_bytes_seen_;
+  store_bytes_seen_ = written;
   bool quiet = window_bytes_ < kQuietBytes && !pending_;
   traffic_since_release_ += window_bytes_;
   if (quiet && traffic_since_release_ >= kReleaseAfterBytes) {
-    release_free_heap();
+    // The store first: reopening it hands LMDB's retained dirty pages to
+    // the heap, which is then purged.
+    if (Status s = parts_->store->release_retained_pages(); !s) {
+      // Every commit is durable: exiting loses nothing, and the supervisor
+      // starts the node again.
+      folder_logger("runtime")->critical("store could not be reopened after releasing its pages: {}", s.to_string());
+      folder_logger("runtime")->flush();
+      std::_Exit(EXIT_FAILURE);
+    }
     parts_->store->release_mapped_pages();
+    release_free_heap();
     folder_logger("runtime")->debug("quiet after {} KiB of traffic: released free heap and mapped pages",
                                     traffic_since_release_ >> 10);
     traffic_since_release_ = 0;

@@ -104,6 +104,7 @@ class Node {
   int64_t window_start_us_ = 0;             // start of the current idle-judging window (monotonic)
   uint64_t window_bytes_ = 0;               // bytes received or posted in the window
   uint64_t traffic_since_release_ = 0;      // bytes since memory was last released
+  uint64_t store_bytes_seen_ = 0;           // the store's bytes_written() when last judged
 };
 
 }  // namespace lifeline::runtime
