@@ -18,7 +18,9 @@ void expect_rejected(std::string_view text, const std::string& why, Date today =
   EXPECT_NE(en.find(why), std::string::npos) << en;
   EXPECT_EQ(en.rfind("ID number '" + mask_id_number(text) + "': ", 0), 0u) << en;
   EXPECT_EQ(zh.rfind("身份证号码无效：'" + mask_id_number(text) + "' ", 0), 0u) << zh;
-  if (!why_zh.empty()) EXPECT_NE(zh.find(why_zh), std::string::npos) << zh;
+  if (!why_zh.empty()) {
+    EXPECT_NE(zh.find(why_zh), std::string::npos) << zh;
+  }
 }
 
 struct ValidCase {

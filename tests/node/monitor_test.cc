@@ -267,7 +267,9 @@ TEST_F(MonitorTest, CommandLineListReadsThePagedQueryPastOnePage) {
   std::set<std::string> ids;
   for (size_t i = 0; i < list.size(); ++i) {
     EXPECT_TRUE(ids.insert(protocol::format_id('A', list[i].alert.id)).second) << "listed twice";
-    if (i > 0) EXPECT_GE(list[i].alert.due_date, list[i - 1].alert.due_date) << "not in deadline order at " << i;
+    if (i > 0) {
+      EXPECT_GE(list[i].alert.due_date, list[i - 1].alert.due_date) << "not in deadline order at " << i;
+    }
   }
   AlertFilter seven = open;
   seven.limit = 7;
@@ -594,7 +596,10 @@ TEST_F(MonitorTest, HouseholdMoveHandsOverAlertAndHistory) {
   // The new home records, once, that the accepted alert is now its own to visit.
   auto handed_over = [&](uint64_t at) {
     std::vector<protocol::HistoryEntry> out;
-    for (auto& e : net.monitor(at).show_household(h)->history)
+    // The case file is kept: a range-for over a member of a temporary would
+    // iterate a destroyed vector (before C++23).
+    auto cf = net.monitor(at).show_household(h);
+    for (auto& e : cf->history)
       if (e.kind == "handed_over") out.push_back(e);
     return out;
   };
@@ -716,7 +721,8 @@ TEST(MonitorHandOverTest, AMoveBetweenTwoVillagesOfOneHomeNodeRecordsTheHandOver
   ASSERT_TRUE(net.settle());
   auto kinds = [&](uint64_t at) {
     std::multiset<std::string> out;
-    for (auto& e : net.monitor(at).show_household(*h)->history) out.insert(e.kind);
+    auto cf = net.monitor(at).show_household(*h);
+    for (auto& e : cf->history) out.insert(e.kind);
     return out;
   };
   EXPECT_EQ(kinds(kTownship).count("delivered"), 1u);
