@@ -132,4 +132,31 @@ std::string mask_name(std::string_view name) {
   return masked;
 }
 
+bool contains_id_number(std::string_view text) {
+  size_t run = 0;  // digits just before i
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_digit(c)) {
+      ++run;
+      continue;
+    }
+    if ((c == 'X' || c == 'x') && run == kIdNumberLength - 1) {
+      const bool digit_after = i + 1 < text.size() && is_digit(text[i + 1]);
+      if (!digit_after) return true;
+    }
+    if (run == kIdNumberLength) return true;
+    run = 0;
+  }
+  return run == kIdNumberLength;
+}
+
+Status refuse_id_number_in(std::string_view text, const std::string& field, const std::string& field_zh) {
+  if (!contains_id_number(text)) return Status::ok();
+  return Status::invalid_argument("field '" + field +
+                                  "': must not contain an ID number (free text is shown whole wherever the record is "
+                                  "shown; a person's number belongs in the household's members)")
+      .with_zh(field_zh + "不得包含身份证号码（文字内容在各处完整显示；身份证号码应登记在家庭成员中）");
+}
+
 }  // namespace lifeline::node
+

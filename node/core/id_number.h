@@ -35,4 +35,14 @@ std::string mask_id_number(std::string_view number);
 // "张三明" -> "张*明", "张三" -> "张*", "欧阳小明" -> "欧**明"; UTF-8 aware.
 std::string mask_name(std::string_view name);
 
+// Free text an operator types (an escalation note, feedback findings, an
+// application's reason) is shown whole wherever the record is shown, and
+// history texts travel to every holder: it must not carry an ID number,
+// which belongs in its own field, masked in lists. True when text holds 17
+// digits and a digit or X/x, not inside a longer run of digits (a mistyped
+// number counts too: the check character is not verified).
+bool contains_id_number(std::string_view text);
+// ok, or invalid_argument naming the field (English and Chinese names).
+Status refuse_id_number_in(std::string_view text, const std::string& field, const std::string& field_zh);
+
 }  // namespace lifeline::node

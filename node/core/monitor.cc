@@ -578,6 +578,7 @@ Status Monitor::change_alert(const AlertId& id, const Instant& now, const std::f
 Status Monitor::accept_alert(const AlertId& id, const std::string& by, const Instant& now) {
   if (by.empty() || by.size() > 64)
     return Status::invalid_argument("--by names the operator (1..64 bytes)").with_zh("应注明受理人（1 到 64 字节）");
+  if (Status s = refuse_id_number_in(by, "by", "受理人"); !s) return s;
   return change_alert(id, now, [&](Txn&, Alert& a, HistoryEntry& e) {
     if (a.state >= AlertState::kAccepted) return already_in_state(a);
     a.state = AlertState::kAccepted;
@@ -629,6 +630,8 @@ Status Monitor::check_feedback(const protocol::Feedback& fb, Date today) const {
   if (!methods.count(fb.method)) return bad("method", "must be home_visit or phone", "核查方式应为 home_visit（入户）或 phone（电话）");
   if (fb.visitor.empty() || fb.visitor.size() > 64) return bad("visitor", "must be 1..64 bytes", "核查人不能为空，且不超过 64 字节");
   if (fb.findings.size() > 2000) return bad("findings", "must be at most 2000 bytes", "核查情况不超过 2000 字节");
+  if (Status s = refuse_id_number_in(fb.visitor, "visitor", "核查人"); !s) return s;
+  if (Status s = refuse_id_number_in(fb.findings, "findings", "核查情况"); !s) return s;
   for (auto& n : fb.needs) {
     if (!needs.count(n))
       return bad("needs", "unknown need '" + n + "'",
@@ -655,6 +658,8 @@ Status Monitor::escalate_alert(const AlertId& id, const std::string& by, const s
     return Status::invalid_argument("field 'note': must be 1.." + limit + " bytes")
         .with_zh("字段 note：督办意见不能为空，且不超过 " + limit + " 字节");
   }
+  if (Status s = refuse_id_number_in(by, "by", "督办人"); !s) return s;
+  if (Status s = refuse_id_number_in(note, "note", "督办意见"); !s) return s;
   return change_alert(id, now, [&](Txn&, Alert& a, HistoryEntry& e) {
     if (!alert_open(a)) return already_in_state(a);
     a.escalated_at_us = now.wall_us;

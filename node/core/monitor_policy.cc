@@ -350,6 +350,7 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
   if (name.empty() || name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
   if (reason.size() > 2000 || phone.size() > 32)
     return bad("reason or phone too long", "申请理由（不超过 2000 字节）或电话（不超过 32 字节）过长");
+  if (Status s = refuse_id_number_in(reason, "reason", "申请理由"); !s) return bad(s.message(), s.message_zh());
   auto id = parse_id_number(in.value("id_number", ""), shanghai_date(now.wall_us));
   if (!id) return bad("id_number: " + id.status().message(), id.status().message_zh());
   std::string text_id;
@@ -402,6 +403,7 @@ Status Monitor::decide_application(const std::string& id, const std::string& sta
   if (status != "accepted" && status != "declined")
     return Status::invalid_argument("status must be accepted or declined").with_zh("status 应为 accepted（受理）或 declined（不予受理）");
   if (note.size() > 2000) return Status::invalid_argument("note too long").with_zh("备注不超过 2000 字节");
+  if (Status s = refuse_id_number_in(note, "note", "备注"); !s) return s;
   return run(now, [&](Txn& t) {
     std::string_view v;
     if (!t.txn.get(Table::kApplications, keys::id(pid), v))

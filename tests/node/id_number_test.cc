@@ -116,6 +116,25 @@ TEST(IdNumberTest, NamesANumberASpreadsheetTurnedIntoScientificNotation) {
   expect_rejected("4.41303E+1X", "must be 18 characters");
 }
 
+TEST(IdNumberTest, FindsAnIdNumberInFreeText) {
+  EXPECT_TRUE(contains_id_number("44130319850312123X"));
+  EXPECT_TRUE(contains_id_number("户主 44130319850312123x 住院"));
+  EXPECT_TRUE(contains_id_number("身份证:441303198503121230。"));
+  EXPECT_TRUE(contains_id_number("441303198503121231"));  // a wrong check character counts too
+  EXPECT_TRUE(contains_id_number("a44130319850312123X"));
+  EXPECT_FALSE(contains_id_number(""));
+  EXPECT_FALSE(contains_id_number("电话 13900000000"));
+  EXPECT_FALSE(contains_id_number("6222021234567890123"));   // 19 digits: a bank card
+  EXPECT_FALSE(contains_id_number("4413031985031212X"));     // 16 digits and X
+  EXPECT_FALSE(contains_id_number("44130319850312123X5"));   // X inside a longer run
+  EXPECT_FALSE(contains_id_number("A-441303000000-17"));
+  EXPECT_TRUE(refuse_id_number_in("卡号 6222021234567890123", "note", "备注").is_ok());
+  Status s = refuse_id_number_in("见 44130319850312123X", "note", "备注");
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("field 'note': must not contain an ID number", 0), 0u) << s.message();
+  EXPECT_EQ(s.message_zh().rfind("备注不得包含身份证号码", 0), 0u) << s.message_zh();
+}
+
 TEST(IdNumberTest, ErrorsDoNotRepeatTheWholeNumber) {
   Result<IdNumberInfo> r = parse_id_number("441302200107040045", kToday);
   ASSERT_FALSE(r.is_ok());

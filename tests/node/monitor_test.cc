@@ -1284,6 +1284,58 @@ TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
   expect_replicated(h, kHolders, kNonHolders);
 }
 
+// Free text typed by operators (notes, findings, names of who acted) is
+// shown whole and replicated: one with an ID number in it is refused at
+// every entry point, naming the field, and nothing changes anywhere.
+TEST_F(MonitorTest, FreeTextWithAnIdNumberIsRefusedAtEveryEntryAndChangesNothing) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kProvince, {{"medical_insurance", "YB-1", kHead, "serious_illness", days_ago(10)}});
+  ASSERT_TRUE(net.settle());
+  Alert a = only_alert(kVillage);
+  nlohmann::json app{{"village", "441303001001"}, {"name", "李四"}, {"id_number", kSpouse}, {"reason", "务工地申请临时救助"}};
+  auto app_id = net.monitor(kOtherTownship).submit_application(app, net.now(), kOtherVillage);
+  ASSERT_TRUE(app_id.is_ok()) << app_id.status().to_string();
+  ASSERT_TRUE(net.settle());
+  std::map<uint64_t, decltype(dump(net.store(kProvince)))> before;
+  for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage, kOtherTownship}) before[c] = dump(net.store(c));
+
+  const std::string head(kHead), lower = std::string(kHead).substr(0, 17) + "x";
+  auto refused = [&head](const Status& s, const std::string& field) {
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << s.to_string();
+    EXPECT_NE(s.message().find("'" + field + "'"), std::string::npos) << s.message();
+    EXPECT_NE(s.message_zh().find("身份证号码"), std::string::npos) << s.message_zh();
+    EXPECT_EQ(s.message().find(head), std::string::npos) << "the refusal repeats the number";
+  };
+  refused(net.monitor(kVillage).accept_alert(a.id, "站长" + head, net.now()), "by");
+  auto fb = testing::feedback_for(a.id, net.today());
+  fb.findings = "户主（身份证 " + head + "）住院";
+  refused(net.monitor(kVillage).record_feedback(fb, net.now()), "findings");
+  fb = testing::feedback_for(a.id, net.today());
+  fb.visitor = lower;
+  refused(net.monitor(kVillage).record_feedback(fb, net.now()), "visitor");
+  refused(net.monitor(kCounty).escalate_alert(a.id, "李科长", "请核查" + head + "的情况", net.now()), "note");
+  refused(net.monitor(kCounty).escalate_alert(a.id, head, "请核查", net.now()), "by");
+  nlohmann::json bad_app = app;
+  bad_app["reason"] = "申请人 " + lower + " 务工受伤";
+  refused(net.monitor(kOtherTownship).submit_application(bad_app, net.now(), kOtherVillage).status(), "reason");
+  refused(net.monitor(kVillage).decide_application(*app_id, "accepted", "经核实 " + head, net.now()), "note");
+  ASSERT_TRUE(net.settle());
+  for (const auto& [c, dumped] : before) EXPECT_EQ(dump(net.store(c)), dumped) << "a refusal changed the store at " << c;
+
+  // Other numbers pass: a phone number, a 19-digit bank card, a date, the
+  // alert's own id.
+  ASSERT_TRUE(net.monitor(kCounty)
+                  .escalate_alert(a.id, "李科长", "电话 13900000000，卡号 6222021234567890123，" + protocol::format_id('A', a.id),
+                                  net.now())
+                  .is_ok());
+  fb = testing::feedback_for(a.id, net.today());
+  fb.findings = "2026-11-20 入户，户主住院 18 天";
+  ASSERT_TRUE(net.monitor(kVillage).record_feedback(fb, net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
 // ---------------------------------------------------------------------------
 // Household lists by division (the village index)
 

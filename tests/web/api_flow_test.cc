@@ -204,6 +204,15 @@ TEST_F(ApiFlowTest, ImportAtProvinceAlertsVillageFeedbackVerifiesAtProvince) {
   ASSERT_EQ(accepted.status, 200) << accepted;
   EXPECT_EQ(accepted.json["state"], "accepted");
   EXPECT_EQ(accepted.json["accepted_by"], "admin");
+  // Findings that quote a person's ID number are refused, naming the field.
+  HttpReply with_id = at(kVillage).post("/api/v1/alerts/" + id + "/feedback",
+                                        json{{"visit_date", shanghai_date()}, {"method", "home_visit"}, {"visitor", "王五"},
+                                             {"truthful", true}, {"findings", "户主 44130319850312123X 住院"},
+                                             {"decision", "none_needed"}});
+  EXPECT_EQ(with_id.status, 400) << with_id;
+  EXPECT_EQ(with_id.json["error"]["code"], "invalid_argument") << with_id;
+  EXPECT_EQ(with_id.json["error"]["field"], "findings") << with_id;
+  EXPECT_EQ(with_id.body.find("44130319850312123X"), std::string::npos) << "the refusal repeats the number";
   HttpReply fb = at(kVillage).post("/api/v1/alerts/" + id + "/feedback",
                                    json{{"visit_date", shanghai_date()}, {"method", "home_visit"}, {"visitor", "王五"},
                                         {"truthful", true}, {"findings", "医疗支出大，收入骤减"},
