@@ -35,8 +35,10 @@ struct CommandResult {
 inline CommandResult run_command_capture(const std::vector<std::string>& argv) {
   CommandResult r;
   int out_pipe[2], err_pipe[2];
-  if (::pipe(out_pipe) != 0) return r;
-  if (::pipe(err_pipe) != 0) {
+  // Close-on-exec, as in run_command: a node spawned by another thread
+  // meanwhile would otherwise hold the write ends open.
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return r;
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
     ::close(out_pipe[0]);
     ::close(out_pipe[1]);
     return r;

@@ -79,7 +79,10 @@ class Process {
 // Runs argv to completion; returns its stdout, sets *exit_code.
 inline std::string run_command(const std::vector<std::string>& argv, int* exit_code) {
   int pipefd[2];
-  if (::pipe(pipefd) != 0) return "";
+  // Close-on-exec: a node another thread spawns meanwhile must not inherit
+  // the write end, or this read would wait for that node's exit (dup2 in
+  // the child clears the flag on its stdout).
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return "";
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(pipefd[1], 1);
