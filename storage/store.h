@@ -14,11 +14,12 @@
 // write. Hence a write's callback may run more than once and must keep its
 // in-memory changes staged until write() returns ok.
 //
-// Thread-safety: writes and release_mapped_pages come from one thread (the
+// Thread-safety: writes and the release_* calls come from one thread (the
 // node loop); read() may be called from any thread at the same time (the
-// HTTP pool's queries), a shared lock keeping map growth out meanwhile. Other
-// processes may open the same directory concurrently (LMDB locks); one
-// process must open a directory only once. Not copyable, not movable.
+// HTTP pool's queries), a shared lock keeping map growth and reopens out
+// meanwhile. Other processes may open the same directory concurrently (LMDB
+// locks); one process must open a directory only once. Not copyable, not
+// movable.
 #pragma once
 
 #include <cstdint>
@@ -232,8 +233,8 @@ class Store {
   // transaction dirtied (it frees it only when the environment closes), by
   // closing and reopening the environment, if a transaction since the last
   // reopen put at least kRetainedPagesWorthReopening bytes. Same conditions
-  // as release_mapped_pages. On an error the store is closed and every later
-  // call fails: the caller must stop.
+  // as release_mapped_pages. On an error the environment stays closed and
+  // the store must not be used again: the caller must stop.
   static constexpr uint64_t kRetainedPagesWorthReopening = uint64_t{4} << 20;
   Status release_retained_pages();
   // Keys and values put by the transactions committed since the store

@@ -159,4 +159,3 @@ Status refuse_id_number_in(std::string_view text, const std::string& field, cons
 }
 
 }  // namespace lifeline::node
-
