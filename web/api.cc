@@ -10,6 +10,7 @@
 #include "node/runtime/node.h"
 #include "node/runtime/system_clock.h"
 #include "topology/logging.h"
+#include "topology/utf8.h"
 
 namespace lifeline::web {
 
@@ -363,13 +364,17 @@ uint64_t Api::list_scope(const httplib::Request& req, const Caller& caller) cons
 
 void Api::audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
                 const std::string& detail, bool wait) {
-  json entry{{"account", caller.session.account},
+  // Targets and details can come from the request (an import's file name, a
+  // refused path): kept as valid UTF-8 without control characters and
+  // bounded, so that the entry always fits the audit log's record.
+  using topology::clean_text;
+  json entry{{"account", clean_text(caller.session.account, 128)},
              {"role", caller.session.token.empty() ? "" : role_name(caller.session.role)},
-             {"address", caller.address},
+             {"address", clean_text(caller.address, 128)},
              {"action", action},
-             {"target", target},
+             {"target", clean_text(target, 256)},
              {"outcome", outcome},
-             {"detail", detail.substr(0, 500)}};
+             {"detail", clean_text(detail, 500)}};
   // The acting account's jurisdiction: an account serving a village at its
   // township's node finds its own entries by it (GET /api/v1/audit).
   if (caller.session.jurisdiction != 0) entry["jurisdiction"] = topology::DivisionCode::format(caller.session.jurisdiction);

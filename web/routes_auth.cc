@@ -1,4 +1,5 @@
 // Sign-in, sign-out, the caller's session and password change (web/API.md §Session).
+#include <algorithm>
 #include <chrono>
 
 #include "node/runtime/accounts.h"
@@ -39,7 +40,28 @@ json session_json(const Session& s, bool with_secrets) {
   return j;
 }
 
+// Sign-in takes no CSRF token (there is no session yet), and any body parses
+// as JSON whatever its Content-Type: a page of another site could post a form
+// (enctype text/plain) that signs the visitor's browser into an account of
+// the attacker's. Such a post comes from a browser, which says so: it sends
+// Origin, and Sec-Fetch-Site "cross-site" where it supports it, and a form
+// cannot set Content-Type application/json (a page's fetch with that type
+// across sites needs CORS, which this server never grants). So a request
+// with Origin must be JSON, and a cross-site one is refused. Scripts and
+// curl send no Origin and are unaffected. Origin is not compared with Host,
+// which a reverse proxy may rewrite.
+void refuse_cross_site(const httplib::Request& req) {
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (req.get_header_value("Sec-Fetch-Site") == "cross-site" || (req.has_header("Origin") && type != "application/json"))
+    throw ApiError{403, "cross_origin", "不接受来自其他网站页面的登录请求（浏览器须以 application/json 提交）",
+                   "sign-in from a page of another site is refused (a browser must send application/json)", ""};
+}
+
 void login(Api& api, const httplib::Request& req, httplib::Response& res) {
+  refuse_cross_site(req);
   json body = json_body(req, api.options().web.max_json_bytes, {"name", "password", "bearer"});
   std::string name = need_string(body, "name", 64);
   std::string password = need_string(body, "password", kMaxPasswordBytes);

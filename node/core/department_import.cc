@@ -7,9 +7,13 @@
 
 #include "node/core/civil_date.h"
 #include "node/core/id_number.h"
+#include "topology/utf8.h"
 
 namespace lifeline::node {
 namespace {
+
+using topology::utf8_sequence_length;
+using topology::valid_utf8;
 
 // The five fields of an event, in the order of the header comment; the CSV
 // header may list them in any order.
@@ -36,54 +40,6 @@ std::string_view trim(std::string_view s) {
 }
 
 bool is_blank(std::string_view line) { return trim(line).empty(); }
-
-// What a UTF-8 lead byte allows: the sequence length (0: not a lead byte)
-// and the range of the second byte, which excludes overlong forms,
-// surrogates and code points above U+10FFFF.
-struct Utf8Lead {
-  size_t length;
-  unsigned char lo, hi;
-};
-
-Utf8Lead utf8_lead(unsigned char b) {
-  if (b >= 0xC2 && b <= 0xDF) return {2, 0x80, 0xBF};
-  if (b == 0xE0) return {3, 0xA0, 0xBF};
-  if (b == 0xED) return {3, 0x80, 0x9F};
-  if (b >= 0xE1 && b <= 0xEF) return {3, 0x80, 0xBF};
-  if (b == 0xF0) return {4, 0x90, 0xBF};
-  if (b >= 0xF1 && b <= 0xF3) return {4, 0x80, 0xBF};
-  if (b == 0xF4) return {4, 0x80, 0x8F};
-  return {0, 0, 0};
-}
-
-// Length of the UTF-8 sequence of a non-ASCII character starting at s[i],
-// or 0 when it is malformed.
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const Utf8Lead lead = utf8_lead(byte(i));
-  if (lead.length == 0 || i + lead.length > s.size()) return 0;
-  if (byte(i + 1) < lead.lo || byte(i + 1) > lead.hi) return 0;
-  for (size_t k = 2; k < lead.length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return lead.length;
-}
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    // Department files are almost all ASCII: step over it byte by byte
-    // without the multi-byte decoding.
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const size_t n = utf8_sequence_length(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 // A value as it may appear inside a message: control characters replaced
 // and cut at a character boundary. Requires valid UTF-8.

@@ -24,9 +24,10 @@ Status only_keys(const json& j, const std::set<std::string>& allowed, const char
   return Status::ok();
 }
 
+// A key whose value is null counts as absent (web/API.md §1).
 Status text(const json& j, const char* key, std::string& out, bool required) {
   auto it = j.find(key);
-  if (it == j.end())
+  if (it == j.end() || it->is_null())
     return required ? bad(std::string("missing field '") + key + "'", std::string("缺少字段 '") + key + "'") : Status::ok();
   if (!it->is_string())
     return bad(std::string("field '") + key + "' must be a string", std::string("字段 '") + key + "' 应为字符串");
@@ -36,7 +37,7 @@ Status text(const json& j, const char* key, std::string& out, bool required) {
 
 Status flag(const json& j, const char* key, bool& out) {
   auto it = j.find(key);
-  if (it == j.end()) return Status::ok();
+  if (it == j.end() || it->is_null()) return Status::ok();
   if (!it->is_boolean())
     return bad(std::string("field '") + key + "' must be true or false", std::string("字段 '") + key + "' 应为 true 或 false");
   out = it->get<bool>();

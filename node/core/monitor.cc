@@ -239,6 +239,16 @@ Status Monitor::check_members(const std::vector<protocol::Member>& members, Date
     if (!seen.insert(id->number).second)
       return bad("ID number listed twice: " + mask_id_number(id->number), "身份证号码 " + mask_id_number(id->number) + " 重复列出");
     if (mem.name.empty() || mem.name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
+    // Every text field has a bound here: the record codec refuses a text
+    // over protocol's limit when it reads one back, so a longer one would
+    // be stored and then unreadable.
+    if (mem.disability_kind.size() > 64)
+      return Status::invalid_argument("member: field 'disability_kind' must be at most 64 bytes")
+          .with_zh("家庭成员：残疾类别 disability_kind 不超过 64 字节");
+    for (Status t : {refuse_id_number_in(mem.name, "name", "姓名"),
+                     refuse_id_number_in(mem.disability_kind, "disability_kind", "残疾类别")}) {
+      if (!t) return Status::invalid_argument("member: " + t.message()).with_zh("家庭成员：" + t.message_zh());
+    }
     if (!relations().count(mem.relation))
       return bad("unknown relation '" + mem.relation + "'",
                  "未知的与户主关系 '" + mem.relation + "'（应为 head、spouse、child、parent、grandparent、grandchild、sibling 或 other）");
@@ -263,6 +273,9 @@ Status Monitor::check_household(NewHousehold& in, Date today) const {
   if (in.income_fen < 0) return Status::invalid_argument("field 'income_yuan': must not be negative").with_zh("人均收入不能为负数");
   if (in.phone.size() > 32 || in.address.size() > 256)
     return Status::invalid_argument("phone or address too long").with_zh("电话（不超过 32 字节）或地址（不超过 256 字节）过长");
+  for (Status t : {refuse_id_number_in(in.phone, "phone", "电话"), refuse_id_number_in(in.address, "address", "地址")}) {
+    if (!t) return t;
+  }
   for (auto& mem : in.members) {
     if (!mem.id_number.empty() && mem.id_number.back() == 'x') mem.id_number.back() = 'X';
   }

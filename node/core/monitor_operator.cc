@@ -91,7 +91,9 @@ Result<std::string> Monitor::append_audit(json entry, const Instant& now) {
 }
 
 Status Monitor::store_audit(Txn& t, const json& e) {
-  std::string text = e.dump();
+  // A string that is not valid UTF-8 is kept with U+FFFD in its place (dump
+  // would throw); the entry is still bounded below.
+  std::string text = e.dump(-1, ' ', false, json::error_handler_t::replace);
   if (text.size() > kMaxAuditEntryBytes) return Status::invalid_argument("audit entry too large");
   protocol::RecordId rid;
   if (!e.contains("id") || !e["id"].is_string() || !protocol::parse_id(e["id"].get<std::string>(), 'U', rid) ||
@@ -133,7 +135,8 @@ Status Monitor::receive_audit(Txn& t, std::string_view payload, uint64_t from_pe
 // Below county level the entry goes on up; a county (or above) keeps it.
 void Monitor::send_audit_up(Txn& t, const json& e) {
   auto parent = core_->neighbourhood().parent();
-  if (self_.level() > topology::Level::county && parent) t.send(parent->number(), MessageKind::kAudit, e.dump());
+  if (self_.level() > topology::Level::county && parent)
+    t.send(parent->number(), MessageKind::kAudit, e.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 }  // namespace lifeline::node

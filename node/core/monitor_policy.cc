@@ -110,6 +110,8 @@ Status Monitor::set_standards(std::string_view text, const Instant& now) {
       if (k != "urban_yuan" && k != "rural_yuan" && k != "illustrative")
         return bad("unknown key '" + k + "' for " + key, key + " 中有未知字段 '" + k + "'");
     }
+    if (v.contains("illustrative") && !v["illustrative"].is_boolean())
+      return bad("illustrative for " + key + " must be true or false", key + " 的 illustrative 应为 true 或 false");
     entries[key] = json{{"urban_fen", static_cast<int64_t>(v["urban_yuan"].get<double>() * 100 + 0.5)},
                         {"rural_fen", static_cast<int64_t>(v["rural_yuan"].get<double>() * 100 + 0.5)},
                         {"illustrative", v.value("illustrative", false)},
@@ -346,19 +348,40 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
   if (self_.contains(as_code(village)))
     return bad("the village is in this node's jurisdiction; register the household here",
                "该村在本节点管辖范围内，请直接在本节点登记该家庭");
-  std::string name = in.value("name", ""), reason = in.value("reason", ""), phone = in.value("phone", "");
+  for (const char* k : {"name", "id_number", "phone", "reason"}) {
+    if (in.contains(k) && !in[k].is_string() && !in[k].is_null())
+      return bad(std::string("field '") + k + "' must be a string", std::string("字段 '") + k + "' 应为字符串");
+  }
+  auto text = [&](const char* k) { return in.contains(k) && in[k].is_string() ? in[k].get<std::string>() : std::string(); };
+  std::string name = text("name"), reason = text("reason"), phone = text("phone");
   if (name.empty() || name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
   if (reason.size() > 2000 || phone.size() > 32)
     return bad("reason or phone too long", "申请理由（不超过 2000 字节）或电话（不超过 32 字节）过长");
-  if (Status s = refuse_id_number_in(reason, "reason", "申请理由"); !s) return bad(s.message(), s.message_zh());
-  auto id = parse_id_number(in.value("id_number", ""), shanghai_date(now.wall_us));
+  json needs = json::array();
+  if (in.contains("needs") && !in["needs"].is_null()) {
+    const json& n = in["needs"];
+    bool ok = n.is_array() && n.size() <= 32;
+    for (size_t i = 0; ok && i < n.size(); ++i)
+      ok = n[i].is_string() && !n[i].get<std::string>().empty() && n[i].get<std::string>().size() <= 64;
+    if (!ok) return bad("needs must be a list of at most 32 strings of 1..64 bytes", "needs 应为不超过 32 项、每项 1 到 64 字节的字符串列表");
+    needs = n;
+  }
+  // Every text of an application is listed whole (GET /api/v1/applications)
+  // and travels to the home node: none may hold an ID number but id_number.
+  std::vector<Status> checks = {refuse_id_number_in(name, "name", "姓名"), refuse_id_number_in(phone, "phone", "电话"),
+                                refuse_id_number_in(reason, "reason", "申请理由")};
+  for (const json& n : needs) checks.push_back(refuse_id_number_in(n.get<std::string>(), "needs", "需求"));
+  for (const Status& c : checks) {
+    if (!c) return bad(c.message(), c.message_zh());
+  }
+  auto id = parse_id_number(text("id_number"), shanghai_date(now.wall_us));
   if (!id) return bad("id_number: " + id.status().message(), id.status().message_zh());
   std::string text_id;
   Status s = run(now, [&](Txn& t) {
     protocol::RecordId pid = t.next_id('P');
     text_id = protocol::format_id('P', pid);
     json app{{"id", text_id}, {"village", DivisionCode::format(village)}, {"name", name}, {"id_number", id->number},
-             {"phone", phone}, {"reason", reason}, {"needs", in.value("needs", json::array())},
+             {"phone", phone}, {"reason", reason}, {"needs", needs},
              {"taken_at", self_.to_string()}, {"taken_for", DivisionCode::format(taken_for)},
              {"taken_at_us", now.wall_us}, {"status", "transferred"},
              {"home", nullptr}, {"household", nullptr}, {"note", ""}, {"updated_us", now.wall_us}};

@@ -7,6 +7,7 @@
 #include "node/core/household_json.h"
 #include "node/core/id_number.h"
 #include "topology/logging.h"
+#include "topology/utf8.h"
 
 namespace lifeline::runtime {
 
@@ -287,24 +288,10 @@ json alert_json(const node::AlertView& v, const node::Policy& policy) {
 
 namespace {
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
 // A JSON string as nlohmann's dump writes it (UTF-8 kept, control
 // characters escaped); other input goes through nlohmann itself.
 void append_string(std::string& out, std::string_view s) {
-  if (!valid_utf8(s)) {
+  if (!topology::valid_utf8(s)) {
     out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
     return;
   }

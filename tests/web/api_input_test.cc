@@ -19,6 +19,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "node/core/civil_date.h"
@@ -265,6 +266,43 @@ TEST_F(ApiInputTest, SignInAndPasswordChange) {
   });
 }
 
+// Login CSRF: a form on another site can post JSON-looking text/plain to the
+// sign-in, which takes no CSRF token. A browser marks such a post; scripts
+// send neither Origin nor Sec-Fetch-Site.
+TEST_F(ApiInputTest, SignInFromAnotherSitesPageIsRefused) {
+  const std::string login = "/api/v1/session";
+  const std::string body = json{{"name", "admin"}, {"password", kAdminPassword}}.dump();
+  auto sign_in = [&](const std::string& type, const httplib::Headers& headers) {
+    HttpClient c = p_;
+    c.forget_session();
+    return c.request("POST", login, body, type, headers);
+  };
+  for (const auto& [what, type, headers] :
+       std::vector<std::tuple<std::string, std::string, httplib::Headers>>{
+           {"a text/plain form", "text/plain", {{"Origin", "http://evil.example"}}},
+           {"an urlencoded form", "application/x-www-form-urlencoded", {{"Origin", "null"}}},
+           {"cross-site JSON", "application/json", {{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}}},
+           {"cross-site without Origin", "application/json", {{"Sec-Fetch-Site", "cross-site"}}}}) {
+    SCOPED_TRACE(what);
+    HttpReply r = sign_in(type, headers);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(r.json["error"].value("code", ""), "cross_origin") << r.body;
+    EXPECT_TRUE(r.header("Set-Cookie").empty()) << r.header("Set-Cookie");
+  }
+  // The node's own page (fetch with JSON), and a script without Origin
+  // whatever its Content-Type (curl -d sends form-urlencoded), sign in.
+  for (const auto& [what, type, headers] :
+       std::vector<std::tuple<std::string, std::string, httplib::Headers>>{
+           {"same-origin fetch", "application/json; charset=utf-8", {{"Origin", "http://127.0.0.1"}, {"Sec-Fetch-Site", "same-origin"}}},
+           {"curl -d", "application/x-www-form-urlencoded", {}},
+           {"a script's JSON", "application/json", {}}}) {
+    SCOPED_TRACE(what);
+    HttpReply r = sign_in(type, headers);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_FALSE(r.header("Set-Cookie").empty());
+  }
+}
+
 TEST_F(ApiInputTest, Households) {
   const std::string add = "/api/v1/households";
   const std::string patch = "/api/v1/households/{H}", move = "/api/v1/households/{H}/move";
@@ -301,6 +339,25 @@ TEST_F(ApiInputTest, Households) {
       {"unknown relation", 'P', "POST", add, household_with(json::array({member(fresh, "周", "boss")})).dump(), 400,
        "invalid_argument"},
       {"already registered", 'P', "POST", add, household_body(kVillage, kHead), 400, "invalid_argument"},
+      // Over the record codec's limit of 4,096 bytes a text would be stored
+      // and then unreadable (the node stopped at every read of the household).
+      {"disability kind too long", 'P', "POST", add,
+       household_with(json::array({json{{"id_number", fresh}, {"name", "周"}, {"relation", "head"},
+                                        {"disability_kind", std::string(5000, 'x')}}})).dump(),
+       400, "invalid_argument", "disability_kind"},
+      {"disability kind just too long", 'P', "POST", add,
+       household_with(json::array({json{{"id_number", fresh}, {"name", "周"}, {"relation", "head"},
+                                        {"disability_kind", std::string(65, 'x')}}})).dump(),
+       400, "invalid_argument", "disability_kind"},
+      {"name holds an ID number", 'P', "POST", add, household_with(json::array({member(fresh, "周" + kHead)})).dump(), 400,
+       "invalid_argument", "name"},
+      {"disability kind holds an ID number", 'P', "POST", add,
+       household_with(json::array({json{{"id_number", fresh}, {"name", "周"}, {"relation", "head"}, {"disability_kind", kHead}}})).dump(),
+       400, "invalid_argument", "disability_kind"},
+      {"address holds an ID number", 'P', "POST", add,
+       json{{"village", kVillage}, {"category", "marginal"}, {"address", "幸福路 1 号 " + kHead}, {"members", json::array({member(fresh)})}}
+           .dump(),
+       400, "invalid_argument", "address"},
       {"unknown field", 'P', "POST", add,
        json{{"village", kVillage}, {"category", "marginal"}, {"members", json::array({member(fresh)})}, {"nickname", "x"}}.dump(), 400,
        "unknown_field", "nickname"},
@@ -316,6 +373,11 @@ TEST_F(ApiInputTest, Households) {
       {"update bad check digit", 'P', "PATCH", patch, json{{"members", json::array({member(kBadCheck)})}}.dump(), 400,
        "invalid_argument"},
       {"update unknown category", 'P', "PATCH", patch, R"({"category": "rich"})", 400, "invalid_argument"},
+      {"update disability kind too long", 'P', "PATCH", patch,
+       json{{"members", json::array({json{{"id_number", kHead}, {"name", "周"}, {"relation", "head"},
+                                          {"disability_kind", std::string(5000, 'x')}}})}}.dump(),
+       400, "invalid_argument", "disability_kind"},
+      {"update phone holds an ID number", 'P', "PATCH", patch, json{{"phone", kHead}}.dump(), 400, "invalid_argument", "phone"},
       {"update the village", 'P', "PATCH", patch, json{{"village", kVillage}}.dump(), 400, "unknown_field", "village"},
       {"update bad id", 'P', "PATCH", "/api/v1/households/H-12", R"({"phone": "1"})", 400, "invalid_field", "id"},
       {"update unknown household", 'P', "PATCH", "/api/v1/households/H-440000000000-999", R"({"phone": "1"})", 404, "not_found"},
@@ -353,6 +415,13 @@ TEST_F(ApiInputTest, Households) {
   json after = digest('P');
   EXPECT_NE(after["tables"]["households"], before["tables"]["households"]);
   EXPECT_NE(after["tables"]["history"], before["tables"]["history"]);
+  // null counts as absent for string and boolean fields (web/API.md §1).
+  json with_nulls = household_with(json::array({json{{"id_number", fresh}, {"name", "周"}, {"relation", "head"},
+                                                     {"disability_kind", nullptr}, {"major_illness", nullptr}}}));
+  with_nulls["phone"] = nullptr;
+  with_nulls["address"] = nullptr;
+  HttpReply nulls = p_.post("/api/v1/households", with_nulls);
+  EXPECT_EQ(nulls.status, 201) << nulls;
 }
 
 TEST_F(ApiInputTest, Imports) {
@@ -386,6 +455,48 @@ TEST_F(ApiInputTest, Imports) {
   EXPECT_FALSE(r.json["rejected"][0].value("reason_code", "").empty()) << r;
   EXPECT_EQ(r.body.find(kBadCheck), std::string::npos) << "the report quotes the ID number whole: " << r;
   expect_unchanged('P', before, /*audited=*/true);
+}
+
+// The audit entry of an applied import keeps its file name, however long or
+// malformed (cleaned and cut), and so does a refusal of a long path: before,
+// the entry did not fit the audit record, or did not dump as JSON, and was
+// dropped with only a log line.
+TEST_F(ApiInputTest, AuditEntriesKeepLongAndMalformedTargets) {
+  const std::string header = "source_department,source_record_id,id_number,indicator,event_date\n";
+  const std::string d = shanghai_date(-3);
+  auto audited = [](const std::string& action) {
+    HttpReply r = p_.get("/api/v1/audit?action=" + action + "&limit=500");
+    EXPECT_EQ(r.status, 200) << r;
+    return r.json.value("entries", json::array());
+  };
+  const size_t imports_before = audited("events_imported").size();
+  HttpReply a = p_.post_raw("/api/v1/imports?file_name=" + std::string(5000, 'a') + ".csv",
+                            header + "medical_insurance,YB-AUDIT-1," + kHead + ",serious_illness," + d + "\n", "text/csv");
+  ASSERT_EQ(a.status, 200) << a;
+  EXPECT_EQ(a.json["applied"], 1) << a;
+  HttpReply b = p_.post_raw("/api/v1/imports?file_name=%FF%0Aname.csv",
+                            header + "medical_insurance,YB-AUDIT-2," + kHead + ",serious_illness," + d + "\n", "text/csv");
+  ASSERT_EQ(b.status, 200) << b;
+  json entries;
+  ASSERT_TRUE(testing::wait_until([&] { return (entries = audited("events_imported")).size() == imports_before + 2; }, 10s, 50ms))
+      << entries.dump();
+  // Newest first.
+  const std::string malformed = entries[0].value("target", ""), long_name = entries[1].value("target", "");
+  EXPECT_EQ(malformed, "\xEF\xBF\xBD name.csv");
+  EXPECT_EQ(long_name.rfind(std::string(200, 'a'), 0), 0u) << long_name;
+  EXPECT_LE(long_name.size(), 256u);
+  // A refusal of a long path by an account without the role is audited too.
+  const size_t refused_before = audited("refused").size();
+  HttpClient op = p_;
+  HttpReply made = p_.post("/api/v1/users", json{{"name", "audit.op"}, {"role", "operator"}});
+  ASSERT_EQ(made.status, 201) << made;
+  ASSERT_TRUE(op.login_and_change("audit.op", made.json.value("one_time_password", ""), "Audit-Operator-2026"));
+  HttpReply refused = op.post("/api/v1/alerts/A-440000000000-1" + std::string(4500, '0') + "/close", "{}");
+  EXPECT_EQ(refused.status, 403) << refused;
+  ASSERT_TRUE(testing::wait_until([&] { return (entries = audited("refused")).size() == refused_before + 1; }, 10s, 50ms))
+      << entries.dump();
+  EXPECT_EQ(entries[0].value("account", ""), "audit.op");
+  EXPECT_LE(entries[0].value("target", "").size(), 256u);
 }
 
 TEST_F(ApiInputTest, Alerts) {
@@ -455,6 +566,11 @@ TEST_F(ApiInputTest, Applications) {
       {"village of this node", 'T', "POST", submit, application_with("village", kVillage), 400, "invalid_argument"},
       {"not a village", 'T', "POST", submit, application_with("village", "441303108000"), 400, "invalid_argument"},
       {"unknown field", 'T', "POST", submit, application_with("urgent", true), 400, "unknown_field", "urgent"},
+      // An application's texts are listed whole (GET /api/v1/applications).
+      {"phone holds an ID number", 'T', "POST", submit, application_with("phone", kHead), 400, "invalid_argument", "phone"},
+      {"a need holds an ID number", 'T', "POST", submit, application_with("needs", json::array({"basic_living", "家属" + kHead})), 400,
+       "invalid_argument", "needs"},
+      {"name holds an ID number", 'T', "POST", submit, application_with("name", "吴" + kHead), 400, "invalid_argument", "name"},
       {"oversize", 'T', "POST", submit, oversize_json(), 413, "body_too_large"},
       {"at a province", 'P', "POST", submit, application_with("name", "吴测试"), 403, "forbidden"},
 
@@ -500,6 +616,10 @@ TEST_F(ApiInputTest, PolicyAndStandards) {
       {"standards missing rural", 'P', "PUT", standards, R"({"441303000000": {"urban_yuan": 1000}})", 400, "invalid_argument"},
       {"standards unknown key", 'P', "PUT", standards,
        R"({"441303000000": {"urban_yuan": 1000, "rural_yuan": 800, "currency": "CNY"}})", 400, "invalid_argument"},
+      {"standards illustrative a string", 'P', "PUT", standards,
+       R"({"441303000000": {"urban_yuan": 1000, "rural_yuan": 800, "illustrative": "yes"}})", 400, "invalid_argument"},
+      {"standards illustrative null", 'P', "PUT", standards,
+       R"({"441303000000": {"urban_yuan": 1000, "rural_yuan": 800, "illustrative": null}})", 400, "invalid_argument"},
       {"standards oversize", 'P', "PUT", standards, oversize_json(), 413, "body_too_large"},
       {"standards at a township", 'T', "PUT", standards, R"({"441303000000": {"urban_yuan": 1000, "rural_yuan": 800}})", 403,
        "forbidden"},
