@@ -111,6 +111,10 @@ class LineChecker {
   LineChecker(const Policy& policy, Date today, ParsedImport& out) : policy_(policy), today_(today), out_(out) {}
 
   void reject(uint64_t line, std::string_view code, std::string zh, std::string en) {
+    if (out_.rejected.size() >= kImportMaxRejectedLines) {
+      ++out_.rejected_beyond;
+      return;
+    }
     out_.rejected.push_back(RejectedLine{line, std::string(code), std::move(zh), std::move(en)});
   }
 
@@ -455,12 +459,26 @@ Result<ParsedImport> parse_events(std::string_view text, ImportFormat format, co
   }
   text = skip_bom(text);
   ParsedImport out;
-  out.events.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  // One event a line; a line that holds one has at least kMinEventLineBytes
+  // (so that a file of blank lines reserves little).
+  constexpr size_t kMinEventLineBytes = 32;
+  out.events.reserve(std::min(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1,
+                              text.size() / kMinEventLineBytes + 1));
   if (format == ImportFormat::kCsv) {
     CsvReader reader(policy, today, out);
     if (Status s = reader.read(text); !s) return s;
   } else {
     read_json_lines(text, policy, today, out);
+  }
+  if (out.rejected_beyond > 0) {
+    const RejectedLine& first = out.rejected.front();
+    const std::string total = std::to_string(out.rejected.size() + out.rejected_beyond),
+                      limit = std::to_string(kImportMaxRejectedLines), line = std::to_string(first.line);
+    return Status::invalid_argument("the file has " + total + " rejected lines, over the limit of " + limit +
+                                    ": it is not an event file of this format (the first, line " + line + ": " +
+                                    first.reason_en + "); nothing was imported")
+        .with_zh("文件中有 " + total + " 行不合格，超过上限 " + limit + " 行，不是该格式的部门数据文件（第一处，第 " + line +
+                 " 行：" + first.reason + "）；未导入任何数据");
   }
   return out;
 }

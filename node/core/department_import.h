@@ -38,20 +38,25 @@ struct ParsedImport {
   uint64_t lines_read = 0;  // data lines (header and blank lines excluded)
   std::vector<ParsedEvent> events;
   std::vector<RejectedLine> rejected;
+  uint64_t rejected_beyond = 0;  // rejections past kImportMaxRejectedLines (not kept)
 };
 
 // Limits for untrusted files.
 inline constexpr size_t kImportMaxBytes = size_t{256} << 20;
 inline constexpr size_t kImportMaxLineBytes = 4096;
 inline constexpr size_t kImportMaxFieldBytes = 128;
+// A file with more rejected lines than this is refused whole: it is not an
+// event file of its format, and a report of millions of reasons would take
+// gigabytes of the node's memory.
+inline constexpr size_t kImportMaxRejectedLines = 10'000;
 
 // Guesses the format from the file name (.csv, .jsonl/.ndjson), else from
 // the first non-blank byte ('{' → JSON Lines).
 ImportFormat detect_format(std::string_view file_name, std::string_view text);
 
 // Parses text. A file-level problem (too large, not UTF-8 in the header, a
-// CSV header missing a required column or naming an unknown one) fails the
-// whole import; a line-level problem rejects that line only. Checks per
+// CSV header missing a required column or naming an unknown one, more than
+// kImportMaxRejectedLines lines rejected) fails the whole import; a line-level problem rejects that line only. Checks per
 // line: field count / JSON object, every field present and within limits,
 // the department known to the policy, the indicator known, the department
 // one of the indicator's sources, the ID number valid (GB 11643), the date

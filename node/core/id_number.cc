@@ -1,5 +1,6 @@
 #include "node/core/id_number.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <string>
@@ -109,7 +110,15 @@ Result<IdNumberInfo> parse_id_number(std::string_view text, Date today) {
 }
 
 std::string mask_id_number(std::string_view number) {
-  // Anything too short to keep both ends is hidden whole.
+  // Anything too short to keep both ends is hidden whole, and so is anything
+  // that is not plain ASCII (full-width digits, text typed in the field):
+  // cutting it by bytes could split a character.
+  const bool ascii = std::all_of(number.begin(), number.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+  if (!ascii) {
+    size_t chars = 0;
+    for (char c : number) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    return std::string(std::min<size_t>(chars, 18), '*');
+  }
   if (number.size() < 2 * kMaskKeep) return std::string(number.size(), '*');
   return std::string(number.substr(0, kMaskKeep)) + std::string(kMaskStars, '*') +
          std::string(number.substr(number.size() - kMaskKeep));

@@ -8,9 +8,12 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
+#include <vector>
 #include <zmq.hpp>
 
 #include "node/runtime/system_clock.h"
+#include "topology/utf8.h"
 
 namespace lifeline::runtime {
 namespace {
@@ -155,6 +158,81 @@ NodeLock::~NodeLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
+namespace {
+
+constexpr std::string_view kBase64Suffix = "_base64";
+constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (i + 1 < in.size()) n |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += kBase64Alphabet[(n >> 18) & 63];
+    out += kBase64Alphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kBase64Alphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kBase64Alphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  if (in.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    uint32_t n = 0;
+    int pad = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      const char c = in[i + k];
+      const size_t v = kBase64Alphabet.find(c);
+      if (c == '=' && i + 4 == in.size() && k >= 2) {
+        ++pad;
+      } else if (v == std::string_view::npos || pad > 0) {
+        return std::nullopt;
+      }
+      n = (n << 6) | (v == std::string_view::npos ? 0 : static_cast<uint32_t>(v));
+    }
+    out += static_cast<char>((n >> 16) & 0xFF);
+    if (pad < 2) out += static_cast<char>((n >> 8) & 0xFF);
+    if (pad < 1) out += static_cast<char>(n & 0xFF);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string control_request_text(const json& request) {
+  if (!request.is_object()) return request.dump(-1, ' ', false, json::error_handler_t::replace);
+  json out = json::object();
+  for (const auto& [key, value] : request.items()) {
+    if (value.is_string() && !topology::valid_utf8(value.get_ref<const std::string&>())) {
+      out[key + std::string(kBase64Suffix)] = base64_encode(value.get_ref<const std::string&>());
+    } else {
+      out[key] = value;
+    }
+  }
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void restore_control_request(json& request) {
+  if (!request.is_object()) return;
+  std::vector<std::string> encoded;
+  for (const auto& [key, value] : request.items()) {
+    if (key.size() > kBase64Suffix.size() && key.ends_with(kBase64Suffix) && value.is_string()) encoded.push_back(key);
+  }
+  for (const std::string& key : encoded) {
+    auto bytes = base64_decode(request[key].get_ref<const std::string&>());
+    const std::string plain = key.substr(0, key.size() - kBase64Suffix.size());
+    request.erase(key);
+    // A malformed encoding is left out: the command then misses the field
+    // and says so.
+    if (bytes) request[plain] = std::move(*bytes);
+  }
+}
+
 Result<json> control_request(const std::string& endpoint, const json& request, int timeout_ms) {
   try {
     zmq::context_t ctx(1);
@@ -163,7 +241,7 @@ Result<json> control_request(const std::string& endpoint, const json& request, i
     req.set(zmq::sockopt::rcvtimeo, timeout_ms);
     req.set(zmq::sockopt::sndtimeo, timeout_ms);
     req.connect(endpoint);
-    std::string text = request.dump();
+    std::string text = control_request_text(request);
     if (!req.send(zmq::buffer(text))) return Status::unavailable("node did not take the request at " + endpoint);
     zmq::message_t reply;
     if (!req.recv(reply)) return Status::unavailable("node did not answer at " + endpoint + " within " +

@@ -61,6 +61,13 @@ class NodeLock {
 // answer within timeout_ms.
 Result<nlohmann::json> control_request(const std::string& endpoint, const nlohmann::json& request, int timeout_ms);
 
+// A request travels as JSON text, which holds only UTF-8. A top-level string
+// that is not (a file exported in GBK, say) travels base64-encoded as
+// "<key>_base64", so that the node judges its lines as it would offline;
+// restore_control_request puts it back.
+std::string control_request_text(const nlohmann::json& request);
+void restore_control_request(nlohmann::json& request);
+
 // Answers a request from the store of a node that is not running.
 Result<nlohmann::json> offline_request(const NodeOptions& options, const nlohmann::json& request);
 

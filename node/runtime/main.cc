@@ -118,7 +118,7 @@ int show(const Result<json>& r, bool as_json, void (*print)(const json&)) {
   json out = *r;
   out.erase("ok");
   if (as_json || print == nullptr) {
-    std::printf("%s\n", out.dump(as_json ? -1 : 2).c_str());
+    std::printf("%s\n", out.dump(as_json ? -1 : 2, ' ', false, json::error_handler_t::replace).c_str());
   } else {
     print(out);
   }
@@ -423,6 +423,8 @@ int cmd_calendar_due(const Args& a) {
     policy = *p;
   }
   lifeline::node::Date due = policy.calendar.add_working_days(*from, a.days);
+  if (due > *lifeline::node::date_of(9999, 12, 31))
+    return fail(Status::invalid_argument("the deadline falls after 9999-12-31").with_zh("截止日期晚于 9999-12-31"));
   bool covered = policy.calendar.covers(*from, due);
   if (a.as_json) {
     std::printf("%s\n", json{{"from", a.from}, {"days", a.days}, {"due", lifeline::node::format_date(due)},

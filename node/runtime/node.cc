@@ -243,6 +243,7 @@ void Node::serve_control() {
     return;
   }
   json request = json::parse(msg.to_string_view(), nullptr, false);
+  restore_control_request(request);
   if (request.is_object() && request.value("cmd", "") == "post") {
     auto req = valid_post(*parts_, request);
     if (req) {
@@ -285,7 +286,8 @@ void Node::advance_post() {
 }
 
 void Node::reply(const json& body) {
-  std::string text = body.dump();
+  // A report may quote text from a file that is not UTF-8: dump would throw.
+  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
   try {
     control_->send(zmq::buffer(text), zmq::send_flags::dontwait);
   } catch (const zmq::error_t& e) {

@@ -3,6 +3,7 @@
 #include "node/core/department_import.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/mman.h>
 
 #include <cstdio>
@@ -10,7 +11,9 @@
 #include <sstream>
 #include <string>
 
+#include "node/core/id_number.h"
 #include "node/core/policy.h"
+#include "topology/utf8.h"
 
 namespace lifeline::node {
 namespace {
@@ -315,6 +318,43 @@ TEST(DepartmentImportCsvTest, RejectsBadIdNumberSayingWhichRuleFailed) {
   EXPECT_EQ(sci.reason, "身份证号码无效：'4.41**********E+17' 被电子表格转成了科学计数法，末几位已丢失；请把该列设为文本格式后重新导出");
   EXPECT_EQ(bad_check.reason, "身份证号码无效：'4413**********0045' 校验码 5 不正确，应为 4");
   EXPECT_NE(sci.reason_en.find("scientific notation"), std::string::npos) << sci.reason_en;
+}
+
+// An ID field holding text (不详) or full-width digits is masked whole in
+// the reason: masked by bytes, its ends cut characters in half, and the
+// report was no longer UTF-8 (a running node stopped on dumping it).
+TEST(DepartmentImportCsvTest, MasksAnIdFieldOfTextWithoutCuttingACharacter) {
+  for (const std::string field : {"不详不详", "４４１３０２２００１０７０４００４４", "4413不详0044"}) {
+    SCOPED_TRACE(field);
+    const RejectedLine r = only_rejection(csv("health,H-1," + field + ",birth,2026-02-02\n"));
+    EXPECT_EQ(r.reason_code, "bad_id_number");
+    EXPECT_TRUE(topology::valid_utf8(r.reason)) << r.reason;
+    EXPECT_TRUE(topology::valid_utf8(r.reason_en)) << r.reason_en;
+    EXPECT_EQ(r.reason.find(field), std::string::npos) << r.reason;
+    const nlohmann::json reply{{"reason", r.reason}, {"en", r.reason_en}};
+    EXPECT_NO_THROW((void)reply.dump());  // a node's control reply
+  }
+  EXPECT_EQ(mask_id_number("不详不详"), "****");
+  EXPECT_EQ(mask_id_number("441302200107040044"), "4413**********0044");
+}
+
+// A file with more than kImportMaxRejectedLines bad lines is refused whole,
+// keeping no more than that many reasons while it is read; at the limit the
+// report lists every one.
+TEST(DepartmentImportCsvTest, RefusesAFileWithTooManyRejectedLines) {
+  std::string at_limit = csv("health,H-0," + std::string(kId2) + ",birth,2026-02-02\n");
+  for (size_t i = 0; i < kImportMaxRejectedLines; ++i) at_limit += "x\n";
+  const ParsedImport ok = parse_ok(at_limit);
+  EXPECT_EQ(ok.events.size(), 1u);
+  EXPECT_EQ(ok.rejected.size(), kImportMaxRejectedLines);
+  auto over = parse(at_limit + "x\n");
+  ASSERT_FALSE(over.is_ok());
+  EXPECT_EQ(over.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(over.status().message().find("10001 rejected lines"), std::string::npos) << over.status().message();
+  EXPECT_NE(over.status().message_zh().find("未导入任何数据"), std::string::npos) << over.status().message_zh();
+  std::string jsonl;
+  for (size_t i = 0; i <= kImportMaxRejectedLines; ++i) jsonl += "[]\n";
+  EXPECT_FALSE(parse(jsonl, ImportFormat::kJsonLines).is_ok());
 }
 
 // Spreadsheets in a Chinese locale write dates as YYYY/M/D: departments'

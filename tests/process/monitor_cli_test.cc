@@ -187,6 +187,39 @@ TEST(MonitorCliTest, ImportReportsEachRejectedLineAndAppliesTheValidOnes) {
   EXPECT_EQ(alerts.json["alerts"][0]["level"], 2);
 }
 
+// A running node takes the file over its control socket as JSON, which holds
+// only UTF-8: a GBK line made the command abort before sending, and an ID
+// field of text made the node's reply invalid UTF-8, which stopped the node.
+// Both are now lines rejected with their reasons, as offline.
+TEST(MonitorCliTest, ARunningNodeRejectsANonUtf8LineAndAnIdFieldOfTextAndKeepsRunning) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kProvince, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  std::string hh = register_household(net, kProvince);
+  ASSERT_FALSE(hh.empty());
+  net.start(kProvince);
+  ASSERT_TRUE(testing::wait_until([&] { return net.cli(kProvince, {"status", "--json"}).rc == 0; }, 20s, 100ms));
+  const std::string d = shanghai_date(-10);
+  const std::string text = kHeader +                                                        // line 1
+                           "medical_insurance,YB-1," + kHead + ",serious_illness," + d + "\n" +  // 2: applied
+                           "health,\xD2\xBD\xB1\xA3-1," + kSpouse + ",birth," + d + "\n" +     // 3: GBK 医保: not_utf8
+                           "health,WJ-1,不详不详,birth," + d + "\n";                              // 4: bad_id_number
+  for (bool dry : {true, false}) {
+    SCOPED_TRACE(dry ? "dry run" : "import");
+    std::vector<std::string> args = {"import", net.write_file("gbk.csv", text), "--json"};
+    if (dry) args.push_back("--dry-run");
+    auto r = net.cli(kProvince, args);
+    ASSERT_EQ(r.rc, 0) << r.err << r.out;
+    EXPECT_EQ(r.json["applied"], 1) << r.out;
+    ASSERT_EQ(r.json["rejected"].size(), 2u) << r.out;
+    EXPECT_EQ(r.json["rejected"][0]["line"], 3);
+    EXPECT_EQ(r.json["rejected"][0]["reason_code"], "not_utf8");
+    EXPECT_EQ(r.json["rejected"][1]["line"], 4);
+    EXPECT_EQ(r.json["rejected"][1]["reason_code"], "bad_id_number");
+    EXPECT_TRUE(net.process(kProvince).running()) << "the node stopped";
+  }
+  EXPECT_EQ(net.cli(kProvince, {"alerts", "--json"}).json["count"], 1);
+}
+
 TEST(MonitorCliTest, FeedbackAtTheCountyIsRefused) {
   LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(8));
   ASSERT_TRUE(net.ok()) << net.init_output();
@@ -225,6 +258,10 @@ TEST(MonitorCliTest, CalendarDueSkipsHolidaysAndCountsWorkedWeekends) {
   EXPECT_EQ(j.json["deadline"], "2024-10-08T23:59:59+08:00");
   EXPECT_EQ(net.run_lifeline({"calendar", "due", "--from", "2024-02-30", "--days", "3"}).rc, 1);
   EXPECT_EQ(net.run_lifeline({"calendar", "due", "--from", "2024-09-27", "--days", "-1"}).rc, 2);
+  // A deadline past year 9999 has no date of this form.
+  auto late = net.run_lifeline({"calendar", "due", "--from", "9999-12-31", "--days", "3650"});
+  EXPECT_EQ(late.rc, 1) << late.out;
+  EXPECT_NE(late.err.find("9999-12-31"), std::string::npos) << late.err;
 }
 
 TEST(MonitorCliTest, PolicySetOnlyAtTheProvinceAndANewerVersionReachesTheVillage) {
