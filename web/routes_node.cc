@@ -1,4 +1,7 @@
 // The node: identity, links, aggregates, policy, and GET /metrics (web/API.md).
+#include <set>
+
+#include "node/core/civil_date.h"
 #include "node/runtime/control.h"
 #include "node/runtime/node.h"
 #include "web/api.h"
@@ -12,7 +15,14 @@ namespace {
 json node_status(Api& api) {
   return api.on_loop<json>([](runtime::LoopContext& ctx) {
     json st = runtime::status_json(ctx.options, *ctx.parts.core, *ctx.parts.store, ctx.running, ctx.auth_refusals);
-    st["policy_version"] = ctx.parts.monitor->policy().version;
+    const node::Policy& policy = ctx.parts.monitor->policy();
+    st["policy_version"] = policy.version;
+    // Deadlines count holidays only in years the calendar has a notice for.
+    const std::set<int>& years = policy.calendar.years();
+    const node::Date today = node::shanghai_date(ctx.now.wall_us);
+    st["calendar"] = json{{"first_year", years.empty() ? 0 : *years.begin()},
+                          {"last_year", years.empty() ? 0 : *years.rbegin()},
+                          {"covers_next_60_days", policy.calendar.covers(today, node::add_days(today, 60))}};
     return st;
   });
 }
@@ -91,7 +101,7 @@ void install_node_routes(Api& api, httplib::Server& server) {
   api.route(server, "GET", "/api/v1/node", Access::kOperator, [&api](const httplib::Request&, httplib::Response& res, const Caller&) {
     json st = node_status(api);
     reply(res, 200, json{{"code", st["code"]}, {"level", st["level"]}, {"name", st["name"]},
-                         {"policy_version", st["policy_version"]}, {"store", st["store"]}});
+                         {"policy_version", st["policy_version"]}, {"calendar", st["calendar"]}, {"store", st["store"]}});
   });
   api.route(server, "GET", "/api/v1/links", Access::kOperator, [&api](const httplib::Request&, httplib::Response& res, const Caller&) {
     json st = node_status(api);

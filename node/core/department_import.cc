@@ -4,6 +4,7 @@
 #include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <vector>
 
 #include "node/core/civil_date.h"
 #include "node/core/id_number.h"
@@ -386,9 +387,26 @@ class CsvReader {
 
 void read_json_line(LineChecker& checker, uint64_t number, std::string_view line) {
   if (!check_line_bytes(checker, number, line)) return;
-  const nlohmann::json doc = nlohmann::json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  // A key given twice would keep its last value silently (nlohmann does):
+  // the line is rejected instead, as a CSV header that repeats a column is.
+  std::vector<std::string> keys;
+  std::optional<std::string> repeated;
+  const auto note_key = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key && parsed.is_string() && !repeated) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) repeated = key;
+      keys.push_back(key);
+    }
+    return true;
+  };
+  const nlohmann::json doc = nlohmann::json::parse(line.begin(), line.end(), note_key, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     checker.reject(number, "bad_json", "不是有效的 JSON", "not valid JSON");
+    return;
+  }
+  if (repeated) {
+    checker.reject(number, "duplicate_field", "字段 " + in_quotes(*repeated) + " 出现了不止一次",
+                   "field " + in_quotes(*repeated) + " appears more than once");
     return;
   }
   if (!doc.is_object()) {

@@ -552,7 +552,7 @@ void Monitor::score_household_events(Txn& t, const Household& held, std::vector<
   uint32_t level = rule ? rule->level : 5;
   // The deadline only shortens: a level that rose brings a nearer deadline.
   if (!open || level < a.level) {
-    Date due = due_date(t.policy, level, today);
+    Date due = deadline(t.policy, level, today);
     a.due_date = a.due_date == 0 ? due : std::min(a.due_date, due);
     a.level = std::min(a.level, level);
   }
@@ -714,6 +714,19 @@ Result<std::vector<AlertView>> Monitor::list_alerts(const AlertFilter& f, const 
     q.after = std::move(*after);
   }
   return out;
+}
+
+Date Monitor::deadline(const Policy& policy, uint32_t level, Date issued) {
+  const Date due = due_date(policy, level, issued);
+  if (due == 0 || policy.calendar.covers(issued, due)) return due;
+  for (int year = static_cast<int>(issued / 10'000); year <= static_cast<int>(due / 10'000); ++year) {
+    if (policy.calendar.years().contains(year) || !calendar_gaps_logged_.insert(year).second) continue;
+    folder_logger("node")->warn(
+        "the working-day calendar of policy version {} has no notice for {}: deadlines there skip weekends only, not "
+        "holidays; set a policy whose calendar holds the State Council's notice for {}",
+        policy.version, year, year);
+  }
+  return due;
 }
 
 }  // namespace lifeline::node

@@ -31,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,10 @@ class Monitor : public DomainHandler {
   uint64_t self() const { return self_.number(); }
 
  private:
+  // The deadline of an alert of `level` issued on `issued` (due_date), with a
+  // warning, once per year and run, when it falls in a year the policy's
+  // calendar has no notice for: holidays are then not skipped there.
+  Date deadline(const Policy& policy, uint32_t level, Date issued);
   struct Txn;  // the state of one write transaction (node/core/monitor_txn.h)
   friend struct Txn;
 
@@ -248,6 +253,7 @@ class Monitor : public DomainHandler {
   storage::Store* store_;     // not owned; outlives the monitor
   MonitorOptions options_;
   Policy policy_;             // the running policy (committed)
+  std::set<int> calendar_gaps_logged_;  // years without a calendar notice already warned of
   std::optional<Policy> staged_policy_;  // written by the current attempt, published on commit
   bool figures_dirty_ = true;            // something counted in the aggregates changed since the last snapshot
   bool staged_dirty_ = false;

@@ -378,7 +378,7 @@ Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& 
   // that every holder computes the same one (DESIGN §2.3, §2.4).
   if (const LevelRule* rule = policy.level_for(merged.score); rule != nullptr && rule->level < merged.level) {
     merged.level = rule->level;
-    Date due = due_date(policy, merged.level, merged.issued_date);
+    Date due = m.deadline(policy, merged.level, merged.issued_date);
     if (due != 0 && (merged.due_date == 0 || due < merged.due_date)) merged.due_date = due;
   }
   for (const AlertId& a : merged.aliases) txn.put(Table::kAliases, keys::id(a), keys::id(merged.id));

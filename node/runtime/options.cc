@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "node/runtime/keys.h"
@@ -17,10 +18,15 @@ class Reader {
  public:
   Reader(const toml::table& root, std::string file) : root_(root), file_(std::move(file)) {}
 
-  const toml::table* table(const char* name) const { return root_[name].as_table(); }
+  const toml::table* table(const char* name) {
+    known_.insert(name);
+    return root_[name].as_table();
+  }
 
   template <typename T>
   std::optional<T> get(const char* section, const char* key, bool required) {
+    known_.insert(section);
+    known_.insert(std::string(section) + "." + key);
     auto node = root_[section][key];
     if (!node) {
       if (required) fail(section, key, "is required");
@@ -43,6 +49,8 @@ class Reader {
   }
   // A list of strings; empty when absent.
   std::vector<std::string> strings(const char* section, const char* key) {
+    known_.insert(section);
+    known_.insert(std::string(section) + "." + key);
     std::vector<std::string> out;
     auto node = root_[section][key];
     if (!node) return out;
@@ -66,10 +74,31 @@ class Reader {
   }
   const std::string& error() const { return error_; }
 
+  // Fails on the first section or key that nothing read: a misspelt setting
+  // (heartbeat_interval for heartbeat_interval_ms) would otherwise leave its
+  // default in force without a word.
+  void refuse_unknown() {
+    for (const auto& [name, node] : root_) {
+      const std::string section(name.str());
+      const toml::table* t = node.as_table();
+      if (t == nullptr || !known_.count(section)) {
+        if (error_.empty()) error_ = file_ + ": [" + section + "] is not a known section";
+        return;
+      }
+      for (const auto& [key, value] : *t) {
+        if (!known_.count(section + "." + std::string(key.str()))) {
+          fail(section.c_str(), std::string(key.str()).c_str(), "is not a known setting");
+          return;
+        }
+      }
+    }
+  }
+
  private:
   const toml::table& root_;
   std::string file_;
   std::string error_;  // first error found; empty when none
+  std::set<std::string> known_;  // "section" and "section.key" read so far
 };
 
 std::string resolve(const fs::path& base, const std::string& p) {
@@ -178,6 +207,7 @@ Status read_sections(Reader& r, const fs::path& base, NodeOptions& o) {
   read_link(r, o);
   r.number("monitor", "aggregate_interval_s", o.monitor.aggregate_interval_us, 1, 86400, 1'000'000);
   r.number("monitor", "aggregate_min_interval_ms", o.monitor.aggregate_min_interval_us, 10, 3'600'000, 1000);
+  r.refuse_unknown();
   return r.error().empty() ? Status::ok() : Status::invalid_argument(r.error());
 }
 

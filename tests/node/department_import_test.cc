@@ -473,6 +473,19 @@ TEST(DepartmentImportJsonLinesTest, RejectsUnknownField) {
   EXPECT_EQ(rejected.reason_en, "unknown field \"remark\"");
 }
 
+// nlohmann keeps the last of two equal keys: "death" would be dropped
+// without a word. The line is rejected, as a CSV header repeating a column.
+TEST(DepartmentImportJsonLinesTest, RejectsAKeyGivenTwice) {
+  const std::string line = R"({"source_department":"health","source_record_id":"WJ-1","id_number":")" + std::string(kId2) +
+                           R"(","indicator":"death","indicator":"birth","event_date":"2026-02-02"})";
+  const RejectedLine r = only_rejection(line, ImportFormat::kJsonLines);
+  EXPECT_EQ(r.reason_code, "duplicate_field");
+  EXPECT_NE(r.reason_en.find("indicator"), std::string::npos) << r.reason_en;
+  // Equal keys inside a nested value are not the line's fields: that line
+  // is refused for its type, not as a duplicate.
+  EXPECT_EQ(jsonl_code(R"({"source_department":{"a":1,"a":2}})"), "wrong_type");
+}
+
 TEST(DepartmentImportJsonLinesTest, RejectsWrongType) {
   EXPECT_EQ(jsonl_code("{\"source_department\":\"health\",\"source_record_id\":17,\"id_number\":\"441302200107040044\","
                        "\"indicator\":\"birth\",\"event_date\":\"2026-02-02\"}"),

@@ -8,6 +8,9 @@
 
 #include <algorithm>
 #include <set>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "node/core/alert_merge.h"
 #include "node/core/monitor_queries.h"
@@ -440,6 +443,34 @@ TEST_F(MonitorTest, AggregatesCountAlertsDueSoonThenOverdue) {
     EXPECT_EQ(figures(c)["due_soon"], 0) << "at " << c;
     EXPECT_EQ(figures(c)["overdue"], 0) << "at " << c;
   }
+}
+
+// The default calendar holds the notices of 2024 to 2026. A deadline in 2027
+// skips weekends only: the node says so in its log, once per year and run,
+// so that the province loads the next notice.
+TEST_F(MonitorTest, ADeadlineInAYearWithoutACalendarNoticeIsWarnedOnce) {
+  std::ostringstream log;
+  auto logger = folder_logger("node");
+  logger->sinks().push_back(std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  net.skip_days(35);  // Monday 2026-12-28
+  ASSERT_EQ(net.today(), 20261228u);
+  // 6 points, level 4: 10 working days, Friday 2027-01-01 counted as one.
+  import(kCity, {{"petitions", "XF-1", kHead, "petition", days_ago(1)}});
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(only_alert(kVillage).due_date, 20270111u);
+  const std::string first = log.str();
+  EXPECT_NE(first.find("has no notice for 2027"), std::string::npos) << first;
+  EXPECT_EQ(first.find("has no notice for 2026"), std::string::npos) << first;
+  // The next deadline of that year at the same node: no second warning.
+  log.str("");
+  import(kCity, {{"education", "JY-1", kChild, "school_enrolment", days_ago(1)}});
+  ASSERT_TRUE(net.settle());
+  EXPECT_LT(only_alert(kVillage).due_date, 20270111u);
+  EXPECT_EQ(log.str().find("has no notice for 2027"), std::string::npos) << log.str();
+  logger->sinks().pop_back();
+  (void)h;
 }
 
 TEST_F(MonitorTest, NewEventsUpdateOpenAlertAndDeadlineOnlyShortens) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <iterator>
 
 #include "node/runtime/keys.h"
 #include "tests/testing/temp_dir.h"
@@ -28,6 +29,30 @@ TEST_F(OptionsTest, SampleConfigParsesWithEveryKey) {
   // The sample's parent key is a placeholder, so it must be refused with the key named.
   ASSERT_FALSE(o.is_ok());
   EXPECT_NE(o.status().message().find("[parent] public_key"), std::string::npos) << o.status().message();
+}
+
+// A misspelt key or section is refused naming it, not ignored with its
+// default in force; every key of the sample is a known one.
+TEST_F(OptionsTest, UnknownKeysAndSectionsAreRefused) {
+  const std::string base = "[node]\ncode = \"441303001001\"\n";
+  auto typo = load_options(write("t.toml", base + "[link]\nheartbeat_interval = 5\n"));
+  ASSERT_FALSE(typo.is_ok());
+  EXPECT_NE(typo.status().message().find("[link] heartbeat_interval is not a known setting"), std::string::npos)
+      << typo.status().message();
+  auto section = load_options(write("s.toml", base + "[links]\nheartbeat_interval_ms = 100\n"));
+  ASSERT_FALSE(section.is_ok());
+  EXPECT_NE(section.status().message().find("[links] is not a known section"), std::string::npos) << section.status().message();
+  auto top = load_options(write("k.toml", "verbose = true\n" + base));
+  EXPECT_FALSE(top.is_ok());
+  std::ifstream in(std::string(LIFELINE_SOURCE_DIR) + "/node/runtime/node.sample.toml");
+  std::string sample((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = sample.find("\npublic_key = \"");  // the [parent] key, not the one in a comment
+  ASSERT_NE(at, std::string::npos);
+  const size_t end = sample.find('"', at + 15);
+  sample.replace(at + 15, end - at - 15, key());
+  write("allowlist.toml", "");
+  auto whole = load_options(write("sample.toml", sample));
+  EXPECT_TRUE(whole.is_ok()) << whole.status().to_string();
 }
 
 TEST_F(OptionsTest, LoadsAChildConfigAndResolvesPaths) {

@@ -13,6 +13,8 @@
 #include <set>
 #include <string>
 
+#include "node/core/civil_date.h"
+#include "node/runtime/system_clock.h"
 #include "tests/testing/domain_fixtures.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/local_network.h"
@@ -152,7 +154,14 @@ TEST_F(ApiSessionTest, OneTimePasswordMustBeChangedThenSignOutEndsTheSession) {
   me = c.get("/api/v1/session");
   EXPECT_EQ(me.json["must_change_password"], false) << me;
   EXPECT_EQ(c.get("/api/v1/households").status, 200);
-  EXPECT_EQ(c.get("/api/v1/node").json.value("code", ""), kTownship);
+  HttpReply node = c.get("/api/v1/node");
+  EXPECT_EQ(node.json.value("code", ""), kTownship);
+  // The default calendar holds the notices of 2024 to 2026; whether it covers
+  // the next 60 days depends on today.
+  const node::Date today = node::shanghai_date(runtime::system_now().wall_us);
+  EXPECT_EQ(node.json["calendar"]["first_year"], 2024) << node;
+  EXPECT_EQ(node.json["calendar"]["last_year"], 2026) << node;
+  EXPECT_EQ(node.json["calendar"]["covers_next_60_days"], node::add_days(today, 60) <= 20261231) << node;
 
   // The one-time password is gone; the new one signs in.
   expect_refusal(anonymous().login("clerk.chen", otp), 401, "bad_credentials");
