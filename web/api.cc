@@ -7,6 +7,7 @@
 #include "node/core/monitor.h"
 #include "node/core/monitor_queries.h"
 #include "node/runtime/accounts.h"
+#include "node/core/id_number.h"
 #include "node/runtime/node.h"
 #include "node/runtime/system_clock.h"
 #include "topology/logging.h"
@@ -80,7 +81,9 @@ void reply(httplib::Response& res, int status, const json& body) {
 }
 
 void reply_error(httplib::Response& res, const ApiError& e) {
-  json err{{"code", e.code}, {"message", e.message}, {"message_en", e.message_en}};
+  // A message may quote what was sent (a path, a village code): an ID number
+  // typed into the wrong field is shown masked (web/API.md §5).
+  json err{{"code", e.code}, {"message", node::mask_id_numbers_in(e.message)}, {"message_en", node::mask_id_numbers_in(e.message_en)}};
   if (!e.field.empty()) err["field"] = e.field;
   reply(res, e.status, json{{"error", err}});
 }

@@ -44,7 +44,10 @@ bool is_blank(std::string_view line) { return trim(line).empty(); }
 
 // A value as it may appear inside a message: control characters replaced
 // and cut at a character boundary. Requires valid UTF-8.
-std::string in_quotes(std::string_view value) {
+std::string in_quotes(std::string_view raw) {
+  // An ID number in the wrong column is quoted masked (the same length).
+  const std::string masked = mask_id_numbers_in(raw);
+  const std::string_view value = masked;
   std::string out = "\"";
   size_t i = 0;
   while (i < value.size() && i < kMaxQuotedBytes) {

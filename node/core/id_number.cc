@@ -59,10 +59,12 @@ std::optional<Why> body_error(std::string_view body, Date today) {
   const std::string birth(body.substr(6, 8));
   const std::optional<Date> date = parse_date(birth);
   const uint32_t raw = digits_value(birth);
-  if (raw < kEarliestBirth) return Why{"出生日期 " + birth + " 早于 1900-01-01", "birth date " + birth + " is before 1900-01-01"};
-  if (!date) return Why{"出生日期 " + birth + " 不是有效日期", "birth date " + birth + " is not a real date"};
+  // The birth date is not quoted: beside the masked number it would show
+  // all but two of its characters.
+  if (raw < kEarliestBirth) return Why{"出生日期（第 7–14 位）早于 1900-01-01", "the birth date (characters 7-14) is before 1900-01-01"};
+  if (!date) return Why{"出生日期（第 7–14 位）不是有效日期", "the birth date (characters 7-14) is not a real date"};
   if (today != 0 && *date > today)
-    return Why{"出生日期 " + format_date(*date) + " 晚于今天", "birth date " + format_date(*date) + " is after today"};
+    return Why{"出生日期（第 7–14 位）晚于今天", "the birth date (characters 7-14) is after today"};
   return std::nullopt;
 }
 
@@ -141,7 +143,12 @@ std::string mask_name(std::string_view name) {
   return masked;
 }
 
-bool contains_id_number(std::string_view text) {
+namespace {
+
+// Calls fn(start) for each ID number in text: 17 digits and a digit or X/x,
+// not inside a longer run of digits.
+template <class Fn>
+void for_each_id_number(std::string_view text, Fn fn) {
   size_t run = 0;  // digits just before i
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -151,12 +158,29 @@ bool contains_id_number(std::string_view text) {
     }
     if ((c == 'X' || c == 'x') && run == kIdNumberLength - 1) {
       const bool digit_after = i + 1 < text.size() && is_digit(text[i + 1]);
-      if (!digit_after) return true;
+      if (!digit_after) fn(i + 1 - kIdNumberLength);
+    } else if (run == kIdNumberLength) {
+      fn(i - kIdNumberLength);
     }
-    if (run == kIdNumberLength) return true;
     run = 0;
   }
-  return run == kIdNumberLength;
+  if (run == kIdNumberLength) fn(text.size() - kIdNumberLength);
+}
+
+}  // namespace
+
+bool contains_id_number(std::string_view text) {
+  bool found = false;
+  for_each_id_number(text, [&](size_t) { found = true; });
+  return found;
+}
+
+std::string mask_id_numbers_in(std::string_view text) {
+  std::string out(text);
+  for_each_id_number(text, [&](size_t at) {
+    out.replace(at, kIdNumberLength, mask_id_number(text.substr(at, kIdNumberLength)));
+  });
+  return out;
 }
 
 Status refuse_id_number_in(std::string_view text, const std::string& field, const std::string& field_zh) {

@@ -42,6 +42,10 @@ std::string mask_name(std::string_view name);
 // digits and a digit or X/x, not inside a longer run of digits (a mistyped
 // number counts too: the check character is not verified).
 bool contains_id_number(std::string_view text);
+
+// text with every ID number in it (as contains_id_number finds them) masked:
+// for error messages and reasons that quote what was typed.
+std::string mask_id_numbers_in(std::string_view text);
 // ok, or invalid_argument naming the field (English and Chinese names).
 Status refuse_id_number_in(std::string_view text, const std::string& field, const std::string& field_zh);
 

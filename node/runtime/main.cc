@@ -2,13 +2,18 @@
 // and README.md; the command lines below are a contract used by scripts.
 #include <CLI/CLI.hpp>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 
 #include <fstream>
 #include <sstream>
 
+#include "node/core/id_number.h"
 #include "node/core/policy.h"
 #include "node/runtime/control.h"
 #include "node/runtime/demo_data.h"
@@ -36,8 +41,18 @@ int usage(const std::string& what) {
   return 2;
 }
 
+// Who runs this command, for the audit log: the user sudo was run by, else
+// the effective user.
+std::string os_user() {
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && *sudo != '\0') return sudo;
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  return "uid " + std::to_string(::geteuid());
+}
+
+// Errors may quote what was typed (a --member argument, a record id): an ID
+// number in them is printed masked.
 int fail(const Status& s) {
-  std::fprintf(stderr, "lifeline: %s\n", s.to_string().c_str());
+  std::fprintf(stderr, "lifeline: %s\n", lifeline::node::mask_id_numbers_in(s.to_string()).c_str());
   return 1;
 }
 
@@ -45,8 +60,8 @@ int fail(const Status& s) {
 // printed as it came, not wrapped in a second one.
 int fail_reply(const json& r) {
   if (r.contains("error_zh") && r["error_zh"].is_string())
-    std::fprintf(stderr, "lifeline: %s\n", r["error_zh"].get<std::string>().c_str());
-  std::fprintf(stderr, "lifeline: %s\n", r.value("error", "request failed").c_str());
+    std::fprintf(stderr, "lifeline: %s\n", lifeline::node::mask_id_numbers_in(r["error_zh"].get<std::string>()).c_str());
+  std::fprintf(stderr, "lifeline: %s\n", lifeline::node::mask_id_numbers_in(r.value("error", "request failed")).c_str());
   return 1;
 }
 
@@ -303,7 +318,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
                        "ID,NAME,RELATION[,DISABILITY_GRADE[,DISABILITY_KIND[,MAJOR_ILLNESS yes|no[,SINGLE_PERSON yes|no]]]] (repeat; one relation head)")->required();
   c.hh_import = household->add_subcommand("import", "register households from a file: JSON Lines, one household per line (as household add)");
   c.hh_import->add_option("FILE", a.file, "registration file (.jsonl)")->required();
-  c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (each view is recorded in the running node's log)");
+  c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (each view is recorded in the audit log, with the OS user)");
   c.hh_show->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1");
   c.hh_show->add_option("--id-number", a.id_number, "find the household of this person instead");
   c.hh_move = household->add_subcommand("move", "move a household to another village of this node's jurisdiction");
@@ -488,7 +503,9 @@ int dispatch_monitor(const Commands& c, const Args& a) {
   }
   if (*c.hh_show) {
     if (a.id.empty() == a.id_number.empty()) return usage("household show: give HOUSEHOLD_ID or --id-number");
-    return ask(json{{"cmd", "household"}, {"action", "show"}, {"household", a.id}, {"id_number", a.id_number}}, nullptr);
+    return ask(json{{"cmd", "household"}, {"action", "show"}, {"household", a.id}, {"id_number", a.id_number},
+                    {"os_user", os_user()}},
+               nullptr);
   }
   if (*c.hh_move) return ask(json{{"cmd", "household"}, {"action", "move"}, {"household", a.id}, {"to", a.village}}, nullptr);
   if (*c.hh_conflicts)

@@ -156,9 +156,22 @@ json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now
     }
     auto cf = mon.show_household(id);
     if (!cf) return error_json(cf.status());
-    // A full view of personal data: recorded (without the data itself). The
-    // operators' audit log with accounts comes with the HTTP API.
-    folder_logger("runtime")->info("case page {} shown in full over the control socket", format_id('H', id));
+    // A full view of personal data goes into the audit log, as the API's
+    // case page does (without the data itself), under the OS user who ran
+    // the command; without the entry nothing is shown.
+    const std::string user = topology::clean_text(str(req, "os_user").empty() ? "unknown" : str(req, "os_user"), 64);
+    auto audited = mon.append_audit(json{{"account", "cli:" + user},
+                                         {"role", "cli"},
+                                         {"address", "local"},
+                                         {"action", "case_viewed"},
+                                         {"target", format_id('H', id)},
+                                         {"outcome", "ok"},
+                                         {"detail", str(req, "id_number").empty() ? "full personal data shown (command line)"
+                                                                                  : "found by ID number; full personal data shown (command line)"}},
+                                    now);
+    if (!audited)
+      return error_json(Status::unavailable("the audit entry could not be written; nothing shown: " + audited.status().message())
+                            .with_zh("审计日志写入失败，未显示个人信息"));
     return ok_json(case_json(*cf, mon.policy(), node::shanghai_date(now.wall_us)));
   }
   if (action == "move") {

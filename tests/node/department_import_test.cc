@@ -334,6 +334,12 @@ TEST(DepartmentImportCsvTest, MasksAnIdFieldOfTextWithoutCuttingACharacter) {
     const nlohmann::json reply{{"reason", r.reason}, {"en", r.reason_en}};
     EXPECT_NO_THROW((void)reply.dump());  // a node's control reply
   }
+  // Columns out of order: the ID number lands in the department's column and
+  // is quoted masked in the reason.
+  const RejectedLine shifted = only_rejection(csv(std::string(kId1) + ",YB-1,medical_insurance,serious_illness,2026-02-02\n"));
+  EXPECT_EQ(shifted.reason.find(kId1), std::string::npos) << shifted.reason;
+  EXPECT_EQ(shifted.reason_en.find(kId1), std::string::npos) << shifted.reason_en;
+  EXPECT_NE(shifted.reason_en.find("4413**********123X"), std::string::npos) << shifted.reason_en;
   EXPECT_EQ(mask_id_number("不详不详"), "****");
   EXPECT_EQ(mask_id_number("441302200107040044"), "4413**********0044");
 }

@@ -74,11 +74,14 @@ TEST(IdNumberTest, RejectsAWrongCheckCharacter) {
 }
 
 TEST(IdNumberTest, RejectsBadBirthDates) {
-  expect_rejected("441303198502301239", "not a real date", kToday, "出生日期 19850230 不是有效日期");  // 30 February, check char right
+  // 30 February, check char right. The date is not quoted: beside the
+  // masked number it would give away all but two characters.
+  expect_rejected("441303198502301239", "not a real date", kToday, "出生日期（第 7–14 位）不是有效日期");
+  EXPECT_EQ(parse_id_number("441303198502301239", kToday).status().to_string().find("19850230"), std::string::npos);
   expect_rejected("441303198513011230", "not a real date");  // month 13
   expect_rejected("441303189912311230", "before 1900", kToday, "早于 1900-01-01");
   // 2025-01-01 with a right check character, parsed on 2024-12-31.
-  expect_rejected("441303202501010017", "after today", 20241231, "出生日期 2025-01-01 晚于今天");
+  expect_rejected("441303202501010017", "after today", 20241231, "出生日期（第 7–14 位）晚于今天");
   EXPECT_TRUE(parse_id_number("441303202501010017", 20250101).is_ok());  // born today
   EXPECT_TRUE(parse_id_number("441303202501010017").is_ok());            // no today given
   EXPECT_TRUE(parse_id_number("441303200002290019", kToday).is_ok());    // a leap day
@@ -140,6 +143,17 @@ TEST(IdNumberTest, ErrorsDoNotRepeatTheWholeNumber) {
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.status().message().find("441302200107040045"), std::string::npos);
   EXPECT_NE(r.status().message().find("4413**********0045"), std::string::npos);
+}
+
+// Error messages that quote what was typed (a village code, a path, a CSV
+// column) go through this before they are shown.
+TEST(IdNumberTest, MasksEveryIdNumberInAText) {
+  EXPECT_EQ(mask_id_numbers_in("unknown source department \"44130319850312123X\""),
+            "unknown source department \"4413**********123X\"");
+  EXPECT_EQ(mask_id_numbers_in("441302200107040044,44130319850312123x"), "4413**********0044,4413**********123x");
+  EXPECT_EQ(mask_id_numbers_in("H-441303001001-13 13800000000 6222020200112233445 2026-12-07"),
+            "H-441303001001-13 13800000000 6222020200112233445 2026-12-07");
+  EXPECT_EQ(mask_id_numbers_in(""), "");
 }
 
 TEST(IdNumberTest, MasksAllButTheFirstAndLastFour) {

@@ -372,14 +372,25 @@ TEST(MonitorCliTest, ListsMaskIdNumbersAndTheCasePageShowsThemWhole) {
   }
   EXPECT_EQ(apps.out.find("赵六"), std::string::npos) << "names are masked too: " << apps.out;
 
+  // Every full view is an entry in the audit log (the node is not running:
+  // the command writes it to the store itself).
+  auto audit_entries = [&] { return net.cli_json(kProvince, {"digest"})["tables"]["audit"].value("entries", -1); };
+  const int audited = audit_entries();
   auto page = net.cli(kProvince, {"household", "show", hh, "--json"});
   ASSERT_EQ(page.rc, 0) << page.err;
   std::set<std::string> ids;
   for (const auto& m : page.json["members"]) ids.insert(m["id_number"].get<std::string>());
   EXPECT_EQ(ids, (std::set<std::string>{kHead, kSpouse}));
+  EXPECT_EQ(audit_entries(), audited + 1);
   auto by_person = net.cli(kProvince, {"household", "show", "--id-number", kSpouse, "--json"});
   ASSERT_EQ(by_person.rc, 0) << by_person.err;
   EXPECT_EQ(by_person.json["household"], hh);
+  EXPECT_EQ(audit_entries(), audited + 2);
+  // An ID number typed where a household id goes is not echoed whole.
+  auto typo = net.cli(kProvince, {"household", "show", kSpouse});
+  EXPECT_NE(typo.rc, 0);
+  EXPECT_FALSE(has_whole_id_number(typo.err + typo.out)) << typo.err;
+  EXPECT_EQ(audit_entries(), audited + 2);
 }
 
 // The anonymous memory (heap) of a running node, in MB; -1 when unknown.
