@@ -49,6 +49,16 @@ std::string os_user() {
   return "uid " + std::to_string(::geteuid());
 }
 
+// "-" for an argument that holds personal data reads it from standard input
+// (one line), keeping it out of the process list and out of sudo's log.
+std::string argument_or_stdin(const std::string& value) {
+  if (value != "-") return value;
+  std::string line;
+  std::getline(std::cin, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
 // Errors may quote what was typed (a --member argument, a record id): an ID
 // number in them is printed masked.
 int fail(const Status& s) {
@@ -320,7 +330,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.hh_import->add_option("FILE", a.file, "registration file (.jsonl)")->required();
   c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (each view is recorded in the audit log, with the OS user)");
   c.hh_show->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1");
-  c.hh_show->add_option("--id-number", a.id_number, "find the household of this person instead");
+  c.hh_show->add_option("--id-number", a.id_number, "find the household of this person instead (- reads it from standard input)");
   c.hh_move = household->add_subcommand("move", "move a household to another village of this node's jurisdiction");
   c.hh_move->add_option("HOUSEHOLD_ID", a.id, "e.g. H-441303001001-1")->required();
   c.hh_move->add_option("--to", a.village, "the new village code")->required();
@@ -330,8 +340,8 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.hh_conflicts->add_option("--cursor", a.cursor, "continue after the page that printed this cursor");
   c.apply = app.add_subcommand("apply", "cross-location applications (异地受理): take one, list them, or decide one at the home node");
   c.apply->add_option("--village", a.village, "the applicant's home village (hukou), outside this node");
-  c.apply->add_option("--name", a.name, "applicant's name");
-  c.apply->add_option("--id-number", a.id_number, "applicant's ID number");
+  c.apply->add_option("--name", a.name, "applicant's name (- reads it from standard input)");
+  c.apply->add_option("--id-number", a.id_number, "applicant's ID number (- reads it from standard input)");
   c.apply->add_option("--phone", a.phone, "contact phone");
   c.apply->add_option("--reason", a.reason, "why assistance is sought");
   c.apply->add_option("--needs", a.needs, "comma-separated needs");
@@ -503,7 +513,7 @@ int dispatch_monitor(const Commands& c, const Args& a) {
   }
   if (*c.hh_show) {
     if (a.id.empty() == a.id_number.empty()) return usage("household show: give HOUSEHOLD_ID or --id-number");
-    return ask(json{{"cmd", "household"}, {"action", "show"}, {"household", a.id}, {"id_number", a.id_number},
+    return ask(json{{"cmd", "household"}, {"action", "show"}, {"household", a.id}, {"id_number", argument_or_stdin(a.id_number)},
                     {"os_user", os_user()}},
                nullptr);
   }
@@ -517,7 +527,9 @@ int dispatch_monitor(const Commands& c, const Args& a) {
       return ask(json{{"cmd", "apply"}, {"action", "decide"}, {"id", a.decide}, {"status", a.state}, {"note", a.note}}, nullptr);
     if (a.village.empty() || a.name.empty() || a.id_number.empty())
       return usage("apply: give --list, --decide ID --status S, or --village, --name and --id-number");
-    json app{{"village", a.village}, {"name", a.name}, {"id_number", a.id_number}, {"phone", a.phone}, {"reason", a.reason},
+    if (a.name == "-" && a.id_number == "-") return usage("apply: only one of --name and --id-number can be read from standard input");
+    json app{{"village", a.village}, {"name", argument_or_stdin(a.name)}, {"id_number", argument_or_stdin(a.id_number)},
+             {"phone", a.phone}, {"reason", a.reason},
              {"needs", a.needs.empty() ? std::vector<std::string>{} : split_commas(a.needs)}};
     return ask(json{{"cmd", "apply"}, {"action", "submit"}, {"application", app}}, nullptr);
   }

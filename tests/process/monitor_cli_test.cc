@@ -386,11 +386,17 @@ TEST(MonitorCliTest, ListsMaskIdNumbersAndTheCasePageShowsThemWhole) {
   ASSERT_EQ(by_person.rc, 0) << by_person.err;
   EXPECT_EQ(by_person.json["household"], hh);
   EXPECT_EQ(audit_entries(), audited + 2);
+  // "-" reads the number from standard input: out of the process list.
+  auto piped = testing::run_command_capture({"/bin/sh", "-c", "printf '%s\\n' " + kSpouse + " | " + std::string(LIFELINE_BIN) +
+                                                                  " household show --id-number - --json --config " + net.config(kProvince)});
+  ASSERT_EQ(piped.rc, 0) << piped.err;
+  EXPECT_EQ(json::parse(piped.out, nullptr, false).value("household", ""), hh) << piped.out;
+  EXPECT_EQ(audit_entries(), audited + 3);
   // An ID number typed where a household id goes is not echoed whole.
   auto typo = net.cli(kProvince, {"household", "show", kSpouse});
   EXPECT_NE(typo.rc, 0);
   EXPECT_FALSE(has_whole_id_number(typo.err + typo.out)) << typo.err;
-  EXPECT_EQ(audit_entries(), audited + 2);
+  EXPECT_EQ(audit_entries(), audited + 3);
 }
 
 // The anonymous memory (heap) of a running node, in MB; -1 when unknown.
