@@ -1,7 +1,6 @@
 // The Monitor's policy, standards, aggregates and cross-location
 // applications: the low-volume messages, carried as JSON.
 #include <algorithm>
-#include <cmath>
 #include <set>
 
 #include "node/core/id_number.h"
@@ -111,18 +110,16 @@ Status Monitor::set_standards(std::string_view text, const Instant& now) {
       if (k != "urban_yuan" && k != "rural_yuan" && k != "illustrative")
         return bad("unknown key '" + k + "' for " + key, key + " 中有未知字段 '" + k + "'");
     }
-    // Fen are whole: as the policy file's standards (Reader::fen), 0.01 yuan
-    // at least and at most two decimals, not rounded silently.
-    for (const char* k : {"urban_yuan", "rural_yuan"}) {
-      const double yuan = v[k].get<double>(), scaled = yuan * 100.0;
-      if (yuan < 0.01 || std::fabs(scaled - static_cast<double>(std::llround(scaled))) > 1e-6)
-        return bad(std::string(k) + " for " + key + " must be at least 0.01 with at most 2 decimals",
-                   key + " 的 " + k + " 应不少于 0.01 元，且最多两位小数");
-    }
+    // Whole fen, as in the policy file's standards: not rounded silently.
+    const std::optional<int64_t> urban = fen_of_yuan(v["urban_yuan"].get<double>()),
+                                 rural = fen_of_yuan(v["rural_yuan"].get<double>());
+    if (!urban || !rural)
+      return bad(key + ": urban_yuan and rural_yuan must be at least 0.01 with at most 2 decimals",
+                 key + " 的 urban_yuan 和 rural_yuan 应不少于 0.01 元，且最多两位小数");
     if (v.contains("illustrative") && !v["illustrative"].is_boolean())
       return bad("illustrative for " + key + " must be true or false", key + " 的 illustrative 应为 true 或 false");
-    entries[key] = json{{"urban_fen", static_cast<int64_t>(v["urban_yuan"].get<double>() * 100 + 0.5)},
-                        {"rural_fen", static_cast<int64_t>(v["rural_yuan"].get<double>() * 100 + 0.5)},
+    entries[key] = json{{"urban_fen", *urban},
+                        {"rural_fen", *rural},
                         {"illustrative", v.value("illustrative", false)},
                         {"set_by", self_.to_string()}};
   }

@@ -142,9 +142,9 @@ class Reader {
     const double yuan = v.get<double>();
     if (!(yuan >= 0.01 && yuan <= kMaxYuan))
       return fail(path, "must be from 0.01 to 1000000 yuan, got " + v.dump(), "应为 0.01 到 1000000 元，实为 " + v.dump());
-    const double scaled = yuan * 100.0;
-    out = std::llround(scaled);
-    if (std::fabs(scaled - static_cast<double>(out)) > 1e-6) return fail(path, "must have at most 2 decimals", "最多两位小数");
+    const std::optional<int64_t> fen = fen_of_yuan(yuan);
+    if (!fen) return fail(path, "must have at most 2 decimals", "最多两位小数");
+    out = *fen;
     return true;
   }
 
@@ -497,6 +497,14 @@ ScoreResult score_household(const Policy& policy, const std::map<std::string, Da
   const LevelRule* rule = result.score == 0 ? nullptr : policy.level_for(result.score);
   result.level = rule == nullptr ? 0 : rule->level;
   return result;
+}
+
+std::optional<int64_t> fen_of_yuan(double yuan) {
+  if (!(yuan >= 0.01 && yuan <= kMaxYuan)) return std::nullopt;
+  const double scaled = yuan * 100.0;
+  const int64_t fen = std::llround(scaled);
+  if (std::fabs(scaled - static_cast<double>(fen)) > 1e-6) return std::nullopt;
+  return fen;
 }
 
 Date due_date(const Policy& policy, uint32_t level, Date issued) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ struct Policy {
   const LevelRule* level(uint32_t level) const;
   bool department_known(std::string_view department) const;
 };
+
+// Yuan with at most two decimals, from 0.01 to 1,000,000, as whole fen;
+// nullopt otherwise (the rule of the policy file's standards and of
+// `policy set --standards`).
+std::optional<int64_t> fen_of_yuan(double yuan);
 
 // Parses and validates a policy document (JSON, format in
 // node/policy/README.md); every error names the offending key.
