@@ -13,6 +13,9 @@
 // BENCH_IMPORT_RUNS (environment): imports, each into a fresh copy of the
 // registry (default 3; the median is import_events_per_s).
 // BENCH_IMPORT_ONLY (environment): only the import figures.
+// BENCH_PERF_CTL (environment): a perf control FIFO (`perf record -D -1
+// --control fifo:FIFO`); the imports of department events, and nothing
+// else, are profiled.
 #include <lmdb.h>
 #include <sys/resource.h>
 
@@ -54,6 +57,14 @@ double cpu_seconds() {
 }
 
 Instant now() { return lifeline::runtime::system_now(); }
+
+// Switches perf on or off around a measured section (BENCH_PERF_CTL).
+void perf_control(const char* command) {
+  const char* fifo = getenv("BENCH_PERF_CTL");
+  if (fifo == nullptr) return;
+  std::ofstream ctl(fifo);
+  ctl << command << '\n';
+}
 
 using lifeline::testing::registry_file;
 std::string id_number(uint64_t i) { return lifeline::testing::registry_id_number(i); }
@@ -310,7 +321,9 @@ void import_benchmarks(Results& r, uint64_t persons, const std::string& tmp) {
     const std::vector<uint64_t> entries0 = table_entries(*node.store);
     auto t0 = Clock::now();
     double cpu0 = cpu_seconds();
+    perf_control("enable");
     auto rep = node.monitor->import_events(csv, lifeline::node::ImportFormat::kCsv, now());
+    perf_control("disable");
     double secs = seconds_since(t0);
     if (!rep || !rep->rejected.empty() || rep->applied != events) {
       std::string why = !rep ? rep.status().to_string()
