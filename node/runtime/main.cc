@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -325,7 +326,8 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.hh_add->add_option("--address", a.address, "address");
   c.hh_add->add_option("--source", a.source, "active_discovery | application");
   c.hh_add->add_option("--member", a.members,
-                       "ID,NAME,RELATION[,DISABILITY_GRADE[,DISABILITY_KIND[,MAJOR_ILLNESS yes|no[,SINGLE_PERSON yes|no]]]] (repeat; one relation head)")->required();
+                       "ID,NAME,RELATION[,DISABILITY_GRADE[,DISABILITY_KIND[,MAJOR_ILLNESS yes|no[,SINGLE_PERSON yes|no]]]] (repeat; one relation head); "
+                       "- reads the members from standard input, one a line, keeping them out of ps and sudo's log")->required();
   c.hh_import = household->add_subcommand("import", "register households from a file: JSON Lines, one household per line (as household add)");
   c.hh_import->add_option("FILE", a.file, "registration file (.jsonl)")->required();
   c.hh_show = household->add_subcommand("show", "the case page: members in full, alerts, history (each view is recorded in the audit log, with the OS user)");
@@ -388,12 +390,38 @@ Result<json> member_from_flag(const std::string& text) {
   json m{{"id_number", f[0]}, {"name", f[1]}, {"relation", f[2]}};
   if (f.size() > 3) {
     if (f[3].size() != 1 || f[3][0] < '0' || f[3][0] > '4') return Status::invalid_argument("--member: disability grade must be 0..4");
-    m["disability_grade"] = f[3][0] - '0';
+    m["disability_grade"] = static_cast<unsigned>(f[3][0] - '0');  // unsigned: the core takes no signed number
   }
   if (f.size() > 4) m["disability_kind"] = f[4];
-  if (f.size() > 5) m["major_illness"] = f[5] == "yes";
-  if (f.size() > 6) m["single_person_coverage"] = f[6] == "yes";
+  for (size_t i = 5; i < f.size(); ++i) {
+    const char* what = i == 5 ? "major illness" : "single-person coverage";
+    if (f[i] != "yes" && f[i] != "no") return Status::invalid_argument(std::string("--member: ") + what + " must be yes or no");
+    m[i == 5 ? "major_illness" : "single_person_coverage"] = f[i] == "yes";
+  }
   return m;
+}
+
+// The --member values, with "-" replaced by the members read from standard
+// input, one ID,NAME,RELATION[,...] a line (blank lines skipped): the
+// household's personal data stays out of the process list and sudo's log.
+Result<std::vector<std::string>> member_flags(const std::vector<std::string>& given) {
+  if (std::count(given.begin(), given.end(), "-") > 1) return Status::invalid_argument("--member -: give it once (it reads every member)");
+  std::vector<std::string> out;
+  for (const std::string& m : given) {
+    if (m != "-") {
+      out.push_back(m);
+      continue;
+    }
+    size_t read = 0;
+    for (std::string line; std::getline(std::cin, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (line.empty()) continue;
+      out.push_back(line);
+      ++read;
+    }
+    if (read == 0) return Status::invalid_argument("--member -: standard input held no member");
+  }
+  return out;
 }
 
 void print_alerts(const json& r) {
@@ -494,7 +522,9 @@ int dispatch_monitor(const Commands& c, const Args& a) {
   }
   if (*c.hh_add) {
     json members = json::array();
-    for (const auto& m : a.members) {
+    auto flags = member_flags(a.members);
+    if (!flags) return fail(flags.status());
+    for (const auto& m : *flags) {
       auto j = member_from_flag(m);
       if (!j) return fail(j.status());
       members.push_back(*j);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <set>
 #include <thread>
@@ -76,6 +77,53 @@ TEST(MonitorCliTest, HouseholdAddForAVillageOutsideTheJurisdictionIsRefusedNamin
   EXPECT_EQ(net.cli(kVillage, {"household", "show", "--id-number", kHead, "--json"}).rc, 1);
   // The same household in the node's own village is taken.
   EXPECT_FALSE(register_household(net, kVillage).empty());
+}
+
+// `household add --member -` reads the members from standard input, one a
+// line, so that their ID numbers and names are not in the process list;
+// a flag that is not yes or no is refused instead of read as no.
+TEST(MonitorCliTest, HouseholdAddReadsItsMembersFromStandardInput) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kProvince, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  auto add = [&](const std::string& input) {
+    return testing::run_command_capture({"/bin/sh", "-c", "printf '" + input + "' | " + std::string(LIFELINE_BIN) +
+                                                              " household add --village " + kVillage +
+                                                              " --category marginal --member - --json --config " + net.config(kProvince)});
+  };
+  auto households = [&] { return net.cli_json(kProvince, {"digest"})["tables"]["households"].value("entries", -1); };
+  const int before = households();
+  // Refused, each leaving the store as it was: a flag that is neither yes
+  // nor no, an empty standard input, and "-" given twice.
+  auto maybe = add(kHead + ",张三,head,0,,maybe\n");
+  EXPECT_EQ(maybe.rc, 1) << maybe.out;
+  EXPECT_NE(maybe.err.find("major illness must be yes or no"), std::string::npos) << maybe.err;
+  EXPECT_FALSE(has_whole_id_number(maybe.err)) << maybe.err;
+  auto empty = add("\n");
+  EXPECT_EQ(empty.rc, 1);
+  EXPECT_NE(empty.err.find("standard input held no member"), std::string::npos) << empty.err;
+  auto twice = net.cli(kProvince, {"household", "add", "--village", kVillage, "--category", "marginal", "--member", "-",
+                                   "--member", "-"});
+  EXPECT_EQ(twice.rc, 1);
+  EXPECT_NE(twice.err.find("give it once"), std::string::npos) << twice.err;
+  EXPECT_EQ(households(), before);
+  // Two members, one a line (a CRLF line end and a blank line are fine).
+  auto r = add(kHead + ",张三,head,2,肢体,yes,no\r\n\n" + kSpouse + ",李四,spouse\n");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string hh = json::parse(r.out, nullptr, false).value("household", "");
+  ASSERT_FALSE(hh.empty()) << r.out;
+  EXPECT_EQ(households(), before + 1);
+  auto page = net.cli(kProvince, {"household", "show", hh, "--json"});
+  ASSERT_EQ(page.rc, 0) << page.err;
+  ASSERT_EQ(page.json["members"].size(), 2u) << page.out;
+  std::map<std::string, json> by_id;
+  for (const auto& m : page.json["members"]) by_id[m["id_number"].get<std::string>()] = m;
+  ASSERT_TRUE(by_id.count(kHead) && by_id.count(kSpouse)) << page.out;
+  EXPECT_EQ(by_id[kHead]["name"], "张三");
+  EXPECT_EQ(by_id[kHead]["disability_grade"], 2);
+  EXPECT_EQ(by_id[kHead]["disability_kind"], "肢体");
+  EXPECT_EQ(by_id[kHead]["major_illness"], true);
+  EXPECT_EQ(by_id[kHead]["single_person_coverage"], false);
+  EXPECT_EQ(by_id[kSpouse]["relation"], "spouse");
 }
 
 TEST(MonitorCliTest, AlertsWithALevelOutsideOneToFiveIsAUsageError) {
