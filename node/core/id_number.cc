@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "topology/utf8.h"
+
 namespace lifeline::node {
 namespace {
 
@@ -189,6 +191,27 @@ Status refuse_id_number_in(std::string_view text, const std::string& field, cons
                                   "': must not contain an ID number (free text is shown whole wherever the record is "
                                   "shown; a person's number belongs in the household's members)")
       .with_zh(field_zh + "不得包含身份证号码（文字内容在各处完整显示；身份证号码应登记在家庭成员中）");
+}
+
+Status check_person_name(std::string_view name, const std::string& field, const std::string& field_zh) {
+  auto refuse = [&](const std::string& en, const std::string& zh) {
+    return Status::invalid_argument("field '" + field + "': " + en).with_zh(field_zh + zh);
+  };
+  if (name.empty() || name.size() > 64) return refuse("must be 1..64 bytes", "不能为空，且不超过 64 字节");
+  if (!topology::valid_utf8(name)) return refuse("must be UTF-8 text", "应为 UTF-8 文字");
+  for (size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) return refuse("must not contain a control character", "不得包含控制字符");
+    if (c >= '0' && c <= '9') return refuse("must not contain a digit", "不得包含数字");
+    // C1 controls are U+0080..U+009F (C2 80..C2 9F); full-width digits
+    // U+FF10..U+FF19 (EF BC 90..EF BC 99).
+    if (c == 0xc2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) <= 0x9f)
+      return refuse("must not contain a control character", "不得包含控制字符");
+    if (c == 0xef && i + 2 < name.size() && static_cast<unsigned char>(name[i + 1]) == 0xbc &&
+        static_cast<unsigned char>(name[i + 2]) >= 0x90 && static_cast<unsigned char>(name[i + 2]) <= 0x99)
+      return refuse("must not contain a digit", "不得包含数字");
+  }
+  return Status::ok();
 }
 
 }  // namespace lifeline::node

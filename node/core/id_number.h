@@ -49,4 +49,10 @@ std::string mask_id_numbers_in(std::string_view text);
 // ok, or invalid_argument naming the field (English and Chinese names).
 Status refuse_id_number_in(std::string_view text, const std::string& field, const std::string& field_zh);
 
+// A person's name as registered (a member's, an applicant's): 1..64 bytes of
+// UTF-8 with no control character and no digit, ASCII or full-width (a
+// name never holds one: a digit there is a typing slip, or a number put in
+// the wrong field). ok, or invalid_argument naming the field.
+Status check_person_name(std::string_view name, const std::string& field, const std::string& field_zh);
+
 }  // namespace lifeline::node

@@ -245,7 +245,7 @@ Status Monitor::check_members(const std::vector<protocol::Member>& members, Date
     if (mem.disability_kind.size() > 64)
       return Status::invalid_argument("member: field 'disability_kind' must be at most 64 bytes")
           .with_zh("家庭成员：残疾类别 disability_kind 不超过 64 字节");
-    for (Status t : {refuse_id_number_in(mem.name, "name", "姓名"),
+    for (Status t : {check_person_name(mem.name, "name", "姓名"),
                      refuse_id_number_in(mem.disability_kind, "disability_kind", "残疾类别")}) {
       if (!t) return Status::invalid_argument("member: " + t.message()).with_zh("家庭成员：" + t.message_zh());
     }

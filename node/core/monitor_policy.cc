@@ -374,7 +374,7 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
   }
   // Every text of an application is listed whole (GET /api/v1/applications)
   // and travels to the home node: none may hold an ID number but id_number.
-  std::vector<Status> checks = {refuse_id_number_in(name, "name", "姓名"), refuse_id_number_in(phone, "phone", "电话"),
+  std::vector<Status> checks = {check_person_name(name, "name", "姓名"), refuse_id_number_in(phone, "phone", "电话"),
                                 refuse_id_number_in(reason, "reason", "申请理由")};
   for (const json& n : needs) checks.push_back(refuse_id_number_in(n.get<std::string>(), "needs", "需求"));
   for (const Status& c : checks) {

@@ -174,5 +174,27 @@ TEST(IdNumberTest, MasksNamesByCodePoint) {
   EXPECT_EQ(mask_name("Li"), "L*");
 }
 
+TEST(IdNumberTest, APersonsNameHoldsNoDigitNorControlCharacter) {
+  for (const char* ok : {"张三", "阿依古丽·买买提", "欧阳娜娜", "Li Lei", "李"}) EXPECT_TRUE(check_person_name(ok, "name", "姓名")) << ok;
+  const std::pair<std::string, std::string> bad[] = {
+      {"", "1..64 bytes"},
+      {std::string(65, 'a'), "1..64 bytes"},
+      {"张3", "digit"},
+      {"张\xef\xbc\x93", "digit"},  // 张３ (full-width 3)
+      {"44130319850312123X", "digit"},
+      {"张\n三", "control character"},
+      {"张\x7f", "control character"},
+      {"张\xc2\x85三", "control character"},  // U+0085, a C1 control
+      {"张\xff", "UTF-8"},
+  };
+  for (const auto& [name, why] : bad) {
+    Status s = check_person_name(name, "name", "姓名");
+    ASSERT_FALSE(s) << name;
+    EXPECT_NE(s.message().find(why), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("field 'name'"), std::string::npos) << s.message();
+    EXPECT_EQ(s.message_zh().rfind("姓名", 0), 0u) << s.message_zh();
+  }
+}
+
 }  // namespace
 }  // namespace lifeline::node

@@ -198,7 +198,7 @@ TEST_F(MonitorTest, PagedAlertQueryVisitsEveryAlertOnceAndFiltersFromTheIndex) {
   for (uint32_t i = 0; i < 6; ++i) {
     std::string head = testing::make_id_number(441303, 19600101 + i, 100 + i);
     heads.push_back(head);
-    add_household(kVillage, kVillage, {testing::member(head, "户主" + std::to_string(i), "head")});
+    add_household(kVillage, kVillage, {testing::member(head, "户主" + testing::chinese_number(i), "head")});
   }
   ASSERT_TRUE(net.settle());
   std::vector<testing::EventLine> lines;

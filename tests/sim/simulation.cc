@@ -12,6 +12,7 @@
 #include "node/core/node_core.h"
 #include "storage/store.h"
 #include "tests/testing/domain_fixtures.h"
+#include "tests/testing/registry_fixtures.h"
 #include "tests/testing/sim_network.h"
 #include "tests/testing/temp_dir.h"
 #include "topology/routing.h"
@@ -444,7 +445,7 @@ void Schedule::register_household() {
   std::vector<std::string> ids;
   for (int64_t i = 0, size = net_.uniform(1, 3); i < size; ++i) {
     ids.push_back(testing::nth_id_number(next_person_++));
-    h.members.push_back(testing::member(ids.back(), "成员" + std::to_string(i), relations[i]));
+    h.members.push_back(testing::member(ids.back(), "成员" + testing::chinese_number(i), relations[i]));
   }
   // Sometimes a person already in a household elsewhere: refused where that
   // household is held, taken where it is not (a registry conflict that the

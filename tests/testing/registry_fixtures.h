@@ -26,6 +26,15 @@ inline std::string registry_id_number(uint64_t i) {
   return std::string(first17) + node::id_check_char(first17);
 }
 
+// i written with the Chinese digits 〇一二三四五六七八九, for test names that
+// differ by a number (a person's name may not hold a digit).
+inline std::string chinese_number(uint64_t i) {
+  static const char* kDigits[] = {"〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
+  std::string out;
+  for (char c : std::to_string(i)) out += kDigits[c - '0'];
+  return out;
+}
+
 // Households of 2–3 persons over `villages` consecutive village codes from
 // first_village, as JSON Lines (`lifeline household import`).
 inline std::string registry_file(uint64_t persons, uint64_t first_village, int villages, uint64_t* households) {
@@ -36,7 +45,7 @@ inline std::string registry_file(uint64_t persons, uint64_t first_village, int v
     uint64_t size = std::min<uint64_t>(2 + h % 2, persons - i);
     nlohmann::json members = nlohmann::json::array();
     for (uint64_t k = 0; k < size; ++k, ++i)
-      members.push_back(nlohmann::json{{"id_number", registry_id_number(i)}, {"name", "测试" + std::to_string(i)},
+      members.push_back(nlohmann::json{{"id_number", registry_id_number(i)}, {"name", "测试" + chinese_number(i)},
                                        {"relation", k == 0 ? "head" : "child"}});
     nlohmann::json hh{{"village", topology::DivisionCode::format(first_village + h % villages)},
                       {"category", kCategories[h % 5]}, {"income_yuan", 600 + h % 700}, {"members", members}};
