@@ -19,6 +19,8 @@
 namespace lifeline::storage {
 namespace {
 
+constexpr std::string_view kHlcKey = "hlc";  // meta: the hybrid logical clock (tables.h)
+
 using tables::get_be64;
 using tables::get_le64;
 using tables::key64;
@@ -271,6 +273,12 @@ void WriteTxn::put_cursor(uint64_t peer, const LinkCursor& c) {
   impl_->put(impl_->dbis->cursors, key64(peer), encode_cursor(c));
 }
 
+void WriteTxn::put_hlc(uint64_t hlc) {
+  char out[8];
+  put_le64(out, hlc);
+  impl_->put(impl_->dbis->meta, kHlcKey, std::string_view(out, 8));
+}
+
 void WriteTxn::outbox_put(uint64_t peer, const protocol::Record& r) {
   char* value = impl_->put_reserved(impl_->dbis->outbox, key64(peer, r.link_seq), kRecordHeaderBytes + r.payload.size());
   encode_record_value(r, value);
@@ -443,6 +451,11 @@ std::map<uint64_t, uint64_t> ReadTxn::streams() const {
       out[get_be64(static_cast<const char*>(k.mv_data))] = get_le64(static_cast<const char*>(v.mv_data));
   }
   return out;
+}
+
+uint64_t ReadTxn::hlc() const {
+  std::string_view v;
+  return impl_->get(impl_->dbis->meta, kHlcKey, v) && v.size() == 8 ? get_le64(v.data()) : 0;
 }
 
 std::map<std::string, uint64_t> ReadTxn::counters() const {

@@ -115,6 +115,9 @@ class WriteTxn {
  public:
   LinkCursor cursor(uint64_t peer) const;
   void put_cursor(uint64_t peer, const LinkCursor& cursor);
+  // The hybrid logical clock's last timestamp, kept so that a restarted node
+  // never stamps a change below one it made or saw before (meta "hlc").
+  void put_hlc(uint64_t hlc);
   // Writes r (keyed by r.link_seq) to the outbox toward peer.
   void outbox_put(uint64_t peer, const protocol::Record& r);
   // Deletes outbox entries toward peer with link_seq ≤ through; returns how many.
@@ -169,6 +172,7 @@ class ReadTxn {
   // Origin seqs allocated so far per destination (tables.h `streams`).
   std::map<uint64_t, uint64_t> streams() const;
   std::map<std::string, uint64_t> counters() const;
+  uint64_t hlc() const;  // as put_hlc left it; 0 in a store that never had one
   // Calls fn for each inbox entry in key order; stops when fn returns false.
   void for_each_inbox(const std::function<bool(const InboxEntry&)>& fn) const;
 

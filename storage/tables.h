@@ -21,6 +21,8 @@ namespace lifeline::storage::tables {
 //   "code"    -> u64 LE: the division code of the node owning the store; set
 //                once at first open, checked at every open.
 //   "format"  -> u32 LE: the store format version (kFormatVersion).
+//   "hlc"     -> u64 LE: the node's hybrid logical clock as of the last
+//                commit that moved it (WriteTxn::put_hlc); absent until then.
 // Crash: written in the first transaction only; absent means a new store.
 inline constexpr const char* kMeta = "meta";
 // 2: history keyed by entry id, with the household_history index (was

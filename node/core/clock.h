@@ -25,6 +25,7 @@ class Hlc {
     return last_;
   }
   void observe(uint64_t remote) { last_ = std::max(last_, remote); }
+  uint64_t last() const { return last_; }
   static int64_t wall_ms(uint64_t hlc) { return static_cast<int64_t>(hlc >> 16); }
 
  private:

@@ -155,8 +155,11 @@ Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer,
       return Status::refused("standards for " + key + " from a child outside it");
     std::string_view old;
     if (t.txn.get(Table::kDomain, keys::standard(county), old)) {
+      // Two nodes may stamp the same hlc (one millisecond, no other write):
+      // the setter's code then decides, the same way at every node.
       auto o = parse_object(old);
-      if (o && o->value("hlc", uint64_t{0}) >= v["hlc"].get<uint64_t>()) continue;
+      auto setter = [](const json& e) { return e.contains("set_by") && e["set_by"].is_string() ? e["set_by"].get<std::string>() : ""; };
+      if (o && std::pair(o->value("hlc", uint64_t{0}), setter(*o)) >= std::pair(v["hlc"].get<uint64_t>(), setter(v))) continue;
     }
     t.txn.put(Table::kDomain, keys::standard(county), v.dump());
     fresh[key] = v;

@@ -79,6 +79,7 @@ struct NodeCore::Batch {
   std::vector<std::pair<uint64_t, std::string>> refusals;  // peer, reason: logged after commit
   std::vector<std::string> warnings;
   bool dirty = false;  // something other than cursors and counters was written
+  uint64_t hlc = 0;    // the clock this batch stores (0: unchanged)
   std::string oversize;  // why a domain message was not sent: larger than a record may carry
 
   storage::LinkCursor& cursor(const Link& l) {
@@ -142,8 +143,13 @@ Status NodeCore::start(const Instant& now) {
   Status s = store_->read([&](const storage::ReadTxn& txn) {
     cursors = txn.all_cursors();
     counters_ = txn.counters();
+    hlc_stored_ = txn.hlc();
   });
   if (!s) return s;
+  // The clock resumes from where it stopped: a change made after a restart,
+  // with the wall clock behind where it was, still outranks every change
+  // this node made or saw before (last writer wins under these stamps).
+  hlc_.observe(hlc_stored_);
   for (auto& [peer, cursor] : cursors) {
     Link* l = link(peer);
     if (l == nullptr) {
@@ -362,11 +368,18 @@ Status NodeCore::stage_writes(Batch& batch) {
     dirty = true;
   }
   for (auto& [name, delta] : batch.counter_deltas) batch.txn->add_counter(name, delta);
+  // The clock moved (a stamp issued or one seen): stored with the batch.
+  if (hlc_.last() > hlc_stored_) {
+    batch.hlc = hlc_.last();
+    batch.txn->put_hlc(batch.hlc);
+    dirty = true;
+  }
   return dirty ? Status::ok() : Status::not_found("nothing to commit");
 }
 
 void NodeCore::commit_batch(Batch& batch, const Instant& now) {
   auto log = folder_logger("node");
+  if (batch.hlc > hlc_stored_) hlc_stored_ = batch.hlc;
   for (auto& [peer, c] : batch.cursors) {
     Link& l = *link(peer);
     if (c.acked > l.cursor.acked) l.ack_progress_us = now.mono_us;

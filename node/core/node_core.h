@@ -146,6 +146,7 @@ class NodeCore {
   storage::Store* store_;                  // not owned; outlives the core
   LinkOptions options_;                    // fixed at construction
   Hlc hlc_;                                // timestamps of created messages
+  uint64_t hlc_stored_ = 0;                // hlc_ as the store holds it (meta "hlc")
   std::map<uint64_t, std::unique_ptr<Link>> links_;  // one per neighbour, by peer code
   std::map<std::string, uint64_t> counters_;         // committed durable counters
   DomainHandler* domain_ = nullptr;                  // not owned; the monitoring domain, if any

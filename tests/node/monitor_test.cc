@@ -1013,6 +1013,24 @@ TEST_F(MonitorTest, CityStandardsReachItsCountyBelowAndTheProvinceAbove) {
     EXPECT_EQ(net.monitor(c).standards_json()["441303000000"]["urban_fen"], 120000) << "at " << c;
 }
 
+// The province and a city set a county's standards in the same millisecond:
+// both stamp the same hlc (nothing else written that millisecond). The
+// setter's code breaks the tie, the same way everywhere; each node used to
+// keep the entry it had first, and the two halves of the tree disagreed.
+TEST_F(MonitorTest, StandardsSetWithTheSameStampAgreeEverywhere) {
+  net.run_for(10'000);
+  ASSERT_TRUE(net.monitor(kProvince).set_standards(R"({"441303000000": {"urban_yuan": 1200, "rural_yuan": 1000}})", net.now()).is_ok());
+  ASSERT_TRUE(net.monitor(kCity).set_standards(R"({"441303000000": {"urban_yuan": 1100, "rural_yuan": 900}})", net.now()).is_ok());
+  ASSERT_EQ(net.monitor(kProvince).standards_json()["441303000000"]["hlc"], net.monitor(kCity).standards_json()["441303000000"]["hlc"])
+      << "the test needs the two stamps equal";
+  ASSERT_TRUE(net.settle());
+  for (uint64_t c : {kProvince, kCity, kCounty, kTownship, kVillage}) {
+    nlohmann::json set = net.monitor(c).standards_json()["441303000000"];
+    EXPECT_EQ(set["urban_fen"], 110000) << "at " << c;
+    EXPECT_EQ(set["set_by"], "441300000000") << "at " << c;
+  }
+}
+
 TEST_F(MonitorTest, PolicyNewerVersionApplied_OlderIgnored) {
   EXPECT_EQ(net.monitor(kVillage).policy().version, 1u);
   EXPECT_EQ(net.monitor(kCity).set_policy(testing::policy_version(2), net.now()).code(), Status::Code::kRefused);
@@ -1063,6 +1081,37 @@ TEST_F(MonitorTest, PolicySurvivesRestartOfTheMonitor) {
   Monitor fresh(&net.core(kVillage), &net.store(kVillage), MonitorOptions{});
   ASSERT_TRUE(fresh.start().is_ok());
   EXPECT_EQ(fresh.policy().version, 3u);
+}
+
+// A node's clock resumes after a restart from where it stopped (its last
+// stamp is stored with each commit that moves it). Without that, a village
+// restarted with its wall clock behind a stamp it had received stamped its
+// operator's edit lower: the edit was answered ok, written in the history,
+// and lost to the older value at every holder, its own included.
+TEST_F(MonitorTest, AnEditAfterARestartWithTheClockBehindStillWins) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  // The province, its clock a minute ahead of the village's, changes the phone.
+  HouseholdUpdate ahead;
+  ahead.phone = "13900000000";
+  Instant province_now = net.now();
+  province_now.wall_us += 60'000'000;
+  ASSERT_TRUE(net.monitor(kProvince).update_household(h, ahead, province_now).is_ok());
+  ASSERT_TRUE(net.settle());
+  ASSERT_EQ(held(kVillage, h).household->phone.value, "13900000000");
+  // The village node restarts (a new core and monitor on its store).
+  NodeCore core(net.core(kVillage).neighbourhood(), &net.store(kVillage), LinkOptions{});
+  Monitor restarted(&core, &net.store(kVillage), MonitorOptions{});
+  core.set_domain(&restarted);
+  ASSERT_TRUE(core.start(net.now()).is_ok());
+  ASSERT_TRUE(restarted.start().is_ok());
+  HouseholdUpdate local;
+  local.phone = "13700000000";
+  ASSERT_TRUE(restarted.update_household(h, local, net.now()).is_ok());
+  auto page = restarted.show_household(h);
+  ASSERT_TRUE(page.is_ok());
+  EXPECT_EQ(page->household.phone.value, "13700000000") << "the edit after the restart was outranked";
+  EXPECT_GT(page->household.phone.stamp.hlc, held(kProvince, h).household->phone.stamp.hlc);
 }
 
 // ---------------------------------------------------------------------------
