@@ -491,6 +491,22 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
   return Status::ok();
 }
 
+void Monitor::follow_up_uncovered(Txn& t, const Household& held, uint32_t generation) {
+  bool open = false;
+  uint32_t max_generation = 0;
+  for (const Alert& a : t.alerts_of(held.id)) {
+    open = open || alert_open(a);
+    max_generation = std::max(max_generation, a.generation);
+  }
+  // A later alert exists and is finished: its visit came after these events.
+  if (!open && max_generation > generation) return;
+  ImportReport report;
+  score_household_events(t, held, {}, report);
+  if (report.alerts_issued + report.alerts_updated > 0)
+    folder_logger("node")->info("household {}: indicators not covered by the feedback of a finished alert; {}",
+                                protocol::format_id('H', held.id), report.alerts_issued ? "next alert issued" : "open alert updated");
+}
+
 // Scores one household with its new events and issues or updates its alert.
 // held: the household's id and village as held here (the rest not read).
 void Monitor::score_household_events(Txn& t, const Household& held, std::vector<protocol::DeptEvent> events,

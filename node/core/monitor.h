@@ -232,6 +232,11 @@ class Monitor : public DomainHandler {
   Status check_members(const std::vector<protocol::Member>& members, Date today) const;
   Status check_feedback(const protocol::Feedback& feedback, Date today) const;
   Status apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report);
+  // At the home node: a finished alert of generation `generation` gained
+  // indicators its feedback did not cover. The household is scored again:
+  // its open alert is updated, or, when none is open and no later alert
+  // exists, the next generation is issued for a new visit.
+  void follow_up_uncovered(Txn& t, const protocol::Household& held, uint32_t generation);
   void score_household_events(Txn& t, const protocol::Household& held, std::vector<protocol::DeptEvent> events,
                               ImportReport& report);
   Status change_alert(const protocol::AlertId& id, const Instant& now,

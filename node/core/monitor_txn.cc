@@ -113,7 +113,25 @@ struct Monitor::Txn::Merge {
   std::vector<Alert> reply_alerts;     // merged alerts that differ from what the sender sent
   std::vector<HistoryEntry> new_history;
   std::vector<DeptEvent> new_events;
+  // A finished (verified or closed) alert gained indicators its feedback did
+  // not cover, in a join: the generation of the finished result, else 0.
+  uint32_t uncovered_generation = 0;
 };
+
+namespace {
+
+// True when joined holds an indicator that finished's verification did not
+// see: a code it lacks, or a later event of one of its codes.
+bool gains_uncovered(const Alert& finished, const Alert& joined) {
+  if (finished.state < protocol::AlertState::kVerified) return false;
+  for (const protocol::AlertIndicator& i : joined.indicators) {
+    auto it = std::find_if(finished.indicators.begin(), finished.indicators.end(), [&](const auto& f) { return f.code == i.code; });
+    if (it == finished.indicators.end() || it->event_date < i.event_date) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Monitor::Txn::Txn(Monitor& monitor, storage::WriteTxn& t, Outbound& o, const Instant& n)
     : DomainReads<storage::WriteTxn>{t}, m(monitor), txn(t), out(o), now(n), policy(monitor.staged_policy_ ? *monitor.staged_policy_ : monitor.policy_) {}
@@ -349,8 +367,17 @@ Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& 
   // A new alert has no alias, no stored copy and no other alert of its generation.
   std::optional<Alert> local = mg.new_alerts ? std::nullopt : alert(resolve(incoming.id));
   Alert merged = incoming;
+  // Feedback covers the indicators its operator saw. A join that adds
+  // others to a finished alert (an alert raised elsewhere across a cut, or
+  // an update made while the feedback was on its way) must not bury them:
+  // noted here, followed up at the home node (Monitor::follow_up_uncovered).
+  auto note_uncovered = [&](const Alert& a, const Alert& b, const Alert& joined) {
+    if (joined.state >= protocol::AlertState::kVerified && (gains_uncovered(a, joined) || gains_uncovered(b, joined)))
+      mg.uncovered_generation = std::max(mg.uncovered_generation, joined.generation);
+  };
   if (local) {
     merged = join_alerts(*local, incoming);
+    note_uncovered(*local, incoming, merged);
   } else if (!mg.new_alerts) {
     // Another alert of the same generation, raised concurrently elsewhere: merge the two.
     std::string_view v;
@@ -359,6 +386,7 @@ Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& 
       local = alert(keys::parse_id(v));
       if (local) {
         merged = join_alerts(*local, incoming);
+        note_uncovered(*local, incoming, merged);
         AlertId loser = merged.id == local->id ? incoming.id : local->id;
         txn.put(Table::kAliases, keys::id(loser), keys::id(merged.id));
         if (loser == local->id) {
@@ -450,6 +478,8 @@ void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer, const
             keys::u64(mg.village) + keys::u64(mg.merged.village.stamp.hlc) + keys::u64(mg.merged.village.stamp.node));
   }
   forward(mg, in, from_peer);
+  if (mg.uncovered_generation != 0 && mg.holder && m.core_->neighbourhood().route(as_code(mg.village)).kind == topology::Route::Kind::kLocal)
+    m.follow_up_uncovered(*this, mg.merged, mg.uncovered_generation);
 }
 
 // At the household's home node an alert is delivered (DESIGN §2.4).

@@ -597,6 +597,82 @@ TEST_F(MonitorTest, ConcurrentAlertsAtTwoNodesMergeIntoOne) {
   expect_replicated(h, kHolders, kNonHolders);
 }
 
+// The open-alert codes of a holder.
+std::vector<std::string> indicator_codes(const Alert& a) {
+  std::vector<std::string> codes;
+  for (auto& i : a.indicators) codes.push_back(i.code);
+  return codes;
+}
+
+// Feedback covers what its operator saw. An alert raised at the province,
+// cut off from a county that meanwhile issued, verified and closed an
+// alert of the same generation for the household, used to be merged into
+// the closed one: every holder then showed one closed alert, and the
+// serious illness and the unemployment were never visited. The home node
+// now issues the next alert for them.
+TEST_F(MonitorTest, AnAlertRaisedAcrossACutIsNotBuriedInAClosedOne) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  net.cut(kCounty);
+  import(kCounty, {{"petitions", "XF-1", kChild, "petition", days_ago(2)}});
+  net.run_for(500'000);
+  Alert first = only_alert(kVillage);
+  ASSERT_TRUE(net.monitor(kVillage).record_feedback(testing::feedback_for(first.id, net.today()), net.now()).is_ok());
+  net.run_for(500'000);
+  ASSERT_TRUE(net.monitor(kCounty).close_alert(first.id, net.now()).is_ok());
+  // The province knows of no alert for the household: it issues one, of the same generation.
+  import(kProvince, {{"medical_insurance", "YB-9", kSpouse, "serious_illness", days_ago(1)},
+                     {"human_resources", "RS-9", kSpouse, "unemployment", days_ago(1)}});
+  ASSERT_EQ(only_alert(kProvince).generation, first.generation);
+  net.heal(kCounty);
+  ASSERT_TRUE(net.settle());
+  AlertFilter open_only;
+  open_only.open_only = true;
+  for (uint64_t c : kHolders) {
+    auto open = alerts(c, open_only);
+    ASSERT_EQ(open.size(), 1u) << "no open alert for the illness and the unemployment at " << c;
+    const Alert& next = open.front().alert;
+    EXPECT_GT(next.generation, first.generation) << "at " << c;
+    auto codes = indicator_codes(next);
+    EXPECT_NE(std::find(codes.begin(), codes.end(), "serious_illness"), codes.end()) << "at " << c;
+    EXPECT_NE(std::find(codes.begin(), codes.end(), "unemployment"), codes.end()) << "at " << c;
+    EXPECT_EQ(next.state, AlertState::kDelivered) << "at " << c;
+    auto closed = net.monitor(c).list_alerts(AlertFilter{}, net.now());
+    ASSERT_TRUE(closed.is_ok());
+    EXPECT_TRUE(std::any_of(closed->begin(), closed->end(), [&](const AlertView& v) {
+      return v.alert.state == AlertState::kClosed && (v.alert.id == first.id || std::count(v.alert.aliases.begin(), v.alert.aliases.end(), first.id));
+    })) << "the closed alert stays closed at " << c;
+  }
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
+// The same for an update: the county adds an indicator to the open alert
+// while the village's feedback on it is on its way up. The verified alert
+// then holds an indicator nobody visited for: the home node issues the next
+// alert for it.
+TEST_F(MonitorTest, AnIndicatorAddedWhileTheFeedbackTravelsGetsTheNextAlert) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  import(kCounty, {{"petitions", "XF-1", kChild, "petition", days_ago(2)}});
+  ASSERT_TRUE(net.settle());
+  Alert first = only_alert(kVillage);
+  net.cut(kVillage);
+  ASSERT_TRUE(net.monitor(kVillage).record_feedback(testing::feedback_for(first.id, net.today()), net.now()).is_ok());
+  import(kCounty, {{"human_resources", "RS-2", kSpouse, "unemployment", days_ago(1)}});
+  ASSERT_EQ(only_alert(kCounty).state, AlertState::kDelivered);  // updated, still open at the county
+  net.heal(kVillage);
+  ASSERT_TRUE(net.settle());
+  AlertFilter open_only;
+  open_only.open_only = true;
+  for (uint64_t c : kHolders) {
+    auto open = alerts(c, open_only);
+    ASSERT_EQ(open.size(), 1u) << "no open alert for the unemployment at " << c;
+    auto codes = indicator_codes(open.front().alert);
+    EXPECT_NE(std::find(codes.begin(), codes.end(), "unemployment"), codes.end()) << "at " << c;
+  }
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
 TEST_F(MonitorTest, HouseholdMoveHandsOverAlertAndHistory) {
   HouseholdId h = add_household(kVillage, kVillage);
   ASSERT_TRUE(net.settle());
