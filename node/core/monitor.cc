@@ -392,7 +392,12 @@ Status Monitor::move_household(const HouseholdId& id, uint64_t village, const In
 
 Result<CaseFile> Monitor::show_household(const HouseholdId& id) const { return query_case(*store_, id); }
 
-Result<HouseholdId> Monitor::find_person(std::string_view id_number) const { return query_person(*store_, id_number); }
+Result<HouseholdId> Monitor::find_person(std::string_view id_number) const {
+  // Numbers are stored with an upper-case check character (parse_id_number).
+  std::string number(id_number);
+  if (number.size() == kIdNumberLength && number.back() == 'x') number.back() = 'X';
+  return query_person(*store_, number);
+}
 
 // ---------------------------------------------------------------------------
 // Department events and scoring

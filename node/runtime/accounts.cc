@@ -101,7 +101,11 @@ nlohmann::json account_json(const web::Account& a) {
 
 namespace {
 
-nlohmann::json user_error(const Status& s) { return nlohmann::json{{"ok", false}, {"error", s.to_string()}}; }
+nlohmann::json user_error(const Status& s) {
+  nlohmann::json out{{"ok", false}, {"error", s.to_string()}};
+  if (!s.message_zh().empty()) out["error_zh"] = s.message_zh();
+  return out;
+}
 
 std::string text(const nlohmann::json& req, const char* key) {
   auto it = req.find(key);

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -62,7 +63,9 @@ std::string argument_or_stdin(const std::string& value) {
 
 // Errors may quote what was typed (a --member argument, a record id): an ID
 // number in them is printed masked.
+// The Chinese text first where the error has one, as the node's refusals.
 int fail(const Status& s) {
+  if (!s.message_zh().empty()) std::fprintf(stderr, "lifeline: %s\n", lifeline::node::mask_id_numbers_in(s.message_zh()).c_str());
   std::fprintf(stderr, "lifeline: %s\n", lifeline::node::mask_id_numbers_in(s.to_string()).c_str());
   return 1;
 }
@@ -233,7 +236,8 @@ Commands add_commands(CLI::App& app, Args& a) {
   c.digest = app.add_subcommand("digest", "per table of the store: entries and a hash of its contents; per link: outbox depth (JSON)");
   for (auto* sub : {c.run, c.status, c.post, c.inbox, c.digest}) sub->add_option("--config", a.config, "the node's node.toml")->required();
   for (auto* sub : {c.status, c.post, c.inbox})
-    sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer (default 30000; post: longer for large counts)");
+    sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer (default 30000; post: longer for large counts)")
+        ->check(CLI::Range(1, 86400000));
   add_monitor_commands(app, a, c);
   return c;
 }
@@ -276,10 +280,14 @@ int dispatch(const Commands& c, const Args& a) {
 namespace {
 
 Result<std::string> read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Status::invalid_argument("cannot read " + path + ": a folder, not a file").with_zh("无法读取 " + path + "：这是文件夹，不是文件");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::invalid_argument("cannot read " + path);
+  if (!in) return Status::invalid_argument("cannot read " + path).with_zh("无法读取 " + path);
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) return Status::invalid_argument("cannot read " + path).with_zh("无法读取 " + path);
   return ss.str();
 }
 
@@ -295,7 +303,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.alerts->add_flag("--overdue", a.overdue, "only alerts past their deadline and not verified");
   c.alerts->add_flag("--open", a.open, "only alerts not yet verified");
   c.alerts->add_flag("--escalated", a.escalated, "only alerts a supervisor escalated (督办)");
-  c.alerts->add_option("--limit", a.limit, "at most this many")->capture_default_str();
+  c.alerts->add_option("--limit", a.limit, "at most this many")->capture_default_str()->check(CLI::Range(1u, 1000000u));
   c.accept = app.add_subcommand("accept", "an operator takes an alert (accepted)");
   c.accept->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
   c.accept->add_option("--by", a.by, "the operator's name")->required();
@@ -367,7 +375,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.escalate, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
                     c.hh_conflicts, c.apply, c.aggregates, c.policy_show, c.policy_set}) {
     sub->add_option("--config", a.config, "the node's node.toml")->required();
-    sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer");
+    sub->add_option("--timeout-ms", a.timeout_ms, "how long to wait for a running node's answer")->check(CLI::Range(1, 86400000));
   }
   for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.escalate, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
                     c.hh_conflicts, c.apply, c.aggregates, c.policy_show, c.policy_set, c.calendar_due})
@@ -386,7 +394,11 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 Result<json> member_from_flag(const std::string& text) {
   auto f = split_commas(text);
-  if (f.size() < 3 || f.size() > 7) return Status::invalid_argument("--member '" + text + "': expected ID,NAME,RELATION[,...]");
+  // The text is not quoted: it holds a name (and an ID number).
+  if (f.size() < 3 || f.size() > 7)
+    return Status::invalid_argument("--member: expected ID,NAME,RELATION[,DISABILITY_GRADE[,DISABILITY_KIND[,yes|no[,yes|no]]]], got " +
+                                    std::to_string(f.size()) + " fields")
+        .with_zh("--member：应为 身份证号,姓名,与户主关系[,残疾等级[,残疾类别[,yes|no[,yes|no]]]]，实为 " + std::to_string(f.size()) + " 项");
   json m{{"id_number", f[0]}, {"name", f[1]}, {"relation", f[2]}};
   if (f.size() > 3) {
     if (f[3].size() != 1 || f[3][0] < '0' || f[3][0] > '4') return Status::invalid_argument("--member: disability grade must be 0..4");
@@ -551,6 +563,8 @@ int dispatch_monitor(const Commands& c, const Args& a) {
   if (*c.hh_conflicts)
     return ask(json{{"cmd", "household"}, {"action", "conflicts"}, {"within", a.within}, {"cursor", a.cursor}}, print_conflicts);
   if (*c.apply) {
+    if (a.list && (!a.decide.empty() || !a.village.empty() || !a.name.empty() || !a.id_number.empty()))
+      return usage("apply --list: give it alone (it takes no --decide, --village, --name or --id-number)");
     if (a.list) return ask(json{{"cmd", "apply"}, {"action", "list"}}, nullptr);
     if (!a.decide.empty() && a.state.empty()) return usage("apply --decide: give --status accepted|declined");
     if (!a.decide.empty())
@@ -622,13 +636,18 @@ int cmd_user(const UserCommand& u) {
   return 0;
 }
 
+// Digits only: CLI11 would read "-1" into an unsigned option as its largest value.
+const CLI::Validator kWholeNumber(
+    [](std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos ? "" : "must be a whole number (digits only)"; },
+    "UINT");
+
 // demo-data: synthetic households and department events (node/runtime/demo_data.h).
 CLI::App* add_demo_data_command(CLI::App& app, rt::DemoDataCommand& d) {
   auto* c = app.add_subcommand("demo-data", "write synthetic demo data (合成演示数据): households.jsonl, events.csv giving alerts of every level, expected.json, README.txt");
   c->add_option("--divisions", d.divisions, "divisions CSV (code12,name,level,parent_code12)")->required();
   c->add_option("--villages", d.villages, "comma-separated village codes of the divisions; households round-robin")->required();
-  c->add_option("--households", d.households, "number of households (at least 5)")->capture_default_str();
-  c->add_option("--seed", d.seed, "same seed, options and today: same bytes")->capture_default_str();
+  c->add_option("--households", d.households, "number of households (at least 5)")->capture_default_str()->check(kWholeNumber);
+  c->add_option("--seed", d.seed, "same seed, options and today: same bytes")->capture_default_str()->check(kWholeNumber);
   c->add_option("--today", d.today, "YYYY-MM-DD the events are relative to (default: today, Asia/Shanghai)");
   c->add_option("--policy", d.policy, "policy document for the indicators and levels (default: the compiled-in policy)");
   c->add_option("--out", d.out, "output folder (created; its four files are overwritten)")->required();
@@ -638,7 +657,7 @@ CLI::App* add_demo_data_command(CLI::App& app, rt::DemoDataCommand& d) {
 int cmd_demo_data(const rt::DemoDataCommand& d) {
   auto r = rt::run_demo_data(d);
   if (!r) return fail(r.status());
-  std::printf("%s\n", r->dump().c_str());
+  std::printf("%s\n", r->dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   return 0;
 }
 

@@ -190,7 +190,8 @@ json cmd_household(node::Monitor& mon, const json& req, const node::Instant& now
       auto self = DivisionCode::from_number(mon.self());
       if (!self || !self->contains(DivisionCode::or_invalid(*w)))
         return error_json(Status::refused(DivisionCode::format(*w) + " is outside this node's jurisdiction (" +
-                                          DivisionCode::format(mon.self()) + ")"));
+                                          DivisionCode::format(mon.self()) + ")")
+                              .with_zh(DivisionCode::format(*w) + " 不在本节点（" + DivisionCode::format(mon.self()) + "）管辖范围内"));
       q.within = *w;
     }
     q.limit = 500;

@@ -20,7 +20,11 @@ namespace {
 
 constexpr int kStartLockWaitMs = 5000;  // how long a starting node waits for a CLI to release the lock
 
-json error_json(const Status& s) { return json{{"ok", false}, {"error", s.to_string()}}; }
+json error_json(const Status& s) {
+  json out{{"ok", false}, {"error", s.to_string()}};
+  if (!s.message_zh().empty()) out["error_zh"] = s.message_zh();
+  return out;
+}
 
 topology::Neighbourhood neighbourhood_of(const NodeOptions& o) {
   std::vector<topology::DivisionCode> children;

@@ -1107,6 +1107,23 @@ TEST_F(MonitorTest, StandardsSetWithTheSameStampAgreeEverywhere) {
   }
 }
 
+// A person is found by an ID number typed with a lower-case check
+// character, as the API finds them (numbers are stored with 'X').
+TEST_F(MonitorTest, APersonIsFoundWithALowerCaseCheckCharacter) {
+  std::string with_x;
+  for (int seq = 1; seq < 1000 && with_x.empty(); ++seq) {
+    std::string n = testing::make_id_number(441303, 19750505, seq);
+    if (n.back() == 'X') with_x = n;
+  }
+  ASSERT_FALSE(with_x.empty());
+  HouseholdId h = add_household(kVillage, kVillage, {testing::member(with_x, "王五", "head")});
+  std::string typed = with_x;
+  typed.back() = 'x';
+  auto found = net.monitor(kVillage).find_person(typed);
+  ASSERT_TRUE(found.is_ok()) << found.status().to_string();
+  EXPECT_EQ(*found, h);
+}
+
 TEST_F(MonitorTest, PolicyNewerVersionApplied_OlderIgnored) {
   EXPECT_EQ(net.monitor(kVillage).policy().version, 1u);
   EXPECT_EQ(net.monitor(kCity).set_policy(testing::policy_version(2), net.now()).code(), Status::Code::kRefused);

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -124,6 +125,37 @@ TEST(MonitorCliTest, HouseholdAddReadsItsMembersFromStandardInput) {
   EXPECT_EQ(by_id[kHead]["major_illness"], true);
   EXPECT_EQ(by_id[kHead]["single_person_coverage"], false);
   EXPECT_EQ(by_id[kSpouse]["relation"], "spouse");
+}
+
+// Flag values that used to be read as something else, or an empty file,
+// are refused; errors print the Chinese text first and quote no member.
+TEST(MonitorCliTest, BadFlagValuesAreRefusedNotReadAsSomethingElse) {
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kProvince, testing::test_base_port(8));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  const std::string placeholder = net.write_file("placeholder", "");
+  const std::string dir = placeholder.substr(0, placeholder.rfind('/'));
+  std::filesystem::create_directories(dir + "/folder.jsonl");
+  auto import = net.cli(kProvince, {"household", "import", dir + "/folder.jsonl"});
+  EXPECT_EQ(import.rc, 1) << import.out;
+  EXPECT_NE(import.err.find("a folder, not a file"), std::string::npos) << import.err;
+  EXPECT_LT(import.err.find("文件夹"), import.err.find("a folder")) << "Chinese first: " << import.err;
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"alerts", "--limit", "0"},
+           {"alerts", "--timeout-ms", "-5"},
+           {"apply", "--list", "--decide", "P-441303001001-1", "--status", "accepted"}}) {
+    auto r = net.cli(kProvince, args);
+    EXPECT_NE(r.rc, 0) << args[1] << ": " << r.out;
+  }
+  auto seed = testing::run_command_capture({LIFELINE_BIN, "demo-data", "--divisions", divisions(), "--villages", kVillage,
+                                            "--out", dir + "/demo", "--seed", "-1"});
+  EXPECT_NE(seed.rc, 0) << seed.out;
+  EXPECT_NE(seed.err.find("whole number"), std::string::npos) << seed.err;
+  // A malformed member is refused without quoting it (it holds a name).
+  auto member = net.cli(kProvince, {"household", "add", "--village", kVillage, "--category", "marginal", "--member", kHead + ",欧阳娜娜"});
+  EXPECT_EQ(member.rc, 1);
+  EXPECT_NE(member.err.find("got 2 fields"), std::string::npos) << member.err;
+  EXPECT_EQ(member.err.find("欧阳娜娜"), std::string::npos) << member.err;
+  EXPECT_FALSE(has_whole_id_number(member.err)) << member.err;
 }
 
 TEST(MonitorCliTest, AlertsWithALevelOutsideOneToFiveIsAUsageError) {
