@@ -269,8 +269,15 @@ Status Monitor::receive_aggregate(Txn& t, std::string_view payload, uint64_t fro
     return Status::invalid_argument("aggregate snapshot malformed or not the sender's");
   std::string_view old;
   if (t.txn.get(Table::kDomain, keys::child(from_peer), old)) {
+    // The newer snapshot by the child's hlc; a child of an earlier release
+    // sends none, and its snapshots are ordered by as_of_us as before.
     auto o = parse_object(old);
-    if (o && (*o)["snapshot"].value("as_of_us", int64_t{0}) >= (*snap)["as_of_us"].get<int64_t>()) return Status::ok();
+    const json& held = o ? (*o)["snapshot"] : json();
+    bool stamped = snap->contains("hlc") && (*snap)["hlc"].is_number_unsigned() && held.is_object() && held.contains("hlc") &&
+                   held["hlc"].is_number_unsigned();
+    if (stamped ? held["hlc"].get<uint64_t>() >= (*snap)["hlc"].get<uint64_t>()
+                : o && held.is_object() && held.value("as_of_us", int64_t{0}) >= (*snap)["as_of_us"].get<int64_t>())
+      return Status::ok();
   }
   t.txn.put(Table::kDomain, keys::child(from_peer), json{{"received_at_us", t.now.wall_us}, {"snapshot", *snap}}.dump());
   return Status::ok();
@@ -319,6 +326,11 @@ void Monitor::on_tick(const Instant& now) {
   figures_dirty_ = false;
   if (!due && key == last_snapshot_) return;
   Status s = run(now, [&](Txn& t) {
+    // Ordered at the parent by this stamp, not by as_of_us: a wall clock
+    // stepped back would leave the parent comparing its records with an old
+    // snapshot until the clock caught up (the hlc never goes back, restarts
+    // included).
+    snap["hlc"] = t.stamp().hlc;
     t.send(parent->number(), MessageKind::kAggregate, snap.dump());
     return Status::ok();
   });
