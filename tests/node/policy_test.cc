@@ -41,7 +41,7 @@ TEST(DefaultPolicyTest, HasTheTwelveIndicatorsOfAnnex3) {
       {"school_enrolment", "spending_surge", 2, {"education"}},
       {"college_admission", "spending_surge", 4, {"education"}},
       {"accident", "income_drop", 4, {"public_security"}},
-      {"disaster", "income_drop", 4, {"emergency"}},
+      {"disaster", "income_drop", 4, {"emergency", "fire_rescue"}},  // 【应急、消防】
       {"unemployment", "income_drop", 4, {"human_resources"}},
       {"insurance_lapse", "income_drop", 3, {"human_resources"}},
       {"death", "household_change", 6, {"public_security", "health", "civil_affairs"}},
@@ -81,7 +81,7 @@ TEST(DefaultPolicyTest, HasTheFiveLevels) {
 
 TEST(DefaultPolicyTest, KnowsEveryListedDepartment) {
   const Policy& p = default_policy();
-  for (const char* d : {"disabled_federation", "medical_insurance", "education", "public_security", "emergency",
+  for (const char* d : {"disabled_federation", "medical_insurance", "education", "public_security", "emergency", "fire_rescue",
                         "human_resources", "health", "civil_affairs", "petitions"}) {
     EXPECT_TRUE(p.department_known(d)) << d;
   }
