@@ -271,6 +271,24 @@ Status Monitor::check_household(NewHousehold& in, Date today) const {
     return Status::invalid_argument("source must be active_discovery, application or synthetic")
         .with_zh("来源 source 应为 active_discovery（主动发现）、application（依申请）或 synthetic（演示数据）");
   if (in.income_fen < 0) return Status::invalid_argument("field 'income_yuan': must not be negative").with_zh("人均收入不能为负数");
+  // 单人保 (DESIGN §2.2): a member of a marginal household with disability
+  // grade 1–2, grade 3–4 intellectual or mental, or a major illness.
+  for (const auto& mem : in.members) {
+    if (!mem.single_person_coverage) continue;
+    if (in.category != "marginal")
+      return Status::invalid_argument("member: field 'single_person_coverage': single-person coverage is for a member of a marginal household")
+          .with_zh("家庭成员：单人保（single_person_coverage）只适用于低保边缘家庭（marginal）的成员");
+    const std::string& kind = mem.disability_kind;
+    bool intellectual_or_mental = kind == "intellectual" || kind == "mental" || kind.find("智力") != std::string::npos ||
+                                  kind.find("精神") != std::string::npos;
+    bool severe = (mem.disability_grade >= 1 && mem.disability_grade <= 2) ||
+                  (mem.disability_grade >= 3 && mem.disability_grade <= 4 && intellectual_or_mental) || mem.major_illness;
+    if (!severe)
+      return Status::invalid_argument(
+                 "member: field 'single_person_coverage': single-person coverage needs disability grade 1-2, grade 3-4 "
+                 "intellectual or mental disability, or a major illness")
+          .with_zh("家庭成员：单人保（single_person_coverage）须为一、二级残疾人，三、四级智力或精神残疾人，或患重病人员");
+  }
   if (in.phone.size() > 32 || in.address.size() > 256)
     return Status::invalid_argument("phone or address too long").with_zh("电话（不超过 32 字节）或地址（不超过 256 字节）过长");
   for (Status t : {refuse_id_number_in(in.phone, "phone", "电话"), refuse_id_number_in(in.address, "address", "地址")}) {
@@ -285,6 +303,7 @@ Status Monitor::check_household(NewHousehold& in, Date today) const {
 // Registers one checked household in t; fails (writing nothing) when one of
 // its members is already registered.
 Result<HouseholdId> Monitor::register_household(Txn& t, const NewHousehold& in) {
+  if (Status s = check_marginal_income(t, in.village, in.category, in.income_fen); !s) return s;
   for (const auto& mem : in.members) {
     if (auto other = t.person(mem.id_number))
       return person_already_registered(mem.id_number, *other);

@@ -237,6 +237,7 @@ class Monitor : public DomainHandler {
   // its open alert is updated, or, when none is open and no later alert
   // exists, the next generation is issued for a new visit.
   void follow_up_uncovered(Txn& t, const protocol::Household& held, uint32_t generation);
+  Status check_marginal_income(Txn& t, uint64_t village, const std::string& category, int64_t income_fen) const;
   void score_household_events(Txn& t, const protocol::Household& held, std::vector<protocol::DeptEvent> events,
                               ImportReport& report);
   Status change_alert(const protocol::AlertId& id, const Instant& now,

@@ -49,6 +49,10 @@ Status Monitor::update_household(const HouseholdId& id, const HouseholdUpdate& u
                        u.members.value_or(h->members.value)};
     Status s = check_household(check, t.today());
     if (!s) return s;
+    if (u.category || u.income_fen) {
+      s = check_marginal_income(t, check.village, check.category, check.income_fen);
+      if (!s) return s;
+    }
     // Only a person new to the household must not be in another one: a
     // person it already has may be claimed elsewhere too (a registry
     // conflict, Txn::index_person), which must not block its other fields.

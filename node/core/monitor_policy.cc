@@ -139,6 +139,30 @@ Status Monitor::receive_standards(Txn& t, std::string_view payload, uint64_t fro
   return store_standards(t, *doc, from_peer, changed);
 }
 
+// 低保边缘 (DESIGN §2.2): per-capita income below the policy's multiple
+// (1.5) of the county's urban 低保 standard, where that standard is known
+// here. Checked when a household is registered, or its category or income
+// changes.
+Status Monitor::check_marginal_income(Txn& t, uint64_t village, const std::string& category, int64_t income_fen) const {
+  if (category != "marginal") return Status::ok();
+  DivisionCode county = as_code(village);
+  while (county.valid() && county.level() != topology::Level::county) county = county.parent();
+  std::string_view v;
+  if (!county.valid() || !t.txn.get(Table::kDomain, keys::standard(county.number()), v)) return Status::ok();
+  auto standard = parse_object(v);
+  if (!standard || !(*standard)["urban_fen"].is_number_integer()) return Status::ok();
+  const int64_t urban = (*standard)["urban_fen"].get<int64_t>();
+  const int64_t line = urban * t.policy.marginal_multiplier_permille / 1000;
+  if (urban <= 0 || income_fen < line) return Status::ok();
+  auto yuan = [](int64_t fen) { return std::to_string(fen / 100) + "." + (fen % 100 < 10 ? "0" : "") + std::to_string(fen % 100); };
+  return Status::invalid_argument("field 'income_yuan': " + yuan(income_fen) + " yuan a person is not below " + yuan(line) +
+                                  " (" + std::to_string(t.policy.marginal_multiplier_permille / 1000.0).substr(0, 4) +
+                                  " × the urban 低保 standard of " + county.to_string() + "): not a marginal household")
+      .with_zh("人均收入 " + yuan(income_fen) + " 元不低于 " + county.to_string() + " 城市低保标准的 " +
+               std::to_string(t.policy.marginal_multiplier_permille / 1000.0).substr(0, 4) + " 倍（" + yuan(line) +
+               " 元），不属于低保边缘家庭");
+}
+
 // Keeps each county's newer entry (by hlc, then setter) and passes the
 // entries on: up to the parent, down to children that hold the county.
 Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer, bool& changed) {

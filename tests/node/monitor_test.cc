@@ -1146,6 +1146,73 @@ TEST_F(MonitorTest, ASnapshotFromAChildWhoseClockWentBackIsTaken) {
   EXPECT_EQ(reported_as_of(), back.wall_us);
 }
 
+// DESIGN §2.2's rules for a marginal household (income below 1.5 × the
+// county's urban 低保 standard, where that standard is known) and for
+// single-person coverage (a member of a marginal household, severely
+// disabled or seriously ill) are checked: a household that breaks them is
+// refused, naming the rule, and nothing is written.
+TEST_F(MonitorTest, MarginalIncomeAndSinglePersonCoverageFollowThePolicy) {
+  auto household = [&](const std::string& category, int64_t income_fen, protocol::Member head) {
+    NewHousehold h;
+    h.village = kVillage;
+    h.category = category;
+    h.income_fen = income_fen;
+    h.members = {std::move(head)};
+    return h;
+  };
+  auto category_update = [](std::string c) {
+    HouseholdUpdate u;
+    u.category = std::move(c);
+    return u;
+  };
+  auto income_update = [](int64_t fen) {
+    HouseholdUpdate u;
+    u.income_fen = fen;
+    return u;
+  };
+  auto head = [&](uint32_t grade = 0, std::string kind = "", bool illness = false, bool single = false) {
+    protocol::Member m = testing::member(kHead, "张三明", "head");
+    m.disability_grade = grade;
+    m.disability_kind = std::move(kind);
+    m.major_illness = illness;
+    m.single_person_coverage = single;
+    return m;
+  };
+  // No standard known for the county yet: any income is taken.
+  auto first = net.monitor(kVillage).add_household(household("marginal", 500000, head()), net.now());
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_TRUE(net.monitor(kVillage).update_household(*first, category_update("other"), net.now()).is_ok());
+  ASSERT_TRUE(net.monitor(kCity).set_standards(R"({"441303000000": {"urban_yuan": 1000, "rural_yuan": 800}})", net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  auto refused = [&](const NewHousehold& h, const std::string& why) {
+    auto r = net.monitor(kVillage).add_household(h, net.now());
+    ASSERT_FALSE(r.is_ok()) << why;
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().to_string();
+    EXPECT_FALSE(r.status().message_zh().empty());
+  };
+  refused(household("marginal", 150000, head()), "not below 1500.00");
+  refused(household("minimum_living", 50000, head(1, "", false, true)), "for a member of a marginal household");
+  refused(household("marginal", 90000, head(3, "physical", false, true)), "needs disability grade 1-2");
+  refused(household("marginal", 90000, head(0, "", false, true)), "needs disability grade 1-2");
+  // Below the line, and each kind of 单人保 member (each a person of its own).
+  int k = 0;
+  for (auto m : {head(2, "physical", false, true), head(4, "intellectual", false, true), head(3, "精神", false, true),
+                 head(0, "", true, true)}) {
+    m.id_number = testing::make_id_number(441303, 19600101, 900 + ++k);
+    auto ok = net.monitor(kVillage).add_household(household("marginal", 149999, m), net.now());
+    EXPECT_TRUE(ok.is_ok()) << ok.status().to_string();
+  }
+  // An update that raises the income of a marginal household above the line, or
+  // makes a household marginal with such an income, is refused.
+  EXPECT_EQ(net.monitor(kVillage).update_household(*first, category_update("marginal"), net.now()).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_TRUE(net.monitor(kVillage).update_household(*first, income_update(120000), net.now()).is_ok());
+  EXPECT_TRUE(net.monitor(kVillage).update_household(*first, category_update("marginal"), net.now()).is_ok());
+  EXPECT_EQ(net.monitor(kVillage).update_household(*first, income_update(160000), net.now()).code(),
+            Status::Code::kInvalidArgument);
+}
+
 TEST_F(MonitorTest, PolicyNewerVersionApplied_OlderIgnored) {
   EXPECT_EQ(net.monitor(kVillage).policy().version, 1u);
   EXPECT_EQ(net.monitor(kCity).set_policy(testing::policy_version(2), net.now()).code(), Status::Code::kRefused);
