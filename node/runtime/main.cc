@@ -222,8 +222,10 @@ Commands add_commands(CLI::App& app, Args& a) {
   c.init->add_option("--out", a.out, "output folder DIR")->required();
   c.init->add_option("--codes", a.codes, "comma-separated nodes to include (ancestors up to the root implied); default: the whole tree under the root");
   c.init->add_option("--base-port", a.base_port, "first loopback TCP port; each node with children listens on the next one")->capture_default_str();
-  c.init->add_option("--web-base-port", a.web_base_port, "first HTTP port; each node serves its API on the next one (default: base port + 1000)");
-  c.init->add_flag("--no-web", a.no_web, "nodes without the HTTP API (no [web] section)");
+  auto* web_port = c.init->add_option("--web-base-port", a.web_base_port,
+                                      "first HTTP port; each node serves its API on the next one (default: base port + 1000)")
+                       ->check(CLI::Range(1024, 65535));
+  c.init->add_flag("--no-web", a.no_web, "nodes without the HTTP API (no [web] section)")->excludes(web_port);
   c.run = app.add_subcommand("run", "run one node in the foreground until SIGINT/SIGTERM");
   c.status = app.add_subcommand("status", "the node's code, level and links: state and since, rtt, sent/acked/applied, outbox, refusals");
   c.status->add_flag("--json", a.as_json, "print JSON");

@@ -1,5 +1,6 @@
 #include "node/runtime/network_init.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "node/runtime/accounts.h"
@@ -99,6 +100,24 @@ Result<NetworkInitResult> network_init(const NetworkInitOptions& o) {
   auto nodes = select_nodes(*tree, *root, o.codes);
   if (!nodes) return nodes.status();
   std::set<DivisionCode> present(nodes->begin(), nodes->end());
+  // The ports are checked before anything is written: a node with children
+  // here listens on the next link port from the base, and every node serves
+  // HTTP on the next port from the web base.
+  {
+    int listeners = 0;
+    for (DivisionCode c : *nodes)
+      listeners += std::any_of(tree->get(c)->children.begin(), tree->get(c)->children.end(),
+                               [&](DivisionCode child) { return present.count(child) > 0; });
+    const int n = static_cast<int>(nodes->size());
+    const int web = o.web_base_port != 0 ? o.web_base_port : o.base_port + 1000;
+    if (web != -1 && (web < 1024 || web + n > 65535))
+      return Status::invalid_argument("--web-base-port must leave room for every node below 65536");
+    if (o.base_port + listeners > 65535) return Status::invalid_argument("out of ports above --base-port");
+    if (web != -1 && listeners > 0 && web < o.base_port + listeners && o.base_port < web + n)
+      return Status::invalid_argument("the HTTP ports (" + std::to_string(web) + ".." + std::to_string(web + n - 1) +
+                                      ") overlap the link ports (" + std::to_string(o.base_port) + ".." +
+                                      std::to_string(o.base_port + listeners - 1) + ")");
+  }
   std::map<DivisionCode, std::string> keys, endpoints;
   int next_port = o.base_port;
   for (DivisionCode c : *nodes) {

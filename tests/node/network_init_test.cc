@@ -56,5 +56,22 @@ TEST(NetworkInitTest, RefusesUnknownCodesAndAnExistingNetwork) {
   EXPECT_FALSE(network_init(NetworkInitOptions{divisions(), "441303108000", dir.sub("d"), {"441303108201"}, 21000}).is_ok());
 }
 
+// Ports that cannot work are refused before anything is written: HTTP
+// ports over the link ports (a node would then fail to bind at start), or
+// HTTP ports running past 65535.
+TEST(NetworkInitTest, RefusesPortsThatOverlapOrRunOutBeforeWritingAnything) {
+  testing::TempDir dir;
+  auto overlap = network_init(NetworkInitOptions{divisions(), "441303000000", dir.sub("a"), {}, 40200, 40201});
+  ASSERT_FALSE(overlap.is_ok());
+  EXPECT_NE(overlap.status().message().find("overlap the link ports"), std::string::npos) << overlap.status().to_string();
+  auto past_end = network_init(NetworkInitOptions{divisions(), "441303000000", dir.sub("b"), {}, 40200, 65530});
+  ASSERT_FALSE(past_end.is_ok());
+  EXPECT_NE(past_end.status().message().find("below 65536"), std::string::npos) << past_end.status().to_string();
+  EXPECT_FALSE(std::filesystem::exists(dir.sub("a"))) << "nothing is written for a refused network";
+  EXPECT_FALSE(std::filesystem::exists(dir.sub("b")));
+  // A chain's link ports end before the HTTP ports start: accepted.
+  EXPECT_TRUE(network_init(NetworkInitOptions{divisions(), "440000000000", dir.sub("c"), {"441303001001"}, 40200, 40205}).is_ok());
+}
+
 }  // namespace
 }  // namespace lifeline::runtime
