@@ -24,6 +24,7 @@
 #include "node/runtime/node.h"
 #include "node/runtime/options.h"
 #include "topology/logging.h"
+#include "topology/utf8.h"
 #include "web/server.h"
 
 namespace {
@@ -114,8 +115,32 @@ int cmd_run(const std::string& config) {
   return s ? 0 : fail(s);
 }
 
+// The key of the first string in v (nested ones included) that is not
+// UTF-8, or "" when there is none. A file's text and name are left to its
+// command, which reports the lines that are not UTF-8 and cleans the name
+// for the audit log.
+std::string non_utf8_field(const json& v, const std::string& key) {
+  if (v.is_string())
+    return key != "text" && key != "file_name" && !lifeline::topology::valid_utf8(v.get_ref<const std::string&>()) ? key : "";
+  if (v.is_object()) {
+    for (const auto& [k, item] : v.items()) {
+      if (std::string bad = non_utf8_field(item, k); !bad.empty()) return bad;
+    }
+  }
+  if (v.is_array()) {
+    for (const auto& item : v) {
+      if (std::string bad = non_utf8_field(item, key); !bad.empty()) return bad;
+    }
+  }
+  return "";
+}
+
 // Asks the running node, or answers from its store when it is not running.
 Result<json> request(const std::string& config, const json& req, int timeout_ms) {
+  // Text that is not UTF-8 would be stored as it is and sent to every
+  // holder, or changed on the way: refused here, before either.
+  if (std::string bad = non_utf8_field(req, ""); !bad.empty())
+    return Status::invalid_argument("'" + bad + "' is not UTF-8 text").with_zh("'" + bad + "' 不是 UTF-8 文字");
   auto options = rt::load_options(config);
   if (!options) return options.status();
   auto offline = rt::offline_request(*options, req);

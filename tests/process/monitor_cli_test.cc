@@ -150,6 +150,17 @@ TEST(MonitorCliTest, BadFlagValuesAreRefusedNotReadAsSomethingElse) {
                                             "--out", dir + "/demo", "--seed", "-1"});
   EXPECT_NE(seed.rc, 0) << seed.out;
   EXPECT_NE(seed.err.find("whole number"), std::string::npos) << seed.err;
+  // Text that is not UTF-8 is refused, not stored as it is nor changed.
+  auto digest = [&] { return net.cli_json(kProvince, {"digest"}); };
+  const json before = digest();
+  auto bad_name = net.cli(kProvince, {"household", "add", "--village", kVillage, "--category", "marginal", "--member",
+                                      kHead + ",李\xff光,head"});
+  EXPECT_EQ(bad_name.rc, 1);
+  EXPECT_NE(bad_name.err.find("'name' is not UTF-8 text"), std::string::npos) << bad_name.err;
+  auto bad_address = net.cli(kProvince, {"household", "add", "--village", kVillage, "--category", "marginal", "--member",
+                                         kHead + ",李光,head", "--address", "路\xfe一号"});
+  EXPECT_NE(bad_address.err.find("'address' is not UTF-8 text"), std::string::npos) << bad_address.err;
+  EXPECT_EQ(digest()["tables"], before["tables"]);
   // A malformed member is refused without quoting it (it holds a name).
   auto member = net.cli(kProvince, {"household", "add", "--village", kVillage, "--category", "marginal", "--member", kHead + ",欧阳娜娜"});
   EXPECT_EQ(member.rc, 1);
