@@ -306,6 +306,16 @@ int dispatch(const Commands& c, const Args& a) {
 
 namespace {
 
+// A date flag as its help gives it, YYYY-MM-DD (the parser behind it also
+// takes YYYYMMDD, which a command would then echo unchanged).
+const CLI::Validator kDashedDate(
+    [](std::string& s) {
+      bool shape = s.size() == 10 && s[4] == '-' && s[7] == '-';
+      for (size_t i = 0; shape && i < s.size(); ++i) shape = i == 4 || i == 7 || (s[i] >= '0' && s[i] <= '9');
+      return shape ? "" : "must be a date YYYY-MM-DD";
+    },
+    "DATE");
+
 Result<std::string> read_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
@@ -336,7 +346,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   c.accept->add_option("--by", a.by, "the operator's name")->required();
   c.feedback = app.add_subcommand("feedback", "record verification feedback for an alert (township or village node)");
   c.feedback->add_option("ALERT_ID", a.id, "e.g. A-440000000000-1")->required();
-  c.feedback->add_option("--visit-date", a.visit_date, "YYYY-MM-DD")->required();
+  c.feedback->add_option("--visit-date", a.visit_date, "YYYY-MM-DD")->required()->check(kDashedDate);
   c.feedback->add_option("--method", a.method, "home_visit | phone")->required();
   c.feedback->add_option("--visitor", a.visitor, "who visited")->required();
   c.feedback->add_option("--truthful", a.truthful, "yes (情况属实) | no")->required()->check(CLI::IsMember({"yes", "no"}));
@@ -396,7 +406,7 @@ void add_monitor_commands(CLI::App& app, Args& a, Commands& c) {
   auto* calendar = app.add_subcommand("calendar", "the working-day calendar");
   calendar->require_subcommand(1);
   c.calendar_due = calendar->add_subcommand("due", "the deadline date: the N-th working day after --from");
-  c.calendar_due->add_option("--from", a.from, "YYYY-MM-DD (the day of issue)")->required();
+  c.calendar_due->add_option("--from", a.from, "YYYY-MM-DD (the day of issue)")->required()->check(kDashedDate);
   c.calendar_due->add_option("--days", a.days, "working days")->required()->check(CLI::Range(0, 3650));
   c.calendar_due->add_option("--config", a.config, "use this node's running calendar (default: the compiled-in policy)");
   for (auto* sub : {c.import, c.alerts, c.accept, c.feedback, c.close, c.escalate, c.hh_add, c.hh_import, c.hh_show, c.hh_move,
@@ -675,7 +685,7 @@ CLI::App* add_demo_data_command(CLI::App& app, rt::DemoDataCommand& d) {
   c->add_option("--villages", d.villages, "comma-separated village codes of the divisions; households round-robin")->required();
   c->add_option("--households", d.households, "number of households (at least 5)")->capture_default_str()->check(kWholeNumber);
   c->add_option("--seed", d.seed, "same seed, options and today: same bytes")->capture_default_str()->check(kWholeNumber);
-  c->add_option("--today", d.today, "YYYY-MM-DD the events are relative to (default: today, Asia/Shanghai)");
+  c->add_option("--today", d.today, "YYYY-MM-DD the events are relative to (default: today, Asia/Shanghai)")->check(kDashedDate);
   c->add_option("--policy", d.policy, "policy document for the indicators and levels (default: the compiled-in policy)");
   c->add_option("--out", d.out, "output folder (created; its four files are overwritten)")->required();
   return c;

@@ -88,6 +88,10 @@ json answer(const NodeOptions& options, NodeParts& parts, const json& request, b
   std::string cmd = request.is_object() && request.contains("cmd") && request["cmd"].is_string() ? request["cmd"].get<std::string>() : "";
   if (cmd == "status") {
     json st = status_json(options, *parts.core, *parts.store, running, auth_refusals);
+    // A stopped node's links have no state change to show: their "since"
+    // would be this command's own start.
+    if (!running && st.contains("links") && st["links"].is_array())
+      for (json& l : st["links"]) l["since"] = nullptr;
     st["ok"] = true;
     return st;
   }

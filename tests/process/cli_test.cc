@@ -64,6 +64,10 @@ TEST(CliTest, BadArgumentsAreRefusedWithoutTouchingTheStore) {
   EXPECT_NE(rc, 0);
   nlohmann::json st = net.status(kVillage);
   EXPECT_EQ(st["links"][0]["last_assigned"], 0);
+  // The node is not running: its links show no time of a state change (it
+  // used to be this command's own start).
+  EXPECT_EQ(st["running"], false);
+  EXPECT_TRUE(st["links"][0]["since"].is_null()) << st;
   std::vector<std::string> argv{LIFELINE_BIN, "status", "--config", "/nonexistent/node.toml"};
   testing::run_command(argv, &rc);
   EXPECT_EQ(rc, 1);

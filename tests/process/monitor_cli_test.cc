@@ -142,7 +142,8 @@ TEST(MonitorCliTest, BadFlagValuesAreRefusedNotReadAsSomethingElse) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"alerts", "--limit", "0"},
            {"alerts", "--timeout-ms", "-5"},
-           {"apply", "--list", "--decide", "P-441303001001-1", "--status", "accepted"}}) {
+           {"apply", "--list", "--decide", "P-441303001001-1", "--status", "accepted"},
+           {"calendar", "due", "--from", "20261201", "--days", "3"}}) {
     auto r = net.cli(kProvince, args);
     EXPECT_NE(r.rc, 0) << args[1] << ": " << r.out;
   }
