@@ -155,15 +155,21 @@ std::string cell(const json& v) { return v.is_string() ? v.get<std::string>() : 
 void print_status(const json& st) {
   std::printf("%s %s %s  %s\n", cell(st["code"]).c_str(), cell(st["level"]).c_str(), cell(st["name"]).c_str(),
               st["running"].get<bool>() ? "running" : "not running (from the store)");
-  std::printf("%-12s %-6s %-5s %-24s %8s %10s %10s %10s %8s %8s\n", "peer", "role", "state", "since", "rtt_ms", "sent",
-              "acked", "applied", "outbox", "refused");
+  std::printf("%-12s %-6s %-5s %-24s %8s %10s %10s %10s %10s %8s %8s %9s %s\n", "peer", "role", "state", "since", "rtt_ms",
+              "sent", "acked", "applied", "assigned", "outbox", "refused", "malformed", "features");
   for (const json& l : st["links"]) {
-    std::printf("%-12s %-6s %-5s %-24s %8s %10s %10s %10s %8s %8s\n", cell(l["peer"]).c_str(), cell(l["role"]).c_str(),
-                cell(l["state"]).c_str(), cell(l["since"]).c_str(), cell(l["rtt_ms"]).c_str(),
-                cell(l["last_sent"]).c_str(), cell(l["last_acked"]).c_str(), cell(l["last_applied"]).c_str(),
-                cell(l["outbox_depth"]).c_str(), cell(l["refusals"]).c_str());
+    std::string features;
+    if (l.contains("peer_features") && l["peer_features"].is_array())
+      for (const json& f : l["peer_features"]) features += (features.empty() ? "" : ",") + cell(f);
+    std::printf("%-12s %-6s %-5s %-24s %8s %10s %10s %10s %10s %8s %8s %9s %s\n", cell(l["peer"]).c_str(), cell(l["role"]).c_str(),
+                cell(l["state"]).c_str(), cell(l["since"]).c_str(), cell(l["rtt_ms"]).c_str(), cell(l["last_sent"]).c_str(),
+                cell(l["last_acked"]).c_str(), cell(l["last_applied"]).c_str(), cell(l["last_assigned"]).c_str(),
+                cell(l["outbox_depth"]).c_str(), cell(l["refusals"]).c_str(), cell(l["malformed_frames"]).c_str(),
+                features.empty() ? "-" : features.c_str());
   }
   std::printf("auth refusals: %s\n", cell(st["auth_refusals"]).c_str());
+  if (st.contains("counters") && st["counters"].is_object())
+    for (const auto& [name, value] : st["counters"].items()) std::printf("counter %s: %s\n", name.c_str(), cell(value).c_str());
 }
 
 int show(const Result<json>& r, bool as_json, void (*print)(const json&)) {
@@ -183,6 +189,12 @@ void print_inbox(const json& inbox) {
   std::printf("%-12s %10s %18s\n", "origin", "count", "contiguous_through");
   for (auto& [origin, e] : inbox["applied"].items())
     std::printf("%-12s %10s %18s\n", origin.c_str(), cell(e["count"]).c_str(), cell(e["contiguous_through"]).c_str());
+  // Messages applied here for destinations without a running node of their own.
+  if (inbox.contains("applied_for_other_destinations") && inbox["applied_for_other_destinations"].is_object() &&
+      !inbox["applied_for_other_destinations"].empty()) {
+    std::printf("applied here for other destinations:\n");
+    std::printf("%s\n", inbox["applied_for_other_destinations"].dump(2, ' ', false, json::error_handler_t::replace).c_str());
+  }
 }
 
 // Every flag of every command; one instance, filled by CLI11.

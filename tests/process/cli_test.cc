@@ -68,6 +68,11 @@ TEST(CliTest, BadArgumentsAreRefusedWithoutTouchingTheStore) {
   // used to be this command's own start).
   EXPECT_EQ(st["running"], false);
   EXPECT_TRUE(st["links"][0]["since"].is_null()) << st;
+  // The table for people shows what README lists, as --json does.
+  auto table = testing::run_command_capture({LIFELINE_BIN, "status", "--config", net.config(kVillage)});
+  ASSERT_EQ(table.rc, 0) << table.err;
+  for (const char* column : {"assigned", "malformed", "features", "auth refusals"})
+    EXPECT_NE(table.out.find(column), std::string::npos) << column << " in " << table.out;
   std::vector<std::string> argv{LIFELINE_BIN, "status", "--config", "/nonexistent/node.toml"};
   testing::run_command(argv, &rc);
   EXPECT_EQ(rc, 1);
