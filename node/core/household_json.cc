@@ -56,7 +56,9 @@ Result<protocol::Member> member_from_json(const json& m) {
     if (!t) return bad("member: " + t.message(), "家庭成员：" + t.message_zh());
   }
   if (m.contains("disability_grade")) {
-    if (!m["disability_grade"].is_number_unsigned() || m["disability_grade"].get<uint64_t>() > 4)
+    // JSON has no signedness: a 2 built in code is a signed number, one parsed from text unsigned.
+    const json& g = m["disability_grade"];
+    if (!g.is_number_integer() || g.get<int64_t>() < 0 || g.get<int64_t>() > 4)
       return bad("member: field 'disability_grade' must be 0..4", "家庭成员：字段 'disability_grade'（残疾等级）应为 0 到 4");
     out.disability_grade = m["disability_grade"].get<uint32_t>();
   }

@@ -451,7 +451,7 @@ Result<json> member_from_flag(const std::string& text) {
   json m{{"id_number", f[0]}, {"name", f[1]}, {"relation", f[2]}};
   if (f.size() > 3) {
     if (f[3].size() != 1 || f[3][0] < '0' || f[3][0] > '4') return Status::invalid_argument("--member: disability grade must be 0..4");
-    m["disability_grade"] = static_cast<unsigned>(f[3][0] - '0');  // unsigned: the core takes no signed number
+    m["disability_grade"] = f[3][0] - '0';
   }
   if (f.size() > 4) m["disability_kind"] = f[4];
   for (size_t i = 5; i < f.size(); ++i) {

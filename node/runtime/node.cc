@@ -121,13 +121,7 @@ json answer(const NodeOptions& options, NodeParts& parts, const json& request, b
 Result<json> offline_request(const NodeOptions& options, const json& request) {
   auto parts = open_parts(options, 0);
   if (!parts) return parts.status();
-  // The request in the form the running node would get it (its text, read
-  // back): a command then sees the same JSON, number types included, with
-  // the node running or not.
-  json wire = json::parse(control_request_text(request), nullptr, false);
-  if (wire.is_discarded()) return Status::invalid_argument("the request is not JSON");
-  restore_control_request(wire);
-  return answer(options, **parts, wire, false, 0);
+  return answer(options, **parts, request, false, 0);
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The JSON views of the monitoring commands (node/runtime/monitor_commands.h).
 #include <gtest/gtest.h>
 
+#include "node/core/household_json.h"
 #include "node/core/policy.h"
 #include "node/runtime/monitor_commands.h"
 
@@ -72,6 +73,25 @@ TEST(MonitorCommandsTest, DirectAlertJsonEqualsTheTreesDump) {
             << "accepted_by " << by << ", level " << level;
       }
     }
+  }
+}
+
+// A member's disability grade is a whole number 0..4 however the JSON holds
+// it: the command line builds it as a signed number, a parsed body as an
+// unsigned one (the grade of `household add --member` with the node stopped
+// used to be refused).
+TEST(MemberJsonTest, AGradeIsTakenSignedOrUnsignedAndRefusedOutsideZeroToFour) {
+  nlohmann::json m{{"id_number", "44130319850312123X"}, {"name", "张三"}, {"relation", "head"}};
+  for (const nlohmann::json& grade : {nlohmann::json(int64_t{2}), nlohmann::json(uint64_t{2}), nlohmann::json::parse("2")}) {
+    m["disability_grade"] = grade;
+    auto r = node::member_from_json(m);
+    ASSERT_TRUE(r.is_ok()) << grade << ": " << r.status().to_string();
+    EXPECT_EQ(r->disability_grade, 2u);
+  }
+  for (const nlohmann::json& grade : {nlohmann::json(-1), nlohmann::json(5), nlohmann::json(2.5), nlohmann::json("2"),
+                                      nlohmann::json(uint64_t{1} << 63)}) {
+    m["disability_grade"] = grade;
+    EXPECT_FALSE(node::member_from_json(m).is_ok()) << grade;
   }
 }
 
