@@ -238,7 +238,6 @@ Status Monitor::check_members(const std::vector<protocol::Member>& members, Date
     if (!id) return bad("id_number: " + id.status().message(), id.status().message_zh());
     if (!seen.insert(id->number).second)
       return bad("ID number listed twice: " + mask_id_number(id->number), "身份证号码 " + mask_id_number(id->number) + " 重复列出");
-    if (mem.name.empty() || mem.name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
     // Every text field has a bound here: the record codec refuses a text
     // over protocol's limit when it reads one back, so a longer one would
     // be stored and then unreadable.

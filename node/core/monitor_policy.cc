@@ -155,12 +155,11 @@ Status Monitor::check_marginal_income(Txn& t, uint64_t village, const std::strin
   const int64_t line = urban * t.policy.marginal_multiplier_permille / 1000;
   if (urban <= 0 || income_fen < line) return Status::ok();
   auto yuan = [](int64_t fen) { return std::to_string(fen / 100) + "." + (fen % 100 < 10 ? "0" : "") + std::to_string(fen % 100); };
-  return Status::invalid_argument("field 'income_yuan': " + yuan(income_fen) + " yuan a person is not below " + yuan(line) +
-                                  " (" + std::to_string(t.policy.marginal_multiplier_permille / 1000.0).substr(0, 4) +
-                                  " × the urban 低保 standard of " + county.to_string() + "): not a marginal household")
-      .with_zh("人均收入 " + yuan(income_fen) + " 元不低于 " + county.to_string() + " 城市低保标准的 " +
-               std::to_string(t.policy.marginal_multiplier_permille / 1000.0).substr(0, 4) + " 倍（" + yuan(line) +
-               " 元），不属于低保边缘家庭");
+  const std::string times = std::to_string(t.policy.marginal_multiplier_permille / 1000.0).substr(0, 4);  // "1.50"
+  return Status::invalid_argument("field 'income_yuan': " + yuan(income_fen) + " yuan a person is not below " + yuan(line) + " (" +
+                                  times + " × the urban 低保 standard of " + county.to_string() + "): not a marginal household")
+      .with_zh("人均收入 " + yuan(income_fen) + " 元不低于 " + county.to_string() + " 城市低保标准的 " + times + " 倍（" +
+               yuan(line) + " 元），不属于低保边缘家庭");
 }
 
 // Keeps each county's newer entry (by hlc, then setter) and passes the
@@ -399,7 +398,6 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
   }
   auto text = [&](const char* k) { return in.contains(k) && in[k].is_string() ? in[k].get<std::string>() : std::string(); };
   std::string name = text("name"), reason = text("reason"), phone = text("phone");
-  if (name.empty() || name.size() > 64) return bad("name must be 1..64 bytes", "姓名不能为空，且不超过 64 字节");
   if (reason.size() > 2000 || phone.size() > 32)
     return bad("reason or phone too long", "申请理由（不超过 2000 字节）或电话（不超过 32 字节）过长");
   json needs = json::array();
