@@ -23,7 +23,8 @@ namespace lifeline::storage::tables {
 //   "format"  -> u32 LE: the store format version (kFormatVersion).
 //   "hlc"     -> u64 LE: the node's hybrid logical clock as of the last
 //                commit that moved it (WriteTxn::put_hlc); absent until then.
-// Crash: written in the first transaction only; absent means a new store.
+// Crash: "code" and "format" are written in the first transaction only
+// (absent means a new store); "hlc" commits with the change that moved it.
 inline constexpr const char* kMeta = "meta";
 // 2: history keyed by entry id, with the household_history index (was
 //    household id ++ entry id -> entry). A store of format 1 is refused.

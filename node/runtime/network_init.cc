@@ -102,19 +102,19 @@ Result<NetworkInitResult> network_init(const NetworkInitOptions& o) {
   std::set<DivisionCode> present(nodes->begin(), nodes->end());
   // The ports are checked before anything is written: a node with children
   // here listens on the next link port from the base, and every node serves
-  // HTTP on the next port from the web base.
+  // HTTP on the next port from the web base (-1: none).
+  int web_port = o.web_base_port != 0 ? o.web_base_port : o.base_port + 1000;
   {
     int listeners = 0;
     for (DivisionCode c : *nodes)
       listeners += std::any_of(tree->get(c)->children.begin(), tree->get(c)->children.end(),
                                [&](DivisionCode child) { return present.count(child) > 0; });
     const int n = static_cast<int>(nodes->size());
-    const int web = o.web_base_port != 0 ? o.web_base_port : o.base_port + 1000;
-    if (web != -1 && (web < 1024 || web + n > 65535))
+    if (web_port != -1 && (web_port < 1024 || web_port + n > 65535))
       return Status::invalid_argument("--web-base-port must leave room for every node below 65536");
     if (o.base_port + listeners > 65535) return Status::invalid_argument("out of ports above --base-port");
-    if (web != -1 && listeners > 0 && web < o.base_port + listeners && o.base_port < web + n)
-      return Status::invalid_argument("the HTTP ports (" + std::to_string(web) + ".." + std::to_string(web + n - 1) +
+    if (web_port != -1 && listeners > 0 && web_port < o.base_port + listeners && o.base_port < web_port + n)
+      return Status::invalid_argument("the HTTP ports (" + std::to_string(web_port) + ".." + std::to_string(web_port + n - 1) +
                                       ") overlap the link ports (" + std::to_string(o.base_port) + ".." +
                                       std::to_string(o.base_port + listeners - 1) + ")");
   }
@@ -130,7 +130,6 @@ Result<NetworkInitResult> network_init(const NetworkInitOptions& o) {
     keys[c] = kp->public_key;
     for (DivisionCode child : tree->get(c)->children) {
       if (present.count(child)) {
-        if (next_port > 65535) return Status::invalid_argument("out of ports above --base-port");
         endpoints[c] = "tcp://127.0.0.1:" + std::to_string(next_port++);
         break;
       }
@@ -138,9 +137,6 @@ Result<NetworkInitResult> network_init(const NetworkInitOptions& o) {
   }
   std::string index;
   NetworkInitResult result;
-  int web_port = o.web_base_port != 0 ? o.web_base_port : o.base_port + 1000;
-  if (web_port != -1 && (web_port < 1024 || web_port + static_cast<int>(nodes->size()) > 65535))
-    return Status::invalid_argument("--web-base-port must leave room for every node below 65536");
   for (DivisionCode c : *nodes) {
     const topology::Division& d = *tree->get(c);
     fs::path dir = fs::path(o.out_dir) / c.to_string();
