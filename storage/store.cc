@@ -615,6 +615,12 @@ Result<std::unique_ptr<Store>> Store::open(const StorageOptions& options, uint64
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
+bool is_data_error(const std::exception& e) {
+  if (dynamic_cast<const MapFull*>(&e) != nullptr) return false;
+  if (const auto* l = dynamic_cast<const LmdbError*>(&e)) return l->code() == MDB_BAD_VALSIZE;
+  return true;
+}
+
 // Turns MDB_NOSYNC on for one deferred commit and off again afterwards.
 class DeferSync {
  public:

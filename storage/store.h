@@ -194,6 +194,13 @@ class ReadTxn {
   const Impl* impl_;  // not owned; lives for the callback
 };
 
+// Whether an exception thrown inside a write transaction's callback came
+// from the data being written (a key or value LMDB cannot hold, a thrown
+// parse or type error) rather than from the store (a full map, which
+// write() grows and retries; a failing disk). The first kind repeats every
+// time the same data is written; the second must not be blamed on the data.
+bool is_data_error(const std::exception& e);
+
 class Store {
  public:
   // Opens or creates the store of node `node_code` at options.path. Fails if

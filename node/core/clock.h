@@ -21,7 +21,7 @@ class Hlc {
  public:
   uint64_t now(const Instant& t) {
     uint64_t physical = static_cast<uint64_t>(std::max<int64_t>(t.wall_us / 1000, 0)) << 16;
-    last_ = std::max(last_ + 1, physical);
+    last_ = std::max(last_ == kMax ? last_ : last_ + 1, physical);  // saturates, never wraps
     return last_;
   }
   void observe(uint64_t remote) { last_ = std::max(last_, remote); }
@@ -29,6 +29,7 @@ class Hlc {
   static int64_t wall_ms(uint64_t hlc) { return static_cast<int64_t>(hlc >> 16); }
 
  private:
+  static constexpr uint64_t kMax = ~uint64_t{0};
   uint64_t last_ = 0;  // the last timestamp issued or observed
 };
 

@@ -36,6 +36,15 @@ class DomainHandler {
  public:
   virtual ~DomainHandler() = default;
   virtual bool handles(uint16_t kind) const = 0;
+  // A kind that travels one link only: created by the neighbour that sends
+  // it, for this node (a household sync, a policy, standards, an aggregate,
+  // an audit entry). NodeCore refuses such a record whose origin is not the
+  // sending neighbour or whose destination is not this node, so that no
+  // node can have one relayed to another in its name (DESIGN §4).
+  virtual bool neighbour_only(uint16_t kind) const {
+    (void)kind;
+    return false;
+  }
   // Start of a write attempt (Store::write may run its callback again after
   // growing the map): drop whatever the previous attempt staged.
   virtual void begin() = 0;

@@ -28,6 +28,12 @@ struct LinkOptions {
   // Records sent and not yet acknowledged on one link (several batches: the
   // sender never waits for one ack before sending the next batch).
   uint64_t window_max_records = 32768;
+  // A record's clock stamp is taken into this node's hybrid logical clock
+  // up to this far ahead of the wall clock here, no further: one node whose
+  // clock is set wrong (or one bad stamp) cannot drag every clock of the
+  // tree into the future, where stamps stop ordering edits. The record
+  // still applies; the clamp is counted ("clock_ahead") and logged.
+  int64_t max_clock_lead_us = 600'000'000;
   // Messages created per write transaction by one post command.
   size_t post_batch = 4096;
   // What this node announces in every frame it sends (protocol::kFeature*

@@ -110,6 +110,13 @@ bool Monitor::handles(uint16_t kind) const {
          kind <= static_cast<uint16_t>(MessageKind::kHouseholdSyncBatchZstd);
 }
 
+// Applications and their statuses are routed across the tree; every other
+// kind goes from a node to its neighbour, which makes its own to pass on.
+bool Monitor::neighbour_only(uint16_t kind) const {
+  return handles(kind) && kind != static_cast<uint16_t>(MessageKind::kApplication) &&
+         kind != static_cast<uint16_t>(MessageKind::kApplicationStatus);
+}
+
 // A peer of an earlier release gets a compressed batch as the plain batch
 // inside it.
 Status Monitor::adapt_for_peer(protocol::Record& r, uint64_t peer_features) const {

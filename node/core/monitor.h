@@ -154,6 +154,7 @@ class Monitor : public DomainHandler {
 
   // DomainHandler
   bool handles(uint16_t kind) const override;
+  bool neighbour_only(uint16_t kind) const override;
   void begin() override;
   Status on_record(storage::WriteTxn& txn, const protocol::Record& record, uint64_t from_peer, Outbound& out,
                    const Instant& now) override;

@@ -172,6 +172,11 @@ Status NodeCore::start(const Instant& now) {
 // ---------------------------------------------------------------------------
 // Input: frames
 
+namespace {
+constexpr int kMaxPoisonedPerBatch = 16;         // runs of one batch that each refuse one more record
+constexpr size_t kMaxPoisonedRemembered = 1024;  // then forgotten (found again if resent)
+}  // namespace
+
 Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) {
   std::vector<std::pair<uint64_t, Frame>> decoded;
   decoded.reserve(frames.size());
@@ -194,15 +199,25 @@ Status NodeCore::on_frames(std::span<const InFrame> frames, const Instant& now) 
   }
   if (decoded.empty()) return Status::ok();
   Batch batch;
-  Status s = store_->write([&](storage::WriteTxn& txn) {
-    batch = Batch{};
-    batch.txn = &txn;
-    batch.now = now;
-    if (domain_ != nullptr) domain_->begin();
-    for (auto& [peer, frame] : decoded) handle_frame(batch, peer, frame);
-    for (auto& [peer, ack] : batch.acks) handle_ack(batch, *link(peer), ack);
-    return stage_writes(batch);
-  }, durable_batch(decoded) ? storage::Store::Sync::kDurable : storage::Store::Sync::kDeferred);
+  Status s;
+  // A record whose application throws a data error aborts the batch; the
+  // batch then runs again with that record refused (apply_domain). Each
+  // run can find at most one more such record.
+  for (int attempt = 0;; ++attempt) {
+    poison_found_.reset();
+    s = store_->write([&](storage::WriteTxn& txn) {
+      batch = Batch{};
+      batch.txn = &txn;
+      batch.now = now;
+      if (domain_ != nullptr) domain_->begin();
+      for (auto& [peer, frame] : decoded) handle_frame(batch, peer, frame);
+      for (auto& [peer, ack] : batch.acks) handle_ack(batch, *link(peer), ack);
+      return stage_writes(batch);
+    }, durable_batch(decoded) ? storage::Store::Sync::kDurable : storage::Store::Sync::kDeferred);
+    if (s || !poison_found_ || attempt >= kMaxPoisonedPerBatch) break;
+    if (poisoned_.size() >= kMaxPoisonedRemembered) poisoned_.clear();
+    poisoned_.insert(std::move(*poison_found_));
+  }
   if (s.code() == Status::Code::kNotFound) s = Status::ok();  // nothing changed: aborted, no commit needed
   if (!s) {
     folder_logger("node")->error("batch of {} frames not applied: {}", decoded.size(), s.to_string());
@@ -291,7 +306,17 @@ void NodeCore::handle_record(Batch& batch, Link& l, Record& r) {
     refuse(batch, l.peer, reason);
     return;
   }
-  hlc_.observe(r.hlc);
+  // Taken into the clock no further than max_clock_lead_us ahead of now.
+  const uint64_t lead_ms = static_cast<uint64_t>(std::max<int64_t>(batch.now.wall_us + options_.max_clock_lead_us, 0) / 1000);
+  const uint64_t ceiling = lead_ms >= (uint64_t{1} << 47) ? std::numeric_limits<uint64_t>::max() >> 1 : lead_ms << 16;
+  if (r.hlc > ceiling && batch.counter_deltas["clock_ahead"]++ == 0) {  // one warning a batch
+    batch.warnings.push_back("link " + DivisionCode::format(l.peer) + ": record " + DivisionCode::format(r.origin) + "/" +
+                             std::to_string(r.origin_seq) + " is stamped " +
+                             std::to_string((Hlc::wall_ms(r.hlc) - batch.now.wall_us / 1000) / 1000) +
+                             " s ahead of this node's clock; the clock moves only " +
+                             std::to_string(options_.max_clock_lead_us / 1'000'000) + " s ahead");
+  }
+  hlc_.observe(std::min(r.hlc, ceiling));
   route_record(batch, r, l.peer);
 }
 
@@ -304,6 +329,10 @@ bool NodeCore::refuse_reason(const Link& l, const Record& r, std::string& reason
   } else if (r.kind != static_cast<uint16_t>(protocol::MessageKind::kTest) &&
              (domain_ == nullptr || !domain_->handles(r.kind))) {
     reason = "unknown message kind " + std::to_string(r.kind);
+  } else if (domain_ != nullptr && domain_->neighbour_only(r.kind) &&
+             (r.origin != l.peer || r.destination != neighbourhood_.self().number())) {
+    reason = "kind " + std::to_string(r.kind) + " travels one link only (from " + DivisionCode::format(r.origin) + " to " +
+             DivisionCode::format(r.destination) + ", sent by " + DivisionCode::format(l.peer) + ")";
   } else {
     return false;
   }
@@ -335,6 +364,14 @@ void NodeCore::route_record(Batch& batch, Record& r, uint64_t from_peer) {
     }
     return;
   }
+  if (route.next.number() == from_peer) {
+    // Back to where it came from: the neighbour routes it here, this node
+    // there. Refused, or the two would pass it to and fro for ever.
+    refuse(batch, from_peer, "record " + DivisionCode::format(r.origin) + "/" + std::to_string(r.origin_seq) +
+                                 " refused: its route to " + DivisionCode::format(r.destination) +
+                                 " leads back to the link it came from");
+    return;
+  }
   Link& out = *link(route.next.number());
   storage::LinkCursor& c = batch.cursor(out);
   r.link_seq = ++c.last_assigned;
@@ -349,8 +386,23 @@ void NodeCore::apply_domain(Batch& batch, Record& r, uint64_t from_peer) {
     ++batch.counter_deltas["duplicates"];
     return;
   }
+  const RecordKey key{r.origin, r.destination, r.origin_seq};
+  if (auto p = poisoned_.find(key); p != poisoned_.end()) {
+    refuse(batch, from_peer, "record " + DivisionCode::format(r.origin) + "/" + std::to_string(r.origin_seq) +
+                                 " (kind " + std::to_string(r.kind) + ") refused: applying it failed: " + p->second);
+    return;
+  }
   BatchOutbound out(*this, batch);
-  Status s = domain_->on_record(*batch.txn, r, from_peer, out, batch.now);
+  Status s;
+  try {
+    s = domain_->on_record(*batch.txn, r, from_peer, out, batch.now);
+  } catch (const std::exception& e) {
+    // The transaction cannot go on past a throw: on_frames runs the batch
+    // again without this record. A store error is the store's, not the
+    // record's, and fails the batch as before.
+    if (storage::is_data_error(e)) poison_found_.emplace(key, e.what());
+    throw;
+  }
   if (!s) {
     refuse(batch, from_peer, "record " + DivisionCode::format(r.origin) + "/" + std::to_string(r.origin_seq) +
                                  " (kind " + std::to_string(r.kind) + ") refused: " + s.message());
@@ -557,8 +609,13 @@ void NodeCore::adapt_for_peer(const Link& l, std::vector<Record>& records) const
   for (size_t i = 0; i < records.size(); ++i) {
     const size_t before = records[i].payload.size();
     Status s = domain_->adapt_for_peer(records[i], l.peer_features);
-    LIFELINE_CHECK(s.is_ok(), "outbox toward " + DivisionCode::format(l.peer) + " holds a damaged record at link seq " +
-                                  std::to_string(records[i].link_seq) + ": " + s.to_string());
+    // A record that cannot be rewritten goes as it is: the peer refuses a
+    // kind it does not know and counts it, and the link goes on. (Only
+    // records created here are of a newer kind; one that does not expand
+    // is damaged, and stopping the node for it would stop the link too.)
+    if (!s)
+      folder_logger("node")->error("link {}: record at link seq {} sent unchanged: {}", DivisionCode::format(l.peer),
+                                   records[i].link_seq, s.to_string());
     grown = grown || records[i].payload.size() > before;
     bytes += records[i].payload.size();
     if (grown && i > 0 && bytes > options_.frame_max_bytes) {

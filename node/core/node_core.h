@@ -27,6 +27,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "node/core/clock.h"
@@ -150,6 +151,14 @@ class NodeCore {
   std::map<uint64_t, std::unique_ptr<Link>> links_;  // one per neighbour, by peer code
   std::map<std::string, uint64_t> counters_;         // committed durable counters
   DomainHandler* domain_ = nullptr;                  // not owned; the monitoring domain, if any
+  // Records whose application threw a data error (storage::is_data_error):
+  // a batch that meets one is aborted and run again with the record
+  // refused, so that one bad record cannot hold up its link for ever. Keyed
+  // by global id (origin, destination, origin_seq); bounded, in memory (a
+  // restart finds a resent one again the same way).
+  using RecordKey = std::tuple<uint64_t, uint64_t, uint64_t>;
+  std::optional<std::pair<RecordKey, std::string>> poison_found_;
+  std::map<RecordKey, std::string> poisoned_;
 };
 
 }  // namespace lifeline::node

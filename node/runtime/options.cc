@@ -144,6 +144,7 @@ void read_link(Reader& r, NodeOptions& o) {
   r.number("link", "heartbeat_interval_ms", l.heartbeat_interval_us, 10, 600000, 1000);
   r.number("link", "down_after_ms", l.down_after_us, 50, 3600000, 1000);
   r.number("link", "resend_after_ms", l.resend_after_us, 10, 3600000, 1000);
+  r.number("link", "max_clock_lead_ms", l.max_clock_lead_us, 1000, 86400000, 1000);
   r.number("link", "hello_backoff_initial_ms", l.hello_backoff_initial_us, 1, 60000, 1000);
   r.number("link", "hello_backoff_max_ms", l.hello_backoff_max_us, 1, 600000, 1000);
   r.number("link", "frame_max_records", l.frame_max_records, 1, 16384);

@@ -256,5 +256,146 @@ TEST_F(NodeCoreTest, PostRejectsUnroutableAndOversizedRequests) {
   EXPECT_FALSE(township.core->post(kVillage, 1, (2u << 20), now).is_ok());
 }
 
+// A stand-in for the monitoring domain: records of kinds 2..10 write a
+// key; "poison" throws after writing (as a JSON field of the wrong type
+// would), "oversize" writes a key LMDB cannot hold; kind 3 travels one link
+// only; "damaged" cannot be rewritten for a peer.
+class StubDomain : public DomainHandler {
+ public:
+  bool handles(uint16_t kind) const override { return kind >= 2 && kind <= 10; }
+  bool neighbour_only(uint16_t kind) const override { return kind == 3; }
+  void begin() override {}
+  void committed() override {}
+  Status on_record(storage::WriteTxn& txn, const protocol::Record& r, uint64_t, Outbound&, const Instant&) override {
+    txn.put(storage::Table::kDomain, "got:" + r.payload, "1");
+    if (r.payload == "poison") throw std::runtime_error("type must be string, but is number");
+    if (r.payload == "oversize") txn.put(storage::Table::kDomain, std::string(600, 'k'), "1");
+    return Status::ok();
+  }
+  Status adapt_for_peer(protocol::Record& r, uint64_t) const override {
+    return r.payload == "damaged" ? Status::corruption("not a zstd frame") : Status::ok();
+  }
+};
+
+bool has_key(const TestNode& n, const std::string& key) {
+  bool found = false;
+  (void)n.store->read([&](const storage::ReadTxn& t) {
+    std::string_view v;
+    found = t.get(storage::Table::kDomain, key, v);
+  });
+  return found;
+}
+
+// A record that throws while it applies (a field of the wrong type, a key
+// too long for LMDB) used to fail its whole batch at every resend, holding
+// up the link for good. It is refused alone; what it wrote is undone; the
+// records after it apply.
+TEST_F(NodeCoreTest, ARecordThatFailsToApplyIsRefusedAloneAndTheLinkGoesOn) {
+  StubDomain domain;
+  township.core->set_domain(&domain);
+  pump(3);
+  std::vector<protocol::Record> recs;
+  uint64_t seq = 0;
+  for (const char* p : {"before", "poison", "oversize", "after"}) {
+    ++seq;
+    recs.push_back(protocol::Record{seq, kVillage, seq, kTownship, 2, 0, p});
+  }
+  protocol::Frame f{kVillage, 0, protocol::Data{recs}};
+  InFrame in{kVillage, protocol::encode_frame(f)};
+  ASSERT_TRUE(township.core->on_frames(std::span(&in, 1), now).is_ok());
+  EXPECT_EQ(township.link(kVillage).last_applied, 4u);
+  EXPECT_EQ(township.link(kVillage).refusals, 2u);
+  EXPECT_TRUE(has_key(township, "got:before"));
+  EXPECT_TRUE(has_key(township, "got:after"));
+  EXPECT_FALSE(has_key(township, "got:poison"));
+  EXPECT_FALSE(has_key(township, "got:oversize"));
+  // A resend of the same frame is a duplicate: nothing more is refused.
+  ASSERT_TRUE(township.core->on_frames(std::span(&in, 1), now).is_ok());
+  EXPECT_EQ(township.link(kVillage).refusals, 2u);
+  township.core->set_domain(nullptr);
+}
+
+// A child must not have its parent relay, in its own name, a kind that
+// travels one link (a policy for a sibling); nor a parent pass on such a
+// record made above it.
+TEST_F(NodeCoreTest, ARecordOfAOneLinkKindIsTakenOnlyFromTheNeighbourThatMadeItForThisNode) {
+  StubDomain domain;
+  township.core->set_domain(&domain);
+  village.core->set_domain(&domain);
+  pump(3);
+  protocol::Record own{1, kVillage, 1, kTownship, 3, 0, "own"};
+  protocol::Record relayed{2, kVillage, 1, kCounty, 3, 0, "relayed"};
+  protocol::Frame up{kVillage, 0, protocol::Data{{own, relayed}}};
+  InFrame in{kVillage, protocol::encode_frame(up)};
+  ASSERT_TRUE(township.core->on_frames(std::span(&in, 1), now).is_ok());
+  EXPECT_TRUE(has_key(township, "got:own"));
+  EXPECT_EQ(township.link(kVillage).refusals, 1u);
+  EXPECT_EQ(township.link(kCounty).outbox_depth, 0u);  // not passed on
+  protocol::Record from_above{1, kCounty, 1, kVillage, 3, 0, "from_above"};
+  protocol::Frame down{kTownship, 0, protocol::Data{{from_above}}};
+  InFrame in2{kTownship, protocol::encode_frame(down)};
+  ASSERT_TRUE(village.core->on_frames(std::span(&in2, 1), now).is_ok());
+  EXPECT_FALSE(has_key(village, "got:from_above"));
+  EXPECT_EQ(village.link(kTownship).refusals, 1u);
+  township.core->set_domain(nullptr);
+  village.core->set_domain(nullptr);
+}
+
+// A record whose route leads back to the link it came from is refused, not
+// sent back down it.
+TEST_F(NodeCoreTest, ARecordRoutedBackToTheLinkItCameFromIsRefused) {
+  pump(3);
+  protocol::Record bounce{1, kVillage, 1, kVillage, 1, 0, "x"};
+  protocol::Frame f{kVillage, 0, protocol::Data{{bounce}}};
+  InFrame in{kVillage, protocol::encode_frame(f)};
+  ASSERT_TRUE(township.core->on_frames(std::span(&in, 1), now).is_ok());
+  EXPECT_EQ(township.link(kVillage).refusals, 1u);
+  EXPECT_EQ(township.link(kVillage).outbox_depth, 0u);
+}
+
+// A record in the outbox that cannot be rewritten for the peer used to stop
+// the node (and again at each reconnect). It goes as it is.
+TEST_F(NodeCoreTest, ARecordThatCannotBeRewrittenForThePeerGoesAsItIs) {
+  StubDomain domain;
+  township.core->set_domain(&domain);
+  village.core->set_domain(&domain);
+  pump(3);
+  ASSERT_TRUE(township.core
+                  ->execute([](storage::WriteTxn&, Outbound& out) {
+                    out.send(kVillage, static_cast<protocol::MessageKind>(2), "damaged");
+                    return Status::ok();
+                  }, now)
+                  .is_ok());
+  pump(10);
+  EXPECT_TRUE(has_key(village, "got:damaged"));
+  EXPECT_EQ(township.link(kVillage).outbox_depth, 0u);
+  township.core->set_domain(nullptr);
+  village.core->set_domain(nullptr);
+}
+
+// A stamp far in the future (a neighbour's clock set wrong, or one bad
+// record) moves this node's clock no further than max_clock_lead_us ahead of
+// its wall clock, or every clock of the tree would follow it; the record
+// still applies and the clamp is counted.
+TEST_F(NodeCoreTest, AStampFarAheadMovesTheClockOnlyUpToTheAllowedLead) {
+  pump(3);
+  now.wall_us = 1'790'000'000'000'000;  // 2026-09
+  const uint64_t ten_days_ahead = static_cast<uint64_t>(now.wall_us / 1000 + 10LL * 86'400'000) << 16;
+  for (uint64_t stamp : {ten_days_ahead, ~uint64_t{0} - 1}) {
+    const uint64_t seq = village.link(kTownship).last_applied + 1;
+    protocol::Record r{seq, kTownship, seq, kVillage, 1, stamp, "x"};
+    protocol::Frame f{kTownship, 0, protocol::Data{{r}}};
+    InFrame in{kTownship, protocol::encode_frame(f)};
+    ASSERT_TRUE(village.core->on_frames(std::span(&in, 1), now).is_ok());
+  }
+  EXPECT_EQ(village.mark(kTownship).count, 2u);
+  EXPECT_EQ(village.core->status().counters["clock_ahead"], 2u);
+  uint64_t stored = 0;
+  (void)village.store->read([&](const storage::ReadTxn& t) { stored = t.hlc(); });
+  const uint64_t ceiling = static_cast<uint64_t>((now.wall_us + LinkOptions{}.max_clock_lead_us) / 1000) << 16;
+  EXPECT_GT(stored, static_cast<uint64_t>(now.wall_us / 1000) << 16);
+  EXPECT_LE(stored, ceiling);
+}
+
 }  // namespace
 }  // namespace lifeline::node
