@@ -26,6 +26,17 @@ uint64_t code_text(std::string_view text) {
 }
 uint64_t code_of(const json& j) { return j.is_string() ? code_text(j.get<std::string>()) : 0; }
 
+// A string field of a JSON object from a link, "" when absent or of another
+// type (json::value throws then); and whether the field is absent or a string.
+std::string string_field(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool string_field_or_absent(const json& o, const char* key) {
+  auto it = o.find(key);
+  return it == o.end() || it->is_string();
+}
+
 std::optional<json> parse_object(std::string_view text) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
@@ -439,9 +450,10 @@ Result<std::string> Monitor::submit_application(const json& in, const Instant& n
 Status Monitor::receive_application(Txn& t, const protocol::Record& r) {
   auto app = parse_object(r.payload);
   protocol::RecordId pid;
-  if (!app || !protocol::parse_id(app->value("id", ""), 'P', pid) || pid.origin != r.origin ||
+  // Read with string_field: value() throws on a field of another type.
+  if (!app || !protocol::parse_id(string_field(*app, "id"), 'P', pid) || pid.origin != r.origin ||
       code_of((*app)["village"]) == 0 || !as_code(r.destination).contains(as_code(code_of((*app)["village"]))) ||
-      !parse_id_number(app->value("id_number", "")))
+      !parse_id_number(string_field(*app, "id_number")) || !string_field_or_absent(*app, "taken_at"))
     return Status::invalid_argument("application malformed");
   (*app)["status"] = "received";
   (*app)["home"] = self_.to_string();
@@ -449,8 +461,8 @@ Status Monitor::receive_application(Txn& t, const protocol::Record& r) {
   if (auto h = t.person((*app)["id_number"].get<std::string>())) {
     (*app)["household"] = protocol::format_id('H', *h);
     if (auto hh = t.household(*h)) {
-      protocol::HistoryEntry e = t.history(*h, "application", {}, "application " + app->value("id", "") + " taken at " +
-                                                                      app->value("taken_at", ""));
+      protocol::HistoryEntry e = t.history(*h, "application", {}, "application " + string_field(*app, "id") + " taken at " +
+                                                                      string_field(*app, "taken_at"));
       t.apply_sync(protocol::HouseholdSync{*hh, {}, {e}, {}}, self());
     }
   }
@@ -495,12 +507,18 @@ Status Monitor::decide_application(const std::string& id, const std::string& sta
 Status Monitor::receive_application_status(Txn& t, const protocol::Record& r) {
   auto st = parse_object(r.payload);
   protocol::RecordId pid;
-  if (!st || !protocol::parse_id(st->value("id", ""), 'P', pid) || pid.origin != self() ||
-      status_rank(st->value("status", "")) < 2)
+  if (!st || !protocol::parse_id(string_field(*st, "id"), 'P', pid) || pid.origin != self() ||
+      status_rank(string_field(*st, "status")) < 2 || !string_field_or_absent(*st, "home") ||
+      !string_field_or_absent(*st, "note") || !(st->contains("household") && ((*st)["household"].is_string() || (*st)["household"].is_null())) ||
+      !(st->contains("updated_us") && (*st)["updated_us"].is_number_integer()))
     return Status::invalid_argument("application status malformed or not for an application taken here");
   std::string_view v;
   if (!t.txn.get(Table::kApplications, keys::id(pid), v)) return Status::invalid_argument("unknown application");
   json app = json::parse(v);
+  // Only a holder of the applicant's village (its home node or an ancestor
+  // of it) speaks for the application.
+  if (const uint64_t village = code_of(app["village"]); village == 0 || !as_code(r.origin).contains(as_code(village)))
+    return Status::refused("application status from " + DivisionCode::format(r.origin) + ", which does not hold the application's village");
   if (status_rank(app.value("status", "")) >= status_rank((*st)["status"])) return Status::ok();
   for (const char* k : {"status", "home", "household", "note", "updated_us"}) app[k] = (*st)[k];
   t.txn.put(Table::kApplications, keys::id(pid), app.dump());

@@ -1546,6 +1546,50 @@ TEST_F(MonitorTest, CrossLocationApplicationReachesHomeAndStatusComesBack) {
   expect_replicated(h, kHolders, kNonHolders);
 }
 
+// Applications travel across the tree, so any node can send one: a status
+// from a node that does not hold the applicant's village is refused, and an
+// application or status with a field of another type (json::value threw,
+// which failed the whole batch at every resend) is refused alone.
+TEST_F(MonitorTest, AnApplicationStatusIsTakenOnlyFromAHolderAndMalformedOnesAreRefusedAlone) {
+  add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  nlohmann::json app{{"village", "441303001001"}, {"name", "李四"}, {"id_number", kSpouse}, {"reason", "务工地申请临时救助"}};
+  auto id = net.monitor(kOtherTownship).submit_application(app, net.now(), kOtherVillage);
+  ASSERT_TRUE(id.is_ok()) << id.status().to_string();
+  ASSERT_TRUE(net.settle());
+  auto send = [&](uint64_t from, uint64_t to, protocol::MessageKind kind, const nlohmann::json& body) {
+    ASSERT_TRUE(net.core(from)
+                    .execute([&](storage::WriteTxn&, node::Outbound& out) {
+                      out.send(to, kind, body.dump());
+                      return Status::ok();
+                    }, net.now())
+                    .is_ok());
+  };
+  // The other township's own village claims the application was accepted.
+  send(kOtherVillage, kOtherTownship, protocol::MessageKind::kApplicationStatus,
+       {{"id", *id}, {"status", "accepted"}, {"home", "441302001001"}, {"household", nullptr}, {"note", ""}, {"updated_us", 1}});
+  // Fields of another type.
+  send(kOtherVillage, kOtherTownship, protocol::MessageKind::kApplicationStatus,
+       {{"id", 7}, {"status", "accepted"}, {"home", 1}, {"household", nullptr}, {"note", ""}, {"updated_us", 1}});
+  send(kOtherVillage, kVillage, protocol::MessageKind::kApplication,
+       {{"id", 1}, {"village", "441303001001"}, {"id_number", kSpouse}});
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(net.refusals(kOtherTownship, kOtherVillage), 2u);
+  EXPECT_GE(net.refusals(kVillage, kTownship), 1u);
+  auto taken = net.monitor(kOtherTownship).applications();
+  ASSERT_TRUE(taken.is_ok());
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0]["status"], "received");
+  auto at_home = net.monitor(kVillage).applications();
+  ASSERT_TRUE(at_home.is_ok());
+  EXPECT_EQ(at_home->size(), 1u);
+  // The links go on: the real decision still arrives.
+  ASSERT_TRUE(net.monitor(kVillage).decide_application(*id, "declined", "", net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  taken = net.monitor(kOtherTownship).applications();
+  EXPECT_EQ((*taken)[0]["status"], "declined");
+}
+
 // Free text typed by operators (notes, findings, names of who acted) is
 // shown whole and replicated: one with an ID number in it is refused at
 // every entry point, naming the field, and nothing changes anywhere.
