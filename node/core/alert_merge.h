@@ -20,6 +20,15 @@ inline bool alert_open(const protocol::Alert& a) { return a.state < protocol::Al
 // Open and past its deadline (the end of its due day) on `today`.
 inline bool alert_overdue(const protocol::Alert& a, protocol::Date today) { return alert_open(a) && a.due_date < today; }
 
+// Whether alert a holds indicator i's code with an event at least as late:
+// a visit for a saw what i says.
+inline bool indicator_covered(const protocol::Alert& a, const protocol::AlertIndicator& i) {
+  for (const protocol::AlertIndicator& f : a.indicators) {
+    if (f.code == i.code) return f.event_date >= i.event_date;
+  }
+  return false;
+}
+
 const char* alert_state_name(protocol::AlertState state);
 // "issued" ... "closed" -> the state; 0 when unknown.
 int parse_alert_state(std::string_view name);

@@ -521,15 +521,21 @@ Status Monitor::apply_events(Txn& t, const std::vector<ParsedEvent>& events, Imp
   return Status::ok();
 }
 
-void Monitor::follow_up_uncovered(Txn& t, const Household& held, uint32_t generation) {
+void Monitor::follow_up_uncovered(Txn& t, const Household& held, uint32_t generation,
+                                  const std::vector<protocol::AlertIndicator>& uncovered) {
   bool open = false;
-  uint32_t max_generation = 0;
-  for (const Alert& a : t.alerts_of(held.id)) {
+  std::vector<Alert> later;  // finished alerts of later generations
+  for (Alert& a : t.alerts_of(held.id)) {
     open = open || alert_open(a);
-    max_generation = std::max(max_generation, a.generation);
+    if (!alert_open(a) && a.generation > generation) later.push_back(std::move(a));
   }
-  // A later alert exists and is finished: its visit came after these events.
-  if (!open && max_generation > generation) return;
+  // Later alerts were visited and finished: only what none of them held is
+  // still unseen (the cut-off side may have gone on to later generations
+  // without ever hearing of these indicators).
+  auto seen_later = [&](const protocol::AlertIndicator& i) {
+    return std::any_of(later.begin(), later.end(), [&](const Alert& a) { return indicator_covered(a, i); });
+  };
+  if (!open && !later.empty() && std::all_of(uncovered.begin(), uncovered.end(), seen_later)) return;
   ImportReport report;
   score_household_events(t, held, {}, report);
   if (report.alerts_issued + report.alerts_updated > 0)

@@ -234,10 +234,12 @@ class Monitor : public DomainHandler {
   Status check_feedback(const protocol::Feedback& feedback, Date today) const;
   Status apply_events(Txn& t, const std::vector<ParsedEvent>& events, ImportReport& report);
   // At the home node: a finished alert of generation `generation` gained
-  // indicators its feedback did not cover. The household is scored again:
-  // its open alert is updated, or, when none is open and no later alert
-  // exists, the next generation is issued for a new visit.
-  void follow_up_uncovered(Txn& t, const protocol::Household& held, uint32_t generation);
+  // indicators (`uncovered`) its feedback did not cover. The household is
+  // scored again: its open alert is updated, or, when none is open, the
+  // next generation is issued for a new visit, unless later finished
+  // alerts hold every one of those indicators (their visits saw them).
+  void follow_up_uncovered(Txn& t, const protocol::Household& held, uint32_t generation,
+                           const std::vector<protocol::AlertIndicator>& uncovered);
   Status check_marginal_income(Txn& t, uint64_t village, const std::string& category, int64_t income_fen) const;
   void score_household_events(Txn& t, const protocol::Household& held, std::vector<protocol::DeptEvent> events,
                               ImportReport& report);

@@ -114,21 +114,27 @@ struct Monitor::Txn::Merge {
   std::vector<HistoryEntry> new_history;
   std::vector<DeptEvent> new_events;
   // A finished (verified or closed) alert gained indicators its feedback did
-  // not cover, in a join: the generation of the finished result, else 0.
+  // not cover, in a join: the generation of the finished result, else 0,
+  // and those indicators.
   uint32_t uncovered_generation = 0;
+  std::vector<protocol::AlertIndicator> uncovered;
 };
 
 namespace {
 
-// True when joined holds an indicator that finished's verification did not
-// see: a code it lacks, or a later event of one of its codes.
-bool gains_uncovered(const Alert& finished, const Alert& joined) {
-  if (finished.state < protocol::AlertState::kVerified) return false;
+// The indicators of joined that the verification of a finished side (a or
+// b, verified or closed) did not see: a code it lacks, or a later event of
+// one of its codes. A side may itself be the join of a finished alert and
+// one it never saw (a replica passing the join on), so each finished side
+// is checked on its own. Empty when neither side is finished.
+std::vector<protocol::AlertIndicator> uncovered_by_feedback(const Alert& a, const Alert& b, const Alert& joined) {
+  std::vector<protocol::AlertIndicator> out;
   for (const protocol::AlertIndicator& i : joined.indicators) {
-    auto it = std::find_if(finished.indicators.begin(), finished.indicators.end(), [&](const auto& f) { return f.code == i.code; });
-    if (it == finished.indicators.end() || it->event_date < i.event_date) return true;
+    if ((a.state >= protocol::AlertState::kVerified && !indicator_covered(a, i)) ||
+        (b.state >= protocol::AlertState::kVerified && !indicator_covered(b, i)))
+      out.push_back(i);
   }
-  return false;
+  return out;
 }
 
 }  // namespace
@@ -372,8 +378,11 @@ Alert Monitor::Txn::merge_alert(const Alert& incoming, uint64_t village, Merge& 
   // an update made while the feedback was on its way) must not bury them:
   // noted here, followed up at the home node (Monitor::follow_up_uncovered).
   auto note_uncovered = [&](const Alert& a, const Alert& b, const Alert& joined) {
-    if (joined.state >= protocol::AlertState::kVerified && (gains_uncovered(a, joined) || gains_uncovered(b, joined)))
-      mg.uncovered_generation = std::max(mg.uncovered_generation, joined.generation);
+    if (joined.state < protocol::AlertState::kVerified) return;
+    std::vector<protocol::AlertIndicator> gained = uncovered_by_feedback(a, b, joined);
+    if (gained.empty()) return;
+    mg.uncovered_generation = std::max(mg.uncovered_generation, joined.generation);
+    mg.uncovered.insert(mg.uncovered.end(), gained.begin(), gained.end());
   };
   if (local) {
     merged = join_alerts(*local, incoming);
@@ -479,7 +488,7 @@ void Monitor::Txn::apply_sync(const HouseholdSync& in, uint64_t from_peer, const
   }
   forward(mg, in, from_peer);
   if (mg.uncovered_generation != 0 && mg.holder && m.core_->neighbourhood().route(as_code(mg.village)).kind == topology::Route::Kind::kLocal)
-    m.follow_up_uncovered(*this, mg.merged, mg.uncovered_generation);
+    m.follow_up_uncovered(*this, mg.merged, mg.uncovered_generation, mg.uncovered);
 }
 
 // At the household's home node an alert is delivered (DESIGN §2.4).

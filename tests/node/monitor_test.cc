@@ -646,6 +646,49 @@ TEST_F(MonitorTest, AnAlertRaisedAcrossACutIsNotBuriedInAClosedOne) {
   expect_replicated(h, kHolders, kNonHolders);
 }
 
+// The same when the county's side has gone on to a later generation,
+// visited and closed too: that later visit saw only its own indicators, not
+// the province's, so they still get an alert of their own.
+TEST_F(MonitorTest, AnAlertRaisedAcrossACutIsNotBuriedWhenALaterGenerationClosedMeanwhile) {
+  HouseholdId h = add_household(kVillage, kVillage);
+  ASSERT_TRUE(net.settle());
+  net.cut(kCounty);
+  uint32_t last_generation = 0;
+  for (const auto& [dept, record, indicator] : {std::tuple{"petitions", "XF-1", "petition"},
+                                                std::tuple{"education", "JY-1", "school_enrolment"}}) {
+    import(kCounty, {{dept, record, kChild, indicator, days_ago(2)}});
+    net.run_for(500'000);
+    AlertFilter open_only;
+    open_only.open_only = true;
+    auto open = alerts(kVillage, open_only);
+    ASSERT_EQ(open.size(), 1u);
+    const Alert a = open.front().alert;
+    ASSERT_GT(a.generation, last_generation);
+    last_generation = a.generation;
+    ASSERT_TRUE(net.monitor(kVillage).record_feedback(testing::feedback_for(a.id, net.today()), net.now()).is_ok());
+    net.run_for(500'000);
+    ASSERT_TRUE(net.monitor(kCounty).close_alert(a.id, net.now()).is_ok());
+    net.run_for(500'000);
+  }
+  ASSERT_EQ(last_generation, 2u);
+  import(kProvince, {{"medical_insurance", "YB-9", kSpouse, "serious_illness", days_ago(1)},
+                     {"human_resources", "RS-9", kSpouse, "unemployment", days_ago(1)}});
+  ASSERT_EQ(only_alert(kProvince).generation, 1u);
+  net.heal(kCounty);
+  ASSERT_TRUE(net.settle());
+  AlertFilter open_only;
+  open_only.open_only = true;
+  for (uint64_t c : kHolders) {
+    auto open = alerts(c, open_only);
+    ASSERT_EQ(open.size(), 1u) << "no open alert for the illness and the unemployment at " << c;
+    EXPECT_GT(open.front().alert.generation, last_generation) << "at " << c;
+    auto codes = indicator_codes(open.front().alert);
+    EXPECT_NE(std::find(codes.begin(), codes.end(), "serious_illness"), codes.end()) << "at " << c;
+    EXPECT_NE(std::find(codes.begin(), codes.end(), "unemployment"), codes.end()) << "at " << c;
+  }
+  expect_replicated(h, kHolders, kNonHolders);
+}
+
 // The same for an update: the county adds an indicator to the open alert
 // while the village's feedback on it is on its way up. The verified alert
 // then holds an indicator nobody visited for: the home node issues the next
