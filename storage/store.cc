@@ -621,26 +621,24 @@ bool is_data_error(const std::exception& e) {
   return true;
 }
 
-// Turns MDB_NOSYNC on for one deferred commit and off again afterwards.
-class DeferSync {
- public:
-  DeferSync(MDB_env* env, bool defer) : env_(defer ? env : nullptr) {
-    if (env_ != nullptr) mdb_env_set_flags(env_, MDB_NOSYNC, 1);
-  }
-  ~DeferSync() {
-    if (env_ != nullptr) mdb_env_set_flags(env_, MDB_NOSYNC, 0);
-  }
-  DeferSync(const DeferSync&) = delete;
-  DeferSync& operator=(const DeferSync&) = delete;
+// Makes the last commits durable. A failed sync after a commit leaves
+// what the process holds (link sequences handed out, records sent, answers
+// given) ahead of what the disk may keep, and the kernel may already have
+// dropped the pages it could not write: carrying on could reuse link
+// sequences after a power loss. The process stops; a restart reads the
+// store as it is.
+static void sync_or_stop(MDB_env* env) {
+  int rc = mdb_env_sync(env, 1);
+  LIFELINE_CHECK(rc == 0, std::string("mdb_env_sync failed after a commit: ") + mdb_strerror(rc) +
+                              "; stopping (restart to continue from what the disk holds)");
+}
 
- private:
-  MDB_env* env_;  // null when the commit stays durable
-};
-
-Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
-  // In a group, a durable commit waits for end_group()'s one sync.
-  bool defer_sync = impl_->options.sync && (sync == Sync::kDeferred || impl_->grouping);
-  DeferSync defer(impl_->env, defer_sync);
+Status Store::write(const std::function<Status(WriteTxn&)>& fn) {
+  // Every commit syncs its data pages before it writes its meta page
+  // (MDB_NOMETASYNC; never MDB_NOSYNC, with which LMDB may write a meta page
+  // to disk before the pages it points to, or reuse pages of the last
+  // synced snapshot: a power loss could then corrupt the store). The meta
+  // page is made durable by the sync below, or in a group by end_group().
   try {
     if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
     for (int attempt = 0;; ++attempt) {
@@ -658,11 +656,11 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
         impl_->largest_since_open = std::max(impl_->largest_since_open, ti.bytes_put);
         // Data pages were synced before the meta page was written (LMDB's
         // order); this sync makes the meta page, hence the commit, durable.
-        if (impl_->options.sync && sync == Sync::kDurable) {
+        if (impl_->options.sync) {
           if (impl_->grouping) {
             impl_->group_dirty = true;
           } else {
-            check_lmdb(mdb_env_sync(impl_->env, 1), "mdb_env_sync");
+            sync_or_stop(impl_->env);
           }
         }
         return Status::ok();
@@ -746,8 +744,8 @@ Status Store::end_group() {
   impl_->grouping = false;
   if (!impl_->group_dirty) return Status::ok();
   impl_->group_dirty = false;
-  int rc = mdb_env_sync(impl_->env, 1);
-  return rc == 0 ? Status::ok() : Status::io_error(std::string("mdb_env_sync: ") + mdb_strerror(rc));
+  sync_or_stop(impl_->env);
+  return Status::ok();
 }
 
 uint64_t Store::node_code() const { return impl_->node_code; }

@@ -210,28 +210,23 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // How a commit reaches the disk.
-  enum class Sync {
-    kDurable,   // on disk when write() returns (fsync), as LMDB does by default
-    kDeferred,  // committed and visible, flushed by the next durable commit; a
-                // power loss (not a process crash) may undo it. Only for
-                // changes that are safe to lose: deleting acknowledged
-                // outbox entries, which the peer's next ack deletes again.
-  };
-
-  // Runs fn in one write transaction and commits it when fn returns ok.
-  // fn may run more than once (map growth). A non-ok Status from fn, or an
-  // LMDB error, aborts: nothing of the transaction remains.
-  Status write(const std::function<Status(WriteTxn&)>& fn, Sync sync = Sync::kDurable);
+  // Runs fn in one write transaction and commits it when fn returns ok; the
+  // commit is on disk when write() returns (outside a group). fn may run
+  // more than once (map growth). A non-ok Status from fn, or an LMDB error,
+  // aborts: nothing of the transaction remains.
+  Status write(const std::function<Status(WriteTxn&)>& fn);
   // Runs fn in one read-only transaction. Thread-safe: any thread may read
   // while the owning thread writes (the HTTP pool's queries do).
   Status read(const std::function<void(const ReadTxn&)>& fn) const;
 
   // Group commit of independent writes (the HTTP API's tasks of one loop
-  // turn): between begin_group() and end_group(), durable writes commit
-  // without waiting for the disk; end_group() makes all of them durable with
-  // one sync (a later sync covers every earlier commit's pages). Callers
-  // must not report such a write as durable before end_group() returns ok.
+  // turn): between begin_group() and end_group(), each commit syncs its
+  // data pages only (one fdatasync instead of two: a power loss may undo it,
+  // never corrupt the store); end_group() makes all of them durable with
+  // one sync of the last meta page. Callers must not report such a write as
+  // durable before end_group() returns. A sync that fails (here or after a
+  // commit outside a group) stops the process: what it has handed out may
+  // be ahead of what the disk keeps.
   // Writing thread only.
   void begin_group();
   Status end_group();
