@@ -365,33 +365,50 @@ uint64_t Api::list_scope(const httplib::Request& req, const Caller& caller) cons
   return code;
 }
 
-void Api::audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
-                const std::string& detail, bool wait) {
+json audit_caller_fields(const Caller& caller) {
+  using topology::clean_text;
+  json fields{{"account", clean_text(caller.session.account, 128)},
+              {"role", caller.session.token.empty() ? "" : role_name(caller.session.role)},
+              {"address", clean_text(caller.address, 128)}};
+  // The acting account's jurisdiction: an account serving a village at its
+  // township's node finds its own entries by it (GET /api/v1/audit).
+  if (caller.session.jurisdiction != 0) fields["jurisdiction"] = topology::DivisionCode::format(caller.session.jurisdiction);
+  return fields;
+}
+
+json audit_entry(const json& caller_fields, const AuditNote& note) {
   // Targets and details can come from the request (an import's file name, a
   // refused path): kept as valid UTF-8 without control characters and
   // bounded, so that the entry always fits the audit log's record.
   using topology::clean_text;
-  json entry{{"account", clean_text(caller.session.account, 128)},
-             {"role", caller.session.token.empty() ? "" : role_name(caller.session.role)},
-             {"address", clean_text(caller.address, 128)},
-             {"action", action},
-             {"target", clean_text(target, 256)},
-             {"outcome", outcome},
-             {"detail", clean_text(detail, 500)}};
-  // The acting account's jurisdiction: an account serving a village at its
-  // township's node finds its own entries by it (GET /api/v1/audit).
-  if (caller.session.jurisdiction != 0) entry["jurisdiction"] = topology::DivisionCode::format(caller.session.jurisdiction);
-  auto task = [entry](runtime::LoopContext& ctx) -> bool {
-    auto r = ctx.parts.monitor->append_audit(entry, ctx.now);
-    if (!r) folder_logger("web")->error("audit entry not written: {}", r.status().to_string());
-    return r.is_ok();
-  };
+  json entry = caller_fields;
+  entry["action"] = note.action;
+  entry["target"] = clean_text(note.target, 256);
+  entry["outcome"] = note.outcome;
+  entry["detail"] = clean_text(note.detail, 500);
+  return entry;
+}
+
+bool append_audit_entry(runtime::LoopContext& ctx, const json& entry) {
+  auto r = ctx.parts.monitor->append_audit(entry, ctx.now);
+  if (!r)
+    folder_logger("web")->error("audit entry {} on {} not written: {}", entry.value("action", ""), entry.value("target", ""),
+                                r.status().to_string());
+  return r.is_ok();
+}
+
+void Api::audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
+                const std::string& detail, bool wait) {
+  json entry = audit_entry(audit_caller_fields(caller), AuditNote{action, target, outcome, detail});
+  auto task = [entry](runtime::LoopContext& ctx) -> bool { return append_audit_entry(ctx, entry); };
   if (!wait) {
     bool queued = queue_.post([task](runtime::LoopContext& ctx) -> runtime::LoopQueue::Completion {
       task(ctx);
       return nullptr;
     });
-    if (!queued) folder_logger("web")->error("audit entry {} on {} dropped: the node loop's queue is full or closed", action, target);
+    if (!queued)
+      folder_logger("web")->error("audit entry {} on {} dropped: the node loop's queue is full or closed", action,
+                                  entry.value("target", ""));
     return;
   }
   if (!on_loop<bool>(task))

@@ -56,6 +56,25 @@ struct Caller {
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
 
+// What one audit entry says besides who acted (web/API.md §5).
+struct AuditNote {
+  std::string action;
+  std::string target;
+  std::string outcome = "ok";
+  std::string detail;
+};
+
+// The caller's part of an audit entry: account, role, address and the
+// acting account's jurisdiction, cleaned (valid UTF-8, no control
+// characters, bounded). Built on the request thread.
+nlohmann::json audit_caller_fields(const Caller& caller);
+// The whole entry: the caller's fields and the note, its target and detail
+// cleaned and bounded. The one place an entry is built.
+nlohmann::json audit_entry(const nlohmann::json& caller_fields, const AuditNote& note);
+// Appends entry to the audit log; on the node loop only. False (and an
+// error logged) when it could not be written.
+bool append_audit_entry(runtime::LoopContext& ctx, const nlohmann::json& entry);
+
 // Who may call a route.
 enum class Access {
   kPublic,         // no session (login, metrics)
@@ -96,8 +115,26 @@ class Api {
     if (!r) throw ApiError{503, "node_busy", "节点繁忙或正在停止，请稍后重试", "the node did not answer in time; try again", ""};
     return std::move(*r);
   }
-  // Appends an audit entry through the loop. wait: the caller needs it
-  // written before answering (a full view of personal data).
+  // Runs a change on the node loop and, in the same loop task right after
+  // it, appends the audit entry note gives for its result (none when note
+  // gives nullopt, e.g. for a refused change). So the entry is written
+  // whenever the change is, also when this request has already answered
+  // 503 (the task may still run later) and never when the queue refused the
+  // task (then neither runs). The change and the entry are two store
+  // transactions: a crash between them can still lose the entry. fn and
+  // note run on the loop; the caller's fields are taken here.
+  template <class R>
+  R change(const Caller& caller, std::function<R(runtime::LoopContext&)> fn,
+           std::function<std::optional<AuditNote>(const R&)> note) {
+    return on_loop<R>([fn = std::move(fn), note = std::move(note), who = audit_caller_fields(caller)](runtime::LoopContext& ctx) {
+      R r = fn(ctx);
+      if (std::optional<AuditNote> n = note(r)) (void)append_audit_entry(ctx, audit_entry(who, *n));
+      return r;
+    });
+  }
+  // Appends an audit entry that records no change (a view, a sign-in, a
+  // refusal) through the loop. wait: the caller needs it written before
+  // answering (a full view of personal data).
   void audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
              const std::string& detail, bool wait);
   // The same for a request without a session (a failed login).

@@ -122,19 +122,28 @@ void change_password(Api& api, const httplib::Request& req, httplib::Response& r
   if (!hash) throw from_status(hash.status());
   std::string name = account->name;
   std::string expected = account->password_hash;
-  Status s = api.on_loop<Status>([name, expected, h = *hash](runtime::LoopContext& ctx) {
-    auto a = runtime::load_account(*ctx.parts.store, name);
-    if (!a) return a.status();
-    if (a->password_hash != expected) return Status::invalid_argument("the password was changed meanwhile");
-    a->password_hash = h;
-    a->must_change_password = false;
-    a->password_changed_us = ctx.now.wall_us;
-    return runtime::update_account(*ctx.parts.store, *a);
-  });
+  Status s = api.change<Status>(
+      c,
+      [name, expected, h = *hash, token = c.session.token, &sessions = api.sessions()](runtime::LoopContext& ctx) {
+        auto a = runtime::load_account(*ctx.parts.store, name);
+        if (!a) return a.status();
+        if (a->password_hash != expected) return Status::invalid_argument("the password was changed meanwhile");
+        a->password_hash = h;
+        a->must_change_password = false;
+        a->password_changed_us = ctx.now.wall_us;
+        Status st = runtime::update_account(*ctx.parts.store, *a);
+        if (!st) return st;
+        // The account's other sessions end with the change, in this task:
+        // an answer of 503 cannot leave a stolen session alive.
+        sessions.end_others(name, token);
+        sessions.set_must_change(name, false);
+        return Status::ok();
+      },
+      [name](const Status& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{"password_changed", name, "ok", ""};
+      });
   if (!s) throw from_status(s);
-  api.sessions().end_others(name, c.session.token);
-  api.sessions().set_must_change(name, false);
-  api.audit(c, "password_changed", name, "ok", "", false);
   reply(res, 200, json{{"password_changed", true}});
 }
 
