@@ -191,7 +191,9 @@ bool flag(const httplib::Request& req, const char* key) {
 node::Date today_shanghai() { return node::shanghai_date(runtime::system_now().wall_us); }
 
 std::string path_arg(const httplib::Request& req) {
-  return req.matches.size() > 1 ? httplib::detail::decode_url(req.matches[1].str(), false) : "";
+  // As matched: cpp-httplib decoded req.path once before matching it, and
+  // decoding again would turn "%2561dmin" into "admin".
+  return req.matches.size() > 1 ? req.matches[1].str() : "";
 }
 
 // Actions without parameters take an empty body or {}.

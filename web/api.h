@@ -209,7 +209,8 @@ std::optional<std::string> query(const httplib::Request& req, const char* key);
 uint64_t parse_code_field(const std::string& text, const char* field);
 // Today in Asia/Shanghai (deadlines, overdue flags).
 node::Date today_shanghai();
-// The path parameter of a route with one (":id" in its pattern).
+// The path parameter of a route with one (":id" in its pattern), as matched
+// in the path the HTTP library decoded once.
 std::string path_arg(const httplib::Request& req);
 // Paging: ?limit= (1..500, default 50) and a cursor parameter (decoded).
 size_t page_limit(const httplib::Request& req);

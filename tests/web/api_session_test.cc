@@ -390,6 +390,28 @@ TEST_F(ApiSessionTest, CookieSessionsNeedTheCsrfHeader) {
   expect_refusal(c.get("/api/v1/session"), 401, "unauthenticated");
 }
 
+// cpp-httplib decodes the path once before matching it; the handler takes
+// the path parameter as matched. Decoded a second time, "%2570ct.user"
+// reached the account "pct.user" and "a%2525b%252Fc" became "a%b/c".
+TEST_F(ApiSessionTest, PathParametersAreDecodedOnce) {
+  ASSERT_FALSE(create_user("pct.user", "operator").empty());
+  HttpReply r = admin_.patch("/api/v1/users/%2570ct.user", json{{"disabled", true}});
+  expect_refusal(r, 404, "not_found");
+  EXPECT_NE(r.json["error"].value("message_en", "").find("'%70ct.user'"), std::string::npos) << r;
+  HttpReply users = admin_.get("/api/v1/users");
+  ASSERT_EQ(users.status, 200) << users;
+  for (const json& u : users.json["users"]) {
+    if (u["name"] == "pct.user") {
+      EXPECT_EQ(u["disabled"], false) << u;
+    }
+  }
+  r = admin_.patch("/api/v1/users/a%2525b%252Fc", json{{"disabled", true}});
+  expect_refusal(r, 404, "not_found");
+  EXPECT_NE(r.json["error"].value("message_en", "").find("'a%25b%2Fc'"), std::string::npos) << r;
+  // A household id decoded once: "H%2D…" is no id.
+  expect_refusal(admin_.get("/api/v1/households/H%252D" + kTownship + "-1"), 400, "invalid_field", "id");
+}
+
 // GET /api/v1 lists every route the node serves; web/API.md documents each
 // one under a heading "`METHOD PATH`" and states the access it needs.
 TEST_F(ApiSessionTest, TheEndpointIndexListsEveryRouteAndApiMdDocumentsEachWithItsAccess) {
