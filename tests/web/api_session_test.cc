@@ -451,7 +451,8 @@ TEST_F(ApiSessionTest, TheEndpointIndexListsEveryRouteAndApiMdDocumentsEachWithI
 // `lifeline user add` on the running node: the account signs in over HTTP
 // with the printed one-time password and must change it first. A bad role,
 // a taken name and a jurisdiction outside the node exit non-zero (their
-// messages go to stderr) and leave the accounts as they were.
+// messages go to stderr) and leave the accounts as they were; so does a
+// name that is or holds an ID number.
 TEST_F(ApiSessionTest, UserAddOnTheCommandLineCreatesAnAccountThatSignsInOverHttp) {
   int rc = -1;
   const std::string config = net_->config(kTownship);
@@ -482,7 +483,10 @@ TEST_F(ApiSessionTest, UserAddOnTheCommandLineCreatesAnAccountThatSignsInOverHtt
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--name", "cli.bad.role", "--role", "boss"},
         std::vector<std::string>{"--name", "cli.supervisor", "--role", "operator"},
-        std::vector<std::string>{"--name", "cli.elsewhere", "--role", "operator", "--jurisdiction", kElsewhere}}) {
+        std::vector<std::string>{"--name", "cli.elsewhere", "--role", "operator", "--jurisdiction", kElsewhere},
+        // An account name is shown whole: no ID number (18 digits pass the character rule).
+        std::vector<std::string>{"--name", testing::make_id_number(441303, 19850312, 124), "--role", "operator"},
+        std::vector<std::string>{"--name", "op." + testing::make_id_number(441303, 19850312, 125), "--role", "operator"}}) {
     std::vector<std::string> argv = {LIFELINE_BIN, "user", "add", "--config", config};
     argv.insert(argv.end(), args.begin(), args.end());
     const testing::CommandResult r = testing::run_command_capture(argv);

@@ -65,6 +65,8 @@ inline constexpr size_t kMaxAccountBytes = 4096;
 
 // Null when name is 3 to 32 ASCII characters of [a-z0-9._-] starting with a
 // letter or digit, else (codes) account_name_length or account_name_chars.
+// A new account's name must also hold no ID number, which this (knowing
+// topology only) does not check: runtime::check_new_account does.
 std::optional<PolicyError> check_account_name(std::string_view name);
 
 }  // namespace lifeline::web
