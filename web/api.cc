@@ -368,8 +368,10 @@ uint64_t Api::list_scope(const httplib::Request& req, const Caller& caller) cons
 }
 
 json audit_caller_fields(const Caller& caller) {
+  // The account may come from the request (a failed sign-in's name): it is
+  // cleaned, bounded and its ID numbers masked like target and detail.
   using topology::clean_text;
-  json fields{{"account", clean_text(caller.session.account, 128)},
+  json fields{{"account", clean_text(node::mask_id_numbers_in(caller.session.account), 128)},
               {"role", caller.session.token.empty() ? "" : role_name(caller.session.role)},
               {"address", clean_text(caller.address, 128)}};
   // The acting account's jurisdiction: an account serving a village at its
@@ -380,14 +382,16 @@ json audit_caller_fields(const Caller& caller) {
 
 json audit_entry(const json& caller_fields, const AuditNote& note) {
   // Targets and details can come from the request (an import's file name, a
-  // refused path): kept as valid UTF-8 without control characters and
-  // bounded, so that the entry always fits the audit log's record.
+  // refused path, a refusal's message quoting it): kept as valid UTF-8
+  // without control characters and bounded, so that the entry always fits
+  // the audit log's record, and with any ID number typed into them masked
+  // (web/API.md §5; masked first, so that a cut cannot leave part of one).
   using topology::clean_text;
   json entry = caller_fields;
   entry["action"] = note.action;
-  entry["target"] = clean_text(note.target, 256);
+  entry["target"] = clean_text(node::mask_id_numbers_in(note.target), 256);
   entry["outcome"] = note.outcome;
-  entry["detail"] = clean_text(note.detail, 500);
+  entry["detail"] = clean_text(node::mask_id_numbers_in(note.detail), 500);
   return entry;
 }
 

@@ -66,10 +66,12 @@ struct AuditNote {
 
 // The caller's part of an audit entry: account, role, address and the
 // acting account's jurisdiction, cleaned (valid UTF-8, no control
-// characters, bounded). Built on the request thread.
+// characters, bounded), any ID number in the account masked. Built on the
+// request thread.
 nlohmann::json audit_caller_fields(const Caller& caller);
 // The whole entry: the caller's fields and the note, its target and detail
-// cleaned and bounded. The one place an entry is built.
+// cleaned, bounded and with any ID number masked. The one place an entry is
+// built.
 nlohmann::json audit_entry(const nlohmann::json& caller_fields, const AuditNote& note);
 // Appends entry to the audit log; on the node loop only. False (and an
 // error logged) when it could not be written.

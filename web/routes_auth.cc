@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "node/core/id_number.h"
 #include "node/runtime/accounts.h"
 #include "node/runtime/node.h"
 #include "node/runtime/system_clock.h"
@@ -79,8 +80,12 @@ void login(Api& api, const httplib::Request& req, httplib::Response& res) {
   bool ok = account ? verify_password(account->password_hash, password) : (verify_password(dummy_hash(), password), false);
   if (ok && account->disabled) ok = false;
   if (!ok) {
-    api.limiter().record_failure(name, address, now);
-    api.audit_anonymous(name, address, "login", "failed", "");
+    // What was typed as the name may be a password or an ID number: shown
+    // as "(invalid name)" when it is no account name, with any ID number
+    // masked, in the log and the audit log alike.
+    const std::string shown = node::mask_id_numbers_in(LoginLimiter::shown_name(name));
+    api.limiter().record_failure(name, address, now, shown);
+    api.audit_anonymous(shown, address, "login", "failed", "");
     throw ApiError{401, "bad_credentials", "账号或密码错误", "wrong account name or password", ""};
   }
   api.limiter().record_success(name, address, now);

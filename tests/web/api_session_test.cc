@@ -390,6 +390,45 @@ TEST_F(ApiSessionTest, CookieSessionsNeedTheCsrfHeader) {
   expect_refusal(c.get("/api/v1/session"), 401, "unauthenticated");
 }
 
+// What a request typed is stored in the audit log with any ID number
+// masked: the path and message of a refusal, and a failed sign-in's name; a
+// name that is no account name (a password typed into the name field) is
+// stored, and logged when it locks, as "(invalid name)".
+TEST_F(ApiSessionTest, AuditEntriesAndTheLogMaskWhatWasTyped) {
+  const std::string number = testing::make_id_number(441303, 19850312, 124), masked = "4413**********1248";
+  const std::string password_as_name = "Typed-Secret-2026!";
+  std::string otp = create_user("mask.clerk", "operator");
+  HttpClient c = anonymous();
+  ASSERT_EQ(c.login("mask.clerk", otp).status, 200);
+  expect_refusal(c.get("/api/v1/households/" + number), 403, "password_change_required");
+  for (int i = 0; i < 5; ++i) expect_refusal(anonymous().login(password_as_name, "whatever"), 401, "bad_credentials");
+  expect_refusal(anonymous().login(number, "whatever"), 401, "bad_credentials");
+
+  json refused;
+  ASSERT_TRUE(testing::wait_until([&] { return (refused = audit("account=mask.clerk&action=refused")).size() == 1; }, kPatience, kPoll))
+      << refused;
+  EXPECT_EQ(refused[0].value("target", ""), "/api/v1/households/" + masked) << refused;
+  EXPECT_NE(refused[0].value("detail", "").find(masked), std::string::npos) << refused;
+  json invalid, as_number;
+  ASSERT_TRUE(testing::wait_until([&] {
+    invalid = audit("action=login&account=%28invalid%20name%29");
+    as_number = audit("action=login&account=" + masked);
+    return invalid.size() == 5 && as_number.size() == 1;
+  }, kPatience, kPoll)) << invalid << as_number;
+  EXPECT_EQ(invalid[0].value("target", ""), "(invalid name)") << invalid;
+  EXPECT_EQ(invalid[0].value("outcome", ""), "failed") << invalid;
+  EXPECT_EQ(as_number[0].value("target", ""), masked) << as_number;
+  const std::string log = admin_.get("/api/v1/audit?limit=500").body;
+  EXPECT_EQ(log.find(number), std::string::npos) << log;
+  EXPECT_EQ(log.find(password_as_name), std::string::npos) << log;
+
+  // The lock of the name is logged without it.
+  std::ifstream in(net_->node_dir(kTownship) + "/node.log");
+  const std::string node_log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(node_log.find("sign-in locked for account '(invalid name)'"), std::string::npos) << node_log;
+  EXPECT_EQ(node_log.find(password_as_name), std::string::npos) << node_log;
+}
+
 // cpp-httplib decodes the path once before matching it; the handler takes
 // the path parameter as matched. Decoded a second time, "%2570ct.user"
 // reached the account "pct.user" and "a%2525b%252Fc" became "a%b/c".

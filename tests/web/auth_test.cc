@@ -540,6 +540,13 @@ TEST(LoginLimiterTest, ExpiredEntriesArePrunedWithoutEvicting) {
   EXPECT_EQ(limiter.evictions(), 0u);
 }
 
+TEST(LoginLimiterTest, ANameThatIsNoAccountNameIsShownAsInvalid) {
+  EXPECT_EQ(LoginLimiter::shown_name("wang.li"), "wang.li");
+  EXPECT_EQ(LoginLimiter::shown_name("Typed-Secret-2026!"), "(invalid name)");
+  EXPECT_EQ(LoginLimiter::shown_name(""), "(invalid name)");
+  EXPECT_EQ(LoginLimiter::shown_name(std::string(40, 'a')), "(invalid name)");
+}
+
 TEST(LoginLimiterTest, VeryLongNamesShareOneBoundedKey) {
   LoginLimiter limiter;
   const std::string prefix(FailureWindow::kMaxKeyBytes, 'x');
