@@ -267,9 +267,13 @@ std::optional<Caller> Api::authenticate(const httplib::Request& req) const {
   auto s = sessions.touch(token, wall_now_us());
   if (!s) return std::nullopt;
   // The account as stored now: disabled, a changed role or jurisdiction, or
-  // a password reset (also by `lifeline user` on the node) ends the session.
+  // a password changed since the session signed in (a reset, also by
+  // `lifeline user reset` on the node, even of a one-time password the
+  // session had not changed yet; or a change from another session) ends
+  // the session.
   auto account = runtime::load_account(store_, s->account);
   if (!account || account->disabled || account->role != s->role || account->jurisdiction != s->jurisdiction ||
+      account->password_changed_us > s->password_changed_us ||
       (account->must_change_password && !s->must_change_password)) {
     sessions.end(token);
     return std::nullopt;

@@ -98,7 +98,7 @@ void change_user(Api& api, const httplib::Request& req, httplib::Response& res, 
         if (!hash.empty()) {
           a->password_hash = hash;
           a->must_change_password = true;
-          a->password_changed_us = ctx.now.wall_us;
+          a->password_changed_us = next_password_change_us(*a, ctx.now.wall_us);
         }
         Status s = runtime::update_account(*ctx.parts.store, *a);
         if (!s) return s;

@@ -133,11 +133,18 @@ void change_password(Api& api, const httplib::Request& req, httplib::Response& r
         auto a = runtime::load_account(*ctx.parts.store, name);
         if (!a) return a.status();
         if (a->password_hash != expected) return Status::invalid_argument("the password was changed meanwhile");
+        const int64_t before = a->password_changed_us;
         a->password_hash = h;
         a->must_change_password = false;
-        a->password_changed_us = ctx.now.wall_us;
+        a->password_changed_us = next_password_change_us(*a, ctx.now.wall_us);
+        // This session sees its own change before the store does, so that
+        // a request of it meanwhile is not ended as signed in before it.
+        sessions.set_password_changed(token, a->password_changed_us);
         Status st = runtime::update_account(*ctx.parts.store, *a);
-        if (!st) return st;
+        if (!st) {
+          sessions.set_password_changed(token, before);
+          return st;
+        }
         // The account's other sessions end with the change, in this task:
         // an answer of 503 cannot leave a stolen session alive.
         sessions.end_others(name, token);

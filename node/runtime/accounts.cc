@@ -152,7 +152,7 @@ nlohmann::json user_change(storage::Store& store, const std::string& action, con
     if (!hash) return user_error(hash.status());
     acc->password_hash = *hash;
     acc->must_change_password = true;
-    acc->password_changed_us = now_us;
+    acc->password_changed_us = web::next_password_change_us(*acc, now_us);
   } else {
     acc->disabled = action == "disable";
   }

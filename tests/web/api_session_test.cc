@@ -390,6 +390,33 @@ TEST_F(ApiSessionTest, CookieSessionsNeedTheCsrfHeader) {
   expect_refusal(c.get("/api/v1/session"), 401, "unauthenticated");
 }
 
+// A password reset ends every session signed in before it, also one that
+// had not changed its one-time password yet (which had outlived
+// `lifeline user reset`); a session that changes the password itself
+// lives on.
+TEST_F(ApiSessionTest, AResetEndsASessionThatHadNotChangedItsOneTimePassword) {
+  std::string otp = create_user("reset.clerk", "operator");
+  HttpClient before = anonymous();
+  ASSERT_EQ(before.login("reset.clerk", otp).status, 200);
+  ASSERT_EQ(before.get("/api/v1/session").status, 200);
+
+  const testing::CommandResult reset = testing::run_command_capture(
+      {LIFELINE_BIN, "user", "reset", "--config", net_->config(kTownship), "--name", "reset.clerk", "--json"});
+  ASSERT_EQ(reset.rc, 0) << reset.out << reset.err;
+  const std::string fresh = reset.json.value("one_time_password", "");
+  ASSERT_FALSE(fresh.empty()) << reset.out;
+  expect_refusal(before.get("/api/v1/session"), 401, "unauthenticated");
+  expect_refusal(before.login("reset.clerk", otp), 401, "bad_credentials");
+
+  // Signed in after the reset: it works, changes the password and goes on working.
+  HttpClient after = anonymous();
+  ASSERT_EQ(after.login("reset.clerk", fresh).status, 200);
+  EXPECT_EQ(after.get("/api/v1/session").status, 200);
+  ASSERT_EQ(after.post("/api/v1/session/password", json{{"current_password", fresh}, {"new_password", kStaffPassword}}).status, 200);
+  EXPECT_EQ(after.get("/api/v1/households").status, 200);
+  EXPECT_EQ(after.get("/api/v1/session").json.value("must_change_password", true), false);
+}
+
 // What a request typed is stored in the audit log with any ID number
 // masked: the path and message of a refusal, and a failed sign-in's name; a
 // name that is no account name (a password typed into the name field) is

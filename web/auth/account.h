@@ -52,6 +52,11 @@ struct Account {
   bool operator==(const Account&) const = default;
 };
 
+// The password_changed_us of a password set at now_us: now_us, or just after
+// the account's last change when the clock reads earlier, so that a later
+// change always has a later time (sessions compare them).
+int64_t next_password_change_us(const Account& account, int64_t now_us);
+
 // The stored format above. Never throws: invalid UTF-8 in a string (which
 // decode would refuse) is replaced by U+FFFD.
 std::string encode_account(const Account& account);
