@@ -355,10 +355,14 @@ std::shared_ptr<const node::Policy> Api::policy() {
   return policy_;
 }
 
-void Api::check_jurisdiction(const Caller& caller, uint64_t village, const std::string& what) const {
+bool Api::in_jurisdiction(const Caller& caller, uint64_t village) const {
   auto j = topology::DivisionCode::from_number(caller.session.jurisdiction);
   auto v = topology::DivisionCode::from_number(village);
-  if (!j || !v || !j->contains(*v))
+  return j && v && j->contains(*v);
+}
+
+void Api::check_jurisdiction(const Caller& caller, uint64_t village, const std::string& what) const {
+  if (!in_jurisdiction(caller, village))
     throw forbidden("超出账号管辖范围：" + what, what + " is outside the account's jurisdiction (" +
                                                     topology::DivisionCode::format(caller.session.jurisdiction) + ")");
 }

@@ -155,6 +155,8 @@ class Api {
   // The running policy as stored (parsed again only when it changed).
   std::shared_ptr<const node::Policy> policy();
 
+  // Whether village (any division code) lies in the caller's jurisdiction.
+  bool in_jurisdiction(const Caller& caller, uint64_t village) const;
   // 403 (audited by the wrapper) unless village lies in the caller's jurisdiction.
   void check_jurisdiction(const Caller& caller, uint64_t village, const std::string& what) const;
   // The division a list is limited to: the query's "within" (checked) or the caller's jurisdiction.

@@ -109,6 +109,25 @@ void find_person(Api& api, const httplib::Request& req, httplib::Response& res, 
   reply(res, 200, json{{"household", protocol::format_id('H', *id)}});
 }
 
+// The error for a refused registration or update. When a member is already
+// in another household, the core's message names that household: it is
+// shown only if its village lies in the caller's jurisdiction. Otherwise the
+// answer (409) says only that the person is registered outside it, and the
+// refusal is audited as a lookup, which POST /persons/lookup would have
+// refused (403) for that household.
+ApiError change_refusal(Api& api, const Caller& c, const Status& s, const std::string& what) {
+  auto other = node::already_registered(s);
+  if (!other) return from_status(s);
+  auto cf = node::query_case(api.store(), other->household);
+  if (cf && cf->moved_to == 0 && api.in_jurisdiction(c, cf->household.village.value)) return from_status(s);
+  api.audit(c, "person_lookup", other->masked_id_number, "registered_elsewhere", what + " refused", false);
+  const std::string& person = other->masked_id_number;
+  return ApiError{409, "registered_elsewhere", "人员 " + person + " 已登记在本账号管辖范围以外的家庭中",
+                  "person " + person + " is already registered in a household outside the account's jurisdiction (" +
+                      DivisionCode::format(c.session.jurisdiction) + ")",
+                  "members"};
+}
+
 void add_household(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
   json body = json_body(req, api.options().web.max_json_bytes,
                         {"village", "category", "income_yuan", "phone", "address", "source", "members"});
@@ -121,7 +140,7 @@ void add_household(Api& api, const httplib::Request& req, httplib::Response& res
         if (!r) return std::nullopt;
         return AuditNote{"household_registered", protocol::format_id('H', *r), "ok", ""};
       });
-  if (!id) throw from_status(id.status());
+  if (!id) throw change_refusal(api, c, id.status(), "household registration");
   reply(res, 201, json{{"household", protocol::format_id('H', *id)}});
 }
 
@@ -163,7 +182,7 @@ void household_change(Api& api, const Caller& c, const protocol::HouseholdId& id
         if (!r) return std::nullopt;
         return AuditNote{action, target, "ok", ""};
       });
-  if (!s) throw from_status(s);
+  if (!s) throw change_refusal(api, c, s, action == "household_updated" ? "household update" : "household move");
   reply(res, 200, json{{"household", protocol::format_id('H', id)}, {"updated", true}});
 }
 

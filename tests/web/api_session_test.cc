@@ -293,6 +293,57 @@ TEST_F(ApiSessionTest, AnAccountSeesOnlyItsJurisdiction) {
   EXPECT_EQ(audit("account=op.village.a&action=case_viewed&target=" + hh_a).size(), 1u);
 }
 
+// Registering a person who is already in a household names that household
+// only to an account whose jurisdiction holds it: POST /persons/lookup
+// refuses the question outside it, and a registration (or an update adding
+// the person) must not answer it instead. Such a refusal is audited as a
+// lookup.
+TEST_F(ApiSessionTest, ARegisteredPersonsHouseholdIsNamedOnlyWithinTheJurisdiction) {
+  HttpReply reg_b = admin_.post("/api/v1/households", household(kVillageB, 7, "冯测试"));
+  ASSERT_EQ(reg_b.status, 201) << reg_b;
+  const std::string hh_b = reg_b.json["household"];
+  const std::string number_b = testing::make_id_number(441303, 19800101 + 7, 100 + 7);
+  const std::string masked_b = number_b.substr(0, 4) + std::string(10, '*') + number_b.substr(14);
+  auto with_spouse = [](json h, const std::string& number) {
+    h["members"].push_back(json{{"id_number", number}, {"name", "卫测试"}, {"relation", "spouse"}});
+    return h;
+  };
+  HttpClient op = signed_in_user("op.register.a", "operator", kVillageA);
+
+  // Outside the account's jurisdiction: 409, no household named.
+  HttpReply r = op.post("/api/v1/households", with_spouse(household(kVillageA, 8, "褚测试"), number_b));
+  expect_refusal(r, 409, "registered_elsewhere", "members");
+  EXPECT_EQ(r.body.find("H-"), std::string::npos) << r;
+  EXPECT_NE(r.body.find(masked_b), std::string::npos) << r;
+  HttpReply own = op.post("/api/v1/households", household(kVillageA, 8, "褚测试"));
+  ASSERT_EQ(own.status, 201) << own;
+  const std::string hh_a = own.json["household"];
+  json members = json::array({household(kVillageA, 8, "褚测试")["members"][0],
+                              json{{"id_number", number_b}, {"name", "卫测试"}, {"relation", "spouse"}}});
+  HttpReply p = op.patch("/api/v1/households/" + hh_a, json{{"members", members}});
+  expect_refusal(p, 409, "registered_elsewhere", "members");
+  EXPECT_EQ(p.body.find("H-"), std::string::npos) << p;
+  json lookups;
+  ASSERT_TRUE(testing::wait_until([&] { return (lookups = audit("account=op.register.a&action=person_lookup")).size() == 2; },
+                                  kPatience, kPoll))
+      << lookups;
+  for (const json& e : lookups) {
+    EXPECT_EQ(e.value("target", ""), masked_b) << e;
+    EXPECT_EQ(e.value("outcome", ""), "registered_elsewhere") << e;
+    EXPECT_EQ(e.dump().find("H-"), std::string::npos) << e;
+  }
+
+  // Within it, the household is named (400, as before).
+  const std::string number_a = testing::make_id_number(441303, 19800101 + 8, 100 + 8);
+  HttpReply named = op.post("/api/v1/households", with_spouse(household(kVillageA, 9, "蒋测试"), number_a));
+  expect_refusal(named, 400, "invalid_argument");
+  EXPECT_NE(named.body.find(hh_a), std::string::npos) << named;
+  HttpReply by_admin = admin_.post("/api/v1/households", with_spouse(household(kVillageA, 9, "蒋测试"), number_b));
+  expect_refusal(by_admin, 400, "invalid_argument");
+  EXPECT_NE(by_admin.body.find(hh_b), std::string::npos) << by_admin;
+  EXPECT_EQ(audit("account=op.register.a&action=person_lookup").size(), 2u);
+}
+
 TEST_F(ApiSessionTest, AVillagesAccountAtTheTownshipNodeFindsWhatItDid) {
   // The villages here run no node of their own: their operators work at the
   // township's node, each within its village.
