@@ -191,7 +191,9 @@ bool flag(const httplib::Request& req, const char* key) {
 node::Date today_shanghai() { return node::shanghai_date(runtime::system_now().wall_us); }
 
 std::string path_arg(const httplib::Request& req) {
-  return req.matches.size() > 1 ? httplib::detail::decode_url(req.matches[1].str(), false) : "";
+  // As matched: cpp-httplib decoded req.path once before matching it, and
+  // decoding again would turn "%2561dmin" into "admin".
+  return req.matches.size() > 1 ? req.matches[1].str() : "";
 }
 
 // Actions without parameters take an empty body or {}.
@@ -265,9 +267,13 @@ std::optional<Caller> Api::authenticate(const httplib::Request& req) const {
   auto s = sessions.touch(token, wall_now_us());
   if (!s) return std::nullopt;
   // The account as stored now: disabled, a changed role or jurisdiction, or
-  // a password reset (also by `lifeline user` on the node) ends the session.
+  // a password changed since the session signed in (a reset, also by
+  // `lifeline user reset` on the node, even of a one-time password the
+  // session had not changed yet; or a change from another session) ends
+  // the session.
   auto account = runtime::load_account(store_, s->account);
   if (!account || account->disabled || account->role != s->role || account->jurisdiction != s->jurisdiction ||
+      account->password_changed_us > s->password_changed_us ||
       (account->must_change_password && !s->must_change_password)) {
     sessions.end(token);
     return std::nullopt;
@@ -349,10 +355,14 @@ std::shared_ptr<const node::Policy> Api::policy() {
   return policy_;
 }
 
-void Api::check_jurisdiction(const Caller& caller, uint64_t village, const std::string& what) const {
+bool Api::in_jurisdiction(const Caller& caller, uint64_t village) const {
   auto j = topology::DivisionCode::from_number(caller.session.jurisdiction);
   auto v = topology::DivisionCode::from_number(village);
-  if (!j || !v || !j->contains(*v))
+  return j && v && j->contains(*v);
+}
+
+void Api::check_jurisdiction(const Caller& caller, uint64_t village, const std::string& what) const {
+  if (!in_jurisdiction(caller, village))
     throw forbidden("超出账号管辖范围：" + what, what + " is outside the account's jurisdiction (" +
                                                     topology::DivisionCode::format(caller.session.jurisdiction) + ")");
 }
@@ -365,33 +375,54 @@ uint64_t Api::list_scope(const httplib::Request& req, const Caller& caller) cons
   return code;
 }
 
-void Api::audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
-                const std::string& detail, bool wait) {
-  // Targets and details can come from the request (an import's file name, a
-  // refused path): kept as valid UTF-8 without control characters and
-  // bounded, so that the entry always fits the audit log's record.
+json audit_caller_fields(const Caller& caller) {
+  // The account may come from the request (a failed sign-in's name): it is
+  // cleaned, bounded and its ID numbers masked like target and detail.
   using topology::clean_text;
-  json entry{{"account", clean_text(caller.session.account, 128)},
-             {"role", caller.session.token.empty() ? "" : role_name(caller.session.role)},
-             {"address", clean_text(caller.address, 128)},
-             {"action", action},
-             {"target", clean_text(target, 256)},
-             {"outcome", outcome},
-             {"detail", clean_text(detail, 500)}};
+  json fields{{"account", clean_text(node::mask_id_numbers_in(caller.session.account), 128)},
+              {"role", caller.session.token.empty() ? "" : role_name(caller.session.role)},
+              {"address", clean_text(caller.address, 128)}};
   // The acting account's jurisdiction: an account serving a village at its
   // township's node finds its own entries by it (GET /api/v1/audit).
-  if (caller.session.jurisdiction != 0) entry["jurisdiction"] = topology::DivisionCode::format(caller.session.jurisdiction);
-  auto task = [entry](runtime::LoopContext& ctx) -> bool {
-    auto r = ctx.parts.monitor->append_audit(entry, ctx.now);
-    if (!r) folder_logger("web")->error("audit entry not written: {}", r.status().to_string());
-    return r.is_ok();
-  };
+  if (caller.session.jurisdiction != 0) fields["jurisdiction"] = topology::DivisionCode::format(caller.session.jurisdiction);
+  return fields;
+}
+
+json audit_entry(const json& caller_fields, const AuditNote& note) {
+  // Targets and details can come from the request (an import's file name, a
+  // refused path, a refusal's message quoting it): kept as valid UTF-8
+  // without control characters and bounded, so that the entry always fits
+  // the audit log's record, and with any ID number typed into them masked
+  // (web/API.md §5; masked first, so that a cut cannot leave part of one).
+  using topology::clean_text;
+  json entry = caller_fields;
+  entry["action"] = note.action;
+  entry["target"] = clean_text(node::mask_id_numbers_in(note.target), 256);
+  entry["outcome"] = note.outcome;
+  entry["detail"] = clean_text(node::mask_id_numbers_in(note.detail), 500);
+  return entry;
+}
+
+bool append_audit_entry(runtime::LoopContext& ctx, const json& entry) {
+  auto r = ctx.parts.monitor->append_audit(entry, ctx.now);
+  if (!r)
+    folder_logger("web")->error("audit entry {} on {} not written: {}", entry.value("action", ""), entry.value("target", ""),
+                                r.status().to_string());
+  return r.is_ok();
+}
+
+void Api::audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
+                const std::string& detail, bool wait) {
+  json entry = audit_entry(audit_caller_fields(caller), AuditNote{action, target, outcome, detail});
+  auto task = [entry](runtime::LoopContext& ctx) -> bool { return append_audit_entry(ctx, entry); };
   if (!wait) {
     bool queued = queue_.post([task](runtime::LoopContext& ctx) -> runtime::LoopQueue::Completion {
       task(ctx);
       return nullptr;
     });
-    if (!queued) folder_logger("web")->error("audit entry {} on {} dropped: the node loop's queue is full or closed", action, target);
+    if (!queued)
+      folder_logger("web")->error("audit entry {} on {} dropped: the node loop's queue is full or closed", action,
+                                  entry.value("target", ""));
     return;
   }
   if (!on_loop<bool>(task))

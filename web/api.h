@@ -56,6 +56,27 @@ struct Caller {
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&, const Caller&)>;
 
+// What one audit entry says besides who acted (web/API.md §5).
+struct AuditNote {
+  std::string action;
+  std::string target;
+  std::string outcome = "ok";
+  std::string detail;
+};
+
+// The caller's part of an audit entry: account, role, address and the
+// acting account's jurisdiction, cleaned (valid UTF-8, no control
+// characters, bounded), any ID number in the account masked. Built on the
+// request thread.
+nlohmann::json audit_caller_fields(const Caller& caller);
+// The whole entry: the caller's fields and the note, its target and detail
+// cleaned, bounded and with any ID number masked. The one place an entry is
+// built.
+nlohmann::json audit_entry(const nlohmann::json& caller_fields, const AuditNote& note);
+// Appends entry to the audit log; on the node loop only. False (and an
+// error logged) when it could not be written.
+bool append_audit_entry(runtime::LoopContext& ctx, const nlohmann::json& entry);
+
 // Who may call a route.
 enum class Access {
   kPublic,         // no session (login, metrics)
@@ -96,8 +117,26 @@ class Api {
     if (!r) throw ApiError{503, "node_busy", "节点繁忙或正在停止，请稍后重试", "the node did not answer in time; try again", ""};
     return std::move(*r);
   }
-  // Appends an audit entry through the loop. wait: the caller needs it
-  // written before answering (a full view of personal data).
+  // Runs a change on the node loop and, in the same loop task right after
+  // it, appends the audit entry note gives for its result (none when note
+  // gives nullopt, e.g. for a refused change). So the entry is written
+  // whenever the change is, also when this request has already answered
+  // 503 (the task may still run later) and never when the queue refused the
+  // task (then neither runs). The change and the entry are two store
+  // transactions: a crash between them can still lose the entry. fn and
+  // note run on the loop; the caller's fields are taken here.
+  template <class R>
+  R change(const Caller& caller, std::function<R(runtime::LoopContext&)> fn,
+           std::function<std::optional<AuditNote>(const R&)> note) {
+    return on_loop<R>([fn = std::move(fn), note = std::move(note), who = audit_caller_fields(caller)](runtime::LoopContext& ctx) {
+      R r = fn(ctx);
+      if (std::optional<AuditNote> n = note(r)) (void)append_audit_entry(ctx, audit_entry(who, *n));
+      return r;
+    });
+  }
+  // Appends an audit entry that records no change (a view, a sign-in, a
+  // refusal) through the loop. wait: the caller needs it written before
+  // answering (a full view of personal data).
   void audit(const Caller& caller, const std::string& action, const std::string& target, const std::string& outcome,
              const std::string& detail, bool wait);
   // The same for a request without a session (a failed login).
@@ -116,6 +155,8 @@ class Api {
   // The running policy as stored (parsed again only when it changed).
   std::shared_ptr<const node::Policy> policy();
 
+  // Whether village (any division code) lies in the caller's jurisdiction.
+  bool in_jurisdiction(const Caller& caller, uint64_t village) const;
   // 403 (audited by the wrapper) unless village lies in the caller's jurisdiction.
   void check_jurisdiction(const Caller& caller, uint64_t village, const std::string& what) const;
   // The division a list is limited to: the query's "within" (checked) or the caller's jurisdiction.
@@ -172,7 +213,8 @@ std::optional<std::string> query(const httplib::Request& req, const char* key);
 uint64_t parse_code_field(const std::string& text, const char* field);
 // Today in Asia/Shanghai (deadlines, overdue flags).
 node::Date today_shanghai();
-// The path parameter of a route with one (":id" in its pattern).
+// The path parameter of a route with one (":id" in its pattern), as matched
+// in the path the HTTP library decoded once.
 std::string path_arg(const httplib::Request& req);
 // Paging: ?limit= (1..500, default 50) and a cursor parameter (decoded).
 size_t page_limit(const httplib::Request& req);

@@ -53,10 +53,14 @@ void add_user(Api& api, const httplib::Request& req, httplib::Response& res, con
   acc.must_change_password = true;
   acc.created_by = a.created_by;
   acc.created_us = runtime::system_now().wall_us;
-  s = api.on_loop<Status>([acc](runtime::LoopContext& ctx) { return runtime::insert_account(*ctx.parts.store, acc); });
+  s = api.change<Status>(
+      c, [acc](runtime::LoopContext& ctx) { return runtime::insert_account(*ctx.parts.store, acc); },
+      [name = a.name, detail = std::string("role ") + role_name(a.role)](const Status& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{"user_created", name, "ok", detail};
+      });
   if (!s && s.message().find("already exists") != std::string::npos) throw ApiError{409, "account_exists", "账号已存在", s.message(), "name"};
   if (!s) throw from_status(s);
-  api.audit(c, "user_created", a.name, "ok", std::string("role ") + role_name(a.role), false);
   json out = runtime::account_json(acc);
   out["one_time_password"] = password;
   reply(res, 201, out);
@@ -84,23 +88,30 @@ void change_user(Api& api, const httplib::Request& req, httplib::Response& res, 
     if (!h) throw from_status(h.status());
     hash = *h;
   }
-  auto updated = api.on_loop<Result<Account>>([name, role, disabled, hash](runtime::LoopContext& ctx) -> Result<Account> {
-    auto a = runtime::load_account(*ctx.parts.store, name);
-    if (!a) return a.status();
-    if (role) a->role = *role;
-    if (disabled) a->disabled = *disabled;
-    if (!hash.empty()) {
-      a->password_hash = hash;
-      a->must_change_password = true;
-      a->password_changed_us = ctx.now.wall_us;
-    }
-    Status s = runtime::update_account(*ctx.parts.store, *a);
-    if (!s) return s;
-    return *a;
-  });
+  auto updated = api.change<Result<Account>>(
+      c,
+      [name, role, disabled, hash, &sessions = api.sessions()](runtime::LoopContext& ctx) -> Result<Account> {
+        auto a = runtime::load_account(*ctx.parts.store, name);
+        if (!a) return a.status();
+        if (role) a->role = *role;
+        if (disabled) a->disabled = *disabled;
+        if (!hash.empty()) {
+          a->password_hash = hash;
+          a->must_change_password = true;
+          a->password_changed_us = next_password_change_us(*a, ctx.now.wall_us);
+        }
+        Status s = runtime::update_account(*ctx.parts.store, *a);
+        if (!s) return s;
+        // Role, state or password changed: sign in again. In this task, so
+        // that an answer of 503 cannot leave the sessions alive.
+        sessions.end_all(name);
+        return *a;
+      },
+      [name, detail = body.dump()](const Result<Account>& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{"user_changed", name, "ok", detail};
+      });
   if (!updated) throw from_status(updated.status());
-  api.sessions().end_all(name);  // role, state or password changed: sign in again
-  api.audit(c, "user_changed", name, "ok", body.dump(), false);
   json out = runtime::account_json(*updated);
   if (!password.empty()) out["one_time_password"] = password;
   reply(res, 200, out);

@@ -90,9 +90,14 @@ void change(Api& api, const Caller& c, httplib::Response& res, const protocol::A
             std::function<Status(node::Monitor&, const node::Instant&)> fn) {
   auto [alert, village] = load_alert(api, id);
   api.check_jurisdiction(c, village, protocol::format_id('A', id));
-  Status s = api.on_loop<Status>([fn](runtime::LoopContext& ctx) { return fn(*ctx.parts.monitor, ctx.now); });
+  Status s = api.change<Status>(
+      c, [fn](runtime::LoopContext& ctx) { return fn(*ctx.parts.monitor, ctx.now); },
+      [action, target = protocol::format_id('A', id),
+       detail = "household " + protocol::format_id('H', alert.household)](const Status& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{action, target, "ok", detail};
+      });
   if (!s) throw from_status(s);
-  api.audit(c, action, protocol::format_id('A', id), "ok", "household " + protocol::format_id('H', alert.household), false);
   auto [after, v] = load_alert(api, id);
   node::Date today = today_shanghai();
   reply(res, 200, runtime::alert_json(node::AlertView{after, v, node::alert_overdue(after, today)}, *api.policy()));

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "node/core/id_number.h"
 #include "node/runtime/accounts.h"
 #include "node/runtime/node.h"
 #include "node/runtime/system_clock.h"
@@ -79,8 +80,12 @@ void login(Api& api, const httplib::Request& req, httplib::Response& res) {
   bool ok = account ? verify_password(account->password_hash, password) : (verify_password(dummy_hash(), password), false);
   if (ok && account->disabled) ok = false;
   if (!ok) {
-    api.limiter().record_failure(name, address, now);
-    api.audit_anonymous(name, address, "login", "failed", "");
+    // What was typed as the name may be a password or an ID number: shown
+    // as "(invalid name)" when it is no account name, with any ID number
+    // masked, in the log and the audit log alike.
+    const std::string shown = node::mask_id_numbers_in(LoginLimiter::shown_name(name));
+    api.limiter().record_failure(name, address, now, shown);
+    api.audit_anonymous(shown, address, "login", "failed", "");
     throw ApiError{401, "bad_credentials", "账号或密码错误", "wrong account name or password", ""};
   }
   api.limiter().record_success(name, address, now);
@@ -122,19 +127,35 @@ void change_password(Api& api, const httplib::Request& req, httplib::Response& r
   if (!hash) throw from_status(hash.status());
   std::string name = account->name;
   std::string expected = account->password_hash;
-  Status s = api.on_loop<Status>([name, expected, h = *hash](runtime::LoopContext& ctx) {
-    auto a = runtime::load_account(*ctx.parts.store, name);
-    if (!a) return a.status();
-    if (a->password_hash != expected) return Status::invalid_argument("the password was changed meanwhile");
-    a->password_hash = h;
-    a->must_change_password = false;
-    a->password_changed_us = ctx.now.wall_us;
-    return runtime::update_account(*ctx.parts.store, *a);
-  });
+  Status s = api.change<Status>(
+      c,
+      [name, expected, h = *hash, token = c.session.token, &sessions = api.sessions()](runtime::LoopContext& ctx) {
+        auto a = runtime::load_account(*ctx.parts.store, name);
+        if (!a) return a.status();
+        if (a->password_hash != expected) return Status::invalid_argument("the password was changed meanwhile");
+        const int64_t before = a->password_changed_us;
+        a->password_hash = h;
+        a->must_change_password = false;
+        a->password_changed_us = next_password_change_us(*a, ctx.now.wall_us);
+        // This session sees its own change before the store does, so that
+        // a request of it meanwhile is not ended as signed in before it.
+        sessions.set_password_changed(token, a->password_changed_us);
+        Status st = runtime::update_account(*ctx.parts.store, *a);
+        if (!st) {
+          sessions.set_password_changed(token, before);
+          return st;
+        }
+        // The account's other sessions end with the change, in this task:
+        // an answer of 503 cannot leave a stolen session alive.
+        sessions.end_others(name, token);
+        sessions.set_must_change(name, false);
+        return Status::ok();
+      },
+      [name](const Status& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{"password_changed", name, "ok", ""};
+      });
   if (!s) throw from_status(s);
-  api.sessions().end_others(name, c.session.token);
-  api.sessions().set_must_change(name, false);
-  api.audit(c, "password_changed", name, "ok", "", false);
   reply(res, 200, json{{"password_changed", true}});
 }
 

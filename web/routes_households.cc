@@ -109,16 +109,38 @@ void find_person(Api& api, const httplib::Request& req, httplib::Response& res, 
   reply(res, 200, json{{"household", protocol::format_id('H', *id)}});
 }
 
+// The error for a refused registration or update. When a member is already
+// in another household, the core's message names that household: it is
+// shown only if its village lies in the caller's jurisdiction. Otherwise the
+// answer (409) says only that the person is registered outside it, and the
+// refusal is audited as a lookup, which POST /persons/lookup would have
+// refused (403) for that household.
+ApiError change_refusal(Api& api, const Caller& c, const Status& s, const std::string& what) {
+  auto other = node::already_registered(s);
+  if (!other) return from_status(s);
+  auto cf = node::query_case(api.store(), other->household);
+  if (cf && cf->moved_to == 0 && api.in_jurisdiction(c, cf->household.village.value)) return from_status(s);
+  api.audit(c, "person_lookup", other->masked_id_number, "registered_elsewhere", what + " refused", false);
+  const std::string& person = other->masked_id_number;
+  return ApiError{409, "registered_elsewhere", "人员 " + person + " 已登记在本账号管辖范围以外的家庭中",
+                  "person " + person + " is already registered in a household outside the account's jurisdiction (" +
+                      DivisionCode::format(c.session.jurisdiction) + ")",
+                  "members"};
+}
+
 void add_household(Api& api, const httplib::Request& req, httplib::Response& res, const Caller& c) {
   json body = json_body(req, api.options().web.max_json_bytes,
                         {"village", "category", "income_yuan", "phone", "address", "source", "members"});
   auto h = node::household_from_json(body);
   if (!h) throw from_status(h.status());
   api.check_jurisdiction(c, h->village, DivisionCode::format(h->village));
-  auto id = api.on_loop<Result<protocol::HouseholdId>>(
-      [in = *h](runtime::LoopContext& ctx) { return ctx.parts.monitor->add_household(in, ctx.now); });
-  if (!id) throw from_status(id.status());
-  api.audit(c, "household_registered", protocol::format_id('H', *id), "ok", "", false);
+  auto id = api.change<Result<protocol::HouseholdId>>(
+      c, [in = *h](runtime::LoopContext& ctx) { return ctx.parts.monitor->add_household(in, ctx.now); },
+      [](const Result<protocol::HouseholdId>& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{"household_registered", protocol::format_id('H', *r), "ok", ""};
+      });
+  if (!id) throw change_refusal(api, c, id.status(), "household registration");
   reply(res, 201, json{{"household", protocol::format_id('H', *id)}});
 }
 
@@ -153,9 +175,14 @@ void household_change(Api& api, const Caller& c, const protocol::HouseholdId& id
   if (!cf) throw from_status(cf.status());
   if (cf->moved_to != 0) throw ApiError{409, "moved", "该家庭已迁出本辖区", "the household moved to " + DivisionCode::format(cf->moved_to), ""};
   api.check_jurisdiction(c, cf->household.village.value, protocol::format_id('H', id));
-  Status s = api.on_loop<Status>([fn](runtime::LoopContext& ctx) { return fn(*ctx.parts.monitor, ctx.now); });
-  if (!s) throw from_status(s);
-  api.audit(c, action, protocol::format_id('H', id), "ok", "", false);
+  const std::string target = protocol::format_id('H', id);
+  Status s = api.change<Status>(
+      c, [fn](runtime::LoopContext& ctx) { return fn(*ctx.parts.monitor, ctx.now); },
+      [action, target](const Status& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{action, target, "ok", ""};
+      });
+  if (!s) throw change_refusal(api, c, s, action == "household_updated" ? "household update" : "household move");
   reply(res, 200, json{{"household", protocol::format_id('H', id)}, {"updated", true}});
 }
 
@@ -181,14 +208,18 @@ void import_events(Api& api, const httplib::Request& req, httplib::Response& res
                          : fmt == "csv" ? node::ImportFormat::kCsv
                                         : node::detect_format(file_name, text);
   const bool dry_run = flag(req, "dry_run");
-  auto report = api.on_loop<Result<node::ImportReport>>([text = std::move(text), f, dry_run](runtime::LoopContext& ctx) {
-    return ctx.parts.monitor->import_events(text, f, ctx.now, dry_run);
-  });
+  auto report = api.change<Result<node::ImportReport>>(
+      c,
+      [text = std::move(text), f, dry_run](runtime::LoopContext& ctx) {
+        return ctx.parts.monitor->import_events(text, f, ctx.now, dry_run);
+      },
+      [file_name, dry_run](const Result<node::ImportReport>& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{dry_run ? "events_import_checked" : "events_imported", file_name, "ok",
+                         std::to_string(r->lines_read) + " lines, " + std::to_string(r->applied) +
+                             (dry_run ? " would apply (dry run, rolled back)" : " applied")};
+      });
   if (!report) throw from_status(report.status());
-  api.audit(c, dry_run ? "events_import_checked" : "events_imported", file_name, "ok",
-            std::to_string(report->lines_read) + " lines, " + std::to_string(report->applied) +
-                (dry_run ? " would apply (dry run, rolled back)" : " applied"),
-            false);
   reply(res, 200, runtime::import_report_json(*report));
 }
 
@@ -205,12 +236,16 @@ void submit_application(Api& api, const httplib::Request& req, httplib::Response
     for (const json& e : n) ok = ok && e.is_string() && !e.get<std::string>().empty() && e.get<std::string>().size() <= 64;
     if (!ok) throw bad_field("needs", "needs 必须是字符串列表", "needs must be a list of at most 32 strings of 1..64 bytes");
   }
-  auto id = api.on_loop<Result<std::string>>(
+  auto id = api.change<Result<std::string>>(
+      c,
       [body, scope = c.session.jurisdiction](runtime::LoopContext& ctx) {
         return ctx.parts.monitor->submit_application(body, ctx.now, scope);
+      },
+      [](const Result<std::string>& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{"application_taken", *r, "ok", ""};
       });
   if (!id) throw from_status(id.status());
-  api.audit(c, "application_taken", *id, "ok", "", false);
   reply(res, 201, json{{"id", *id}, {"status", "transferred"}});
 }
 
@@ -249,11 +284,14 @@ void decide_application(Api& api, const httplib::Request& req, httplib::Response
   for (const json& a : *apps) {
     if (a.value("id", "") == id && !concerns(c, a)) throw forbidden("超出账号管辖范围：" + id, id + " is outside the account's jurisdiction");
   }
-  Status s = api.on_loop<Status>([id, status, note](runtime::LoopContext& ctx) {
-    return ctx.parts.monitor->decide_application(id, status, note, ctx.now);
-  });
+  Status s = api.change<Status>(
+      c,
+      [id, status, note](runtime::LoopContext& ctx) { return ctx.parts.monitor->decide_application(id, status, note, ctx.now); },
+      [id, status](const Status& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{"application_decided", id, status, ""};
+      });
   if (!s) throw from_status(s);
-  api.audit(c, "application_decided", id, status, "", false);
   reply(res, 200, json{{"id", id}, {"status", status}});
 }
 

@@ -40,11 +40,16 @@ void put_policy(Api& api, const httplib::Request& req, httplib::Response& res, c
     throw forbidden("修改政策需要本节点全辖区的管理员账号", "policy changes need an admin account over the node's whole jurisdiction");
   (void)json_object_body(req, api.options().web.max_json_bytes);  // its keys are checked by the policy parser
   std::string text = req.body;
-  Status s = api.on_loop<Status>([text, standards](runtime::LoopContext& ctx) {
-    return standards ? ctx.parts.monitor->set_standards(text, ctx.now) : ctx.parts.monitor->set_policy(text, ctx.now);
-  });
+  Status s = api.change<Status>(
+      c,
+      [text, standards](runtime::LoopContext& ctx) {
+        return standards ? ctx.parts.monitor->set_standards(text, ctx.now) : ctx.parts.monitor->set_policy(text, ctx.now);
+      },
+      [standards](const Status& r) -> std::optional<AuditNote> {
+        if (!r) return std::nullopt;
+        return AuditNote{standards ? "standards_set" : "policy_set", "policy", "ok", ""};
+      });
   if (!s) throw from_status(s);
-  api.audit(c, standards ? "standards_set" : "policy_set", "policy", "ok", "", false);
   reply(res, 200, json{{"policy_version", api.policy()->version}});
 }
 

@@ -262,10 +262,27 @@ Status household_not_held(const protocol::HouseholdId& id) {
   return Status::not_found("household " + h + " is not held here").with_zh("本节点没有家庭 " + h + " 的数据");
 }
 
+namespace {
+constexpr std::string_view kPersonPrefix = "person ", kAlreadyIn = " is already in household ";
+}  // namespace
+
 Status person_already_registered(std::string_view id_number, const protocol::HouseholdId& other) {
   const std::string masked = mask_id_number(id_number), h = protocol::format_id('H', other);
-  return Status::invalid_argument("person " + masked + " is already in household " + h)
+  // already_registered reads this message back: change the two together.
+  return Status::invalid_argument(std::string(kPersonPrefix) + masked + std::string(kAlreadyIn) + h)
       .with_zh("人员 " + masked + " 已登记在家庭 " + h + " 中");
+}
+
+std::optional<AlreadyRegistered> already_registered(const Status& s) {
+  if (s.code() != Status::Code::kInvalidArgument) return std::nullopt;
+  std::string_view m = s.message();
+  if (!m.starts_with(kPersonPrefix)) return std::nullopt;
+  const size_t at = m.find(kAlreadyIn);
+  if (at == std::string_view::npos) return std::nullopt;
+  AlreadyRegistered out;
+  out.masked_id_number = std::string(m.substr(kPersonPrefix.size(), at - kPersonPrefix.size()));
+  if (!protocol::parse_id(m.substr(at + kAlreadyIn.size()), 'H', out.household)) return std::nullopt;
+  return out;
 }
 
 Result<protocol::HouseholdId> query_person(const storage::Store& store, std::string_view id_number) {

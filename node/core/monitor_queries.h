@@ -54,6 +54,14 @@ Result<CaseFile> query_case(const storage::Store& store, const protocol::Househo
 // The refusals several commands share, in English and Chinese.
 Status household_not_held(const protocol::HouseholdId& id);
 Status person_already_registered(std::string_view id_number, const protocol::HouseholdId& other);
+// What a person_already_registered refusal names: the person's ID number
+// (masked) and the other household. Nullopt for any other Status. The web
+// shows the household only to an account whose jurisdiction holds it.
+struct AlreadyRegistered {
+  std::string masked_id_number;
+  protocol::HouseholdId household;
+};
+std::optional<AlreadyRegistered> already_registered(const Status& s);
 Result<protocol::HouseholdId> query_person(const storage::Store& store, std::string_view id_number);
 
 // Persons claimed by two households held here (DESIGN §2.2 departure in the

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "node/core/id_number.h"
+
 namespace lifeline::runtime {
 
 using storage::Table;
@@ -17,6 +19,12 @@ Status no_account(const std::string& name) {
 
 Status check_new_account(const NewAccount& a, DivisionCode node) {
   if (auto e = web::check_account_name(a.name)) return web::to_status(*e);
+  // An account name is shown whole: in alerts' history (who accepted or
+  // escalated, where an ID number is refused), the account list and the
+  // audit log. 18 digits pass check_account_name.
+  if (node::contains_id_number(a.name))
+    return Status::invalid_argument("field 'name': an account name must not be or contain an ID number")
+        .with_zh("账号名不得是或包含身份证号码");
   if (a.jurisdiction != 0) {
     auto j = DivisionCode::from_number(a.jurisdiction);
     if (!j || !node.contains(*j))
@@ -144,7 +152,7 @@ nlohmann::json user_change(storage::Store& store, const std::string& action, con
     if (!hash) return user_error(hash.status());
     acc->password_hash = *hash;
     acc->must_change_password = true;
-    acc->password_changed_us = now_us;
+    acc->password_changed_us = web::next_password_change_us(*acc, now_us);
   } else {
     acc->disabled = action == "disable";
   }

@@ -25,7 +25,9 @@ struct NewAccount {
   std::string created_by;      // "" for the bootstrap admin
 };
 
-// Checks a new account against the node (name, jurisdiction within it).
+// Checks a new account against the node: its name (check_account_name, and
+// no ID number in it: node::contains_id_number) and its jurisdiction
+// (within the node's).
 Status check_new_account(const NewAccount& a, topology::DivisionCode node);
 
 // Creates the account with password_hash (already hashed) and

@@ -1997,5 +1997,22 @@ TEST_F(MonitorTest, ImportAtTheCountyReachesEveryHolderOfManyHouseholds) {
   }
 }
 
+// The web reads the other household back from the refusal, to name it only
+// to an account whose jurisdiction holds it.
+TEST(PersonAlreadyRegisteredTest, TheRefusalIsReadBack) {
+  HouseholdId other;
+  ASSERT_TRUE(protocol::parse_id("H-441303001001-13", 'H', other));
+  const Status s = person_already_registered("44130319850312123X", other);
+  EXPECT_EQ(s.message(), "person 4413**********123X is already in household H-441303001001-13");
+  const std::optional<AlreadyRegistered> r = already_registered(s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->masked_id_number, "4413**********123X");
+  EXPECT_EQ(r->household, other);
+  EXPECT_FALSE(already_registered(Status::ok()));
+  EXPECT_FALSE(already_registered(Status::invalid_argument("nothing to change")));
+  EXPECT_FALSE(already_registered(Status::not_found(s.message())));
+  EXPECT_FALSE(already_registered(Status::invalid_argument("person x is already in household H-1")));
+}
+
 }  // namespace
 }  // namespace lifeline::node

@@ -42,6 +42,8 @@ const std::string kVillage = "441303001001";       // a village of the township 
 const std::string kOtherVillage = "441303108201";  // a village under 永湖镇
 const std::string kAdminPassword = "Input-Boss-2026";
 const std::string kHead = testing::make_id_number(441303, 19700505, 515);
+// An ID number as an account name may spell it: its check character X as x.
+const std::string kLowerX = "44130319850312123x";
 // kHead with a wrong check character.
 const std::string kBadCheck = kHead.substr(0, 17) + (kHead[17] == '1' ? "2" : "1");
 
@@ -661,6 +663,13 @@ TEST_F(ApiInputTest, Users) {
        "forbidden"},
       {"unknown field", 'P', "POST", users, R"({"name": "li.ming", "role": "operator", "password": "x"})", 400, "unknown_field",
        "password"},
+      // An account name is shown whole (alerts' history, the account list,
+      // the audit log): 18 digits pass the name's character rule, but no ID
+      // number may be or be in a name.
+      {"name an ID number", 'P', "POST", users, json{{"name", kHead}, {"role", "operator"}}.dump(), 400, "invalid_argument",
+       "name"},
+      {"name holds an ID number", 'P', "POST", users, json{{"name", "op." + kLowerX}, {"role", "operator"}}.dump(), 400,
+       "invalid_argument", "name"},
       {"existing name", 'P', "POST", users, R"({"name": "admin", "role": "operator"})", 409, "account_exists", "name"},
       {"oversize", 'P', "POST", users, oversize_json(), 413, "body_too_large"},
 

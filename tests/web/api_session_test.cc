@@ -293,6 +293,57 @@ TEST_F(ApiSessionTest, AnAccountSeesOnlyItsJurisdiction) {
   EXPECT_EQ(audit("account=op.village.a&action=case_viewed&target=" + hh_a).size(), 1u);
 }
 
+// Registering a person who is already in a household names that household
+// only to an account whose jurisdiction holds it: POST /persons/lookup
+// refuses the question outside it, and a registration (or an update adding
+// the person) must not answer it instead. Such a refusal is audited as a
+// lookup.
+TEST_F(ApiSessionTest, ARegisteredPersonsHouseholdIsNamedOnlyWithinTheJurisdiction) {
+  HttpReply reg_b = admin_.post("/api/v1/households", household(kVillageB, 7, "冯测试"));
+  ASSERT_EQ(reg_b.status, 201) << reg_b;
+  const std::string hh_b = reg_b.json["household"];
+  const std::string number_b = testing::make_id_number(441303, 19800101 + 7, 100 + 7);
+  const std::string masked_b = number_b.substr(0, 4) + std::string(10, '*') + number_b.substr(14);
+  auto with_spouse = [](json h, const std::string& number) {
+    h["members"].push_back(json{{"id_number", number}, {"name", "卫测试"}, {"relation", "spouse"}});
+    return h;
+  };
+  HttpClient op = signed_in_user("op.register.a", "operator", kVillageA);
+
+  // Outside the account's jurisdiction: 409, no household named.
+  HttpReply r = op.post("/api/v1/households", with_spouse(household(kVillageA, 8, "褚测试"), number_b));
+  expect_refusal(r, 409, "registered_elsewhere", "members");
+  EXPECT_EQ(r.body.find("H-"), std::string::npos) << r;
+  EXPECT_NE(r.body.find(masked_b), std::string::npos) << r;
+  HttpReply own = op.post("/api/v1/households", household(kVillageA, 8, "褚测试"));
+  ASSERT_EQ(own.status, 201) << own;
+  const std::string hh_a = own.json["household"];
+  json members = json::array({household(kVillageA, 8, "褚测试")["members"][0],
+                              json{{"id_number", number_b}, {"name", "卫测试"}, {"relation", "spouse"}}});
+  HttpReply p = op.patch("/api/v1/households/" + hh_a, json{{"members", members}});
+  expect_refusal(p, 409, "registered_elsewhere", "members");
+  EXPECT_EQ(p.body.find("H-"), std::string::npos) << p;
+  json lookups;
+  ASSERT_TRUE(testing::wait_until([&] { return (lookups = audit("account=op.register.a&action=person_lookup")).size() == 2; },
+                                  kPatience, kPoll))
+      << lookups;
+  for (const json& e : lookups) {
+    EXPECT_EQ(e.value("target", ""), masked_b) << e;
+    EXPECT_EQ(e.value("outcome", ""), "registered_elsewhere") << e;
+    EXPECT_EQ(e.dump().find("H-"), std::string::npos) << e;
+  }
+
+  // Within it, the household is named (400, as before).
+  const std::string number_a = testing::make_id_number(441303, 19800101 + 8, 100 + 8);
+  HttpReply named = op.post("/api/v1/households", with_spouse(household(kVillageA, 9, "蒋测试"), number_a));
+  expect_refusal(named, 400, "invalid_argument");
+  EXPECT_NE(named.body.find(hh_a), std::string::npos) << named;
+  HttpReply by_admin = admin_.post("/api/v1/households", with_spouse(household(kVillageA, 9, "蒋测试"), number_b));
+  expect_refusal(by_admin, 400, "invalid_argument");
+  EXPECT_NE(by_admin.body.find(hh_b), std::string::npos) << by_admin;
+  EXPECT_EQ(audit("account=op.register.a&action=person_lookup").size(), 2u);
+}
+
 TEST_F(ApiSessionTest, AVillagesAccountAtTheTownshipNodeFindsWhatItDid) {
   // The villages here run no node of their own: their operators work at the
   // township's node, each within its village.
@@ -390,6 +441,94 @@ TEST_F(ApiSessionTest, CookieSessionsNeedTheCsrfHeader) {
   expect_refusal(c.get("/api/v1/session"), 401, "unauthenticated");
 }
 
+// A password reset ends every session signed in before it, also one that
+// had not changed its one-time password yet (which had outlived
+// `lifeline user reset`); a session that changes the password itself
+// lives on.
+TEST_F(ApiSessionTest, AResetEndsASessionThatHadNotChangedItsOneTimePassword) {
+  std::string otp = create_user("reset.clerk", "operator");
+  HttpClient before = anonymous();
+  ASSERT_EQ(before.login("reset.clerk", otp).status, 200);
+  ASSERT_EQ(before.get("/api/v1/session").status, 200);
+
+  const testing::CommandResult reset = testing::run_command_capture(
+      {LIFELINE_BIN, "user", "reset", "--config", net_->config(kTownship), "--name", "reset.clerk", "--json"});
+  ASSERT_EQ(reset.rc, 0) << reset.out << reset.err;
+  const std::string fresh = reset.json.value("one_time_password", "");
+  ASSERT_FALSE(fresh.empty()) << reset.out;
+  expect_refusal(before.get("/api/v1/session"), 401, "unauthenticated");
+  expect_refusal(before.login("reset.clerk", otp), 401, "bad_credentials");
+
+  // Signed in after the reset: it works, changes the password and goes on working.
+  HttpClient after = anonymous();
+  ASSERT_EQ(after.login("reset.clerk", fresh).status, 200);
+  EXPECT_EQ(after.get("/api/v1/session").status, 200);
+  ASSERT_EQ(after.post("/api/v1/session/password", json{{"current_password", fresh}, {"new_password", kStaffPassword}}).status, 200);
+  EXPECT_EQ(after.get("/api/v1/households").status, 200);
+  EXPECT_EQ(after.get("/api/v1/session").json.value("must_change_password", true), false);
+}
+
+// What a request typed is stored in the audit log with any ID number
+// masked: the path and message of a refusal, and a failed sign-in's name; a
+// name that is no account name (a password typed into the name field) is
+// stored, and logged when it locks, as "(invalid name)".
+TEST_F(ApiSessionTest, AuditEntriesAndTheLogMaskWhatWasTyped) {
+  const std::string number = testing::make_id_number(441303, 19850312, 124), masked = "4413**********1248";
+  const std::string password_as_name = "Typed-Secret-2026!";
+  std::string otp = create_user("mask.clerk", "operator");
+  HttpClient c = anonymous();
+  ASSERT_EQ(c.login("mask.clerk", otp).status, 200);
+  expect_refusal(c.get("/api/v1/households/" + number), 403, "password_change_required");
+  for (int i = 0; i < 5; ++i) expect_refusal(anonymous().login(password_as_name, "whatever"), 401, "bad_credentials");
+  expect_refusal(anonymous().login(number, "whatever"), 401, "bad_credentials");
+
+  json refused;
+  ASSERT_TRUE(testing::wait_until([&] { return (refused = audit("account=mask.clerk&action=refused")).size() == 1; }, kPatience, kPoll))
+      << refused;
+  EXPECT_EQ(refused[0].value("target", ""), "/api/v1/households/" + masked) << refused;
+  EXPECT_NE(refused[0].value("detail", "").find(masked), std::string::npos) << refused;
+  json invalid, as_number;
+  ASSERT_TRUE(testing::wait_until([&] {
+    invalid = audit("action=login&account=%28invalid%20name%29");
+    as_number = audit("action=login&account=" + masked);
+    return invalid.size() == 5 && as_number.size() == 1;
+  }, kPatience, kPoll)) << invalid << as_number;
+  EXPECT_EQ(invalid[0].value("target", ""), "(invalid name)") << invalid;
+  EXPECT_EQ(invalid[0].value("outcome", ""), "failed") << invalid;
+  EXPECT_EQ(as_number[0].value("target", ""), masked) << as_number;
+  const std::string log = admin_.get("/api/v1/audit?limit=500").body;
+  EXPECT_EQ(log.find(number), std::string::npos) << log;
+  EXPECT_EQ(log.find(password_as_name), std::string::npos) << log;
+
+  // The lock of the name is logged without it.
+  std::ifstream in(net_->node_dir(kTownship) + "/node.log");
+  const std::string node_log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(node_log.find("sign-in locked for account '(invalid name)'"), std::string::npos) << node_log;
+  EXPECT_EQ(node_log.find(password_as_name), std::string::npos) << node_log;
+}
+
+// cpp-httplib decodes the path once before matching it; the handler takes
+// the path parameter as matched. Decoded a second time, "%2570ct.user"
+// reached the account "pct.user" and "a%2525b%252Fc" became "a%b/c".
+TEST_F(ApiSessionTest, PathParametersAreDecodedOnce) {
+  ASSERT_FALSE(create_user("pct.user", "operator").empty());
+  HttpReply r = admin_.patch("/api/v1/users/%2570ct.user", json{{"disabled", true}});
+  expect_refusal(r, 404, "not_found");
+  EXPECT_NE(r.json["error"].value("message_en", "").find("'%70ct.user'"), std::string::npos) << r;
+  HttpReply users = admin_.get("/api/v1/users");
+  ASSERT_EQ(users.status, 200) << users;
+  for (const json& u : users.json["users"]) {
+    if (u["name"] == "pct.user") {
+      EXPECT_EQ(u["disabled"], false) << u;
+    }
+  }
+  r = admin_.patch("/api/v1/users/a%2525b%252Fc", json{{"disabled", true}});
+  expect_refusal(r, 404, "not_found");
+  EXPECT_NE(r.json["error"].value("message_en", "").find("'a%25b%2Fc'"), std::string::npos) << r;
+  // A household id decoded once: "H%2D…" is no id.
+  expect_refusal(admin_.get("/api/v1/households/H%252D" + kTownship + "-1"), 400, "invalid_field", "id");
+}
+
 // GET /api/v1 lists every route the node serves; web/API.md documents each
 // one under a heading "`METHOD PATH`" and states the access it needs.
 TEST_F(ApiSessionTest, TheEndpointIndexListsEveryRouteAndApiMdDocumentsEachWithItsAccess) {
@@ -429,7 +568,8 @@ TEST_F(ApiSessionTest, TheEndpointIndexListsEveryRouteAndApiMdDocumentsEachWithI
 // `lifeline user add` on the running node: the account signs in over HTTP
 // with the printed one-time password and must change it first. A bad role,
 // a taken name and a jurisdiction outside the node exit non-zero (their
-// messages go to stderr) and leave the accounts as they were.
+// messages go to stderr) and leave the accounts as they were; so does a
+// name that is or holds an ID number.
 TEST_F(ApiSessionTest, UserAddOnTheCommandLineCreatesAnAccountThatSignsInOverHttp) {
   int rc = -1;
   const std::string config = net_->config(kTownship);
@@ -460,7 +600,10 @@ TEST_F(ApiSessionTest, UserAddOnTheCommandLineCreatesAnAccountThatSignsInOverHtt
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--name", "cli.bad.role", "--role", "boss"},
         std::vector<std::string>{"--name", "cli.supervisor", "--role", "operator"},
-        std::vector<std::string>{"--name", "cli.elsewhere", "--role", "operator", "--jurisdiction", kElsewhere}}) {
+        std::vector<std::string>{"--name", "cli.elsewhere", "--role", "operator", "--jurisdiction", kElsewhere},
+        // An account name is shown whole: no ID number (18 digits pass the character rule).
+        std::vector<std::string>{"--name", testing::make_id_number(441303, 19850312, 124), "--role", "operator"},
+        std::vector<std::string>{"--name", "op." + testing::make_id_number(441303, 19850312, 125), "--role", "operator"}}) {
     std::vector<std::string> argv = {LIFELINE_BIN, "user", "add", "--config", config};
     argv.insert(argv.end(), args.begin(), args.end());
     const testing::CommandResult r = testing::run_command_capture(argv);

@@ -423,6 +423,28 @@ TEST_F(SessionTableTest, SetMustChangeReachesEverySessionOfTheAccount) {
   table_.set_must_change("nobody", false);
 }
 
+// A session remembers the account's last password change as of its
+// sign-in, and its own change; Api::authenticate ends it at a later one.
+TEST_F(SessionTableTest, ASessionCarriesThePasswordChangeItHasSeen) {
+  Account account = session_account("op1");
+  account.password_changed_us = kT0 - kMinute;
+  const Session a = table_.create(account, "a", kT0);
+  const Session b = table_.create(account, "a", kT0);
+  EXPECT_EQ(a.password_changed_us, kT0 - kMinute);
+  EXPECT_TRUE(table_.set_password_changed(a.token, kT0 + kMinute));
+  EXPECT_EQ(table_.touch(a.token, kT0)->password_changed_us, kT0 + kMinute);
+  EXPECT_EQ(table_.touch(b.token, kT0)->password_changed_us, kT0 - kMinute);
+  EXPECT_FALSE(table_.set_password_changed("no-such-token", kT0));
+}
+
+TEST(AccountTest, APasswordChangeIsAlwaysLaterThanTheLastOne) {
+  Account a;
+  a.password_changed_us = 0;
+  EXPECT_EQ(next_password_change_us(a, 1000), 1000);
+  a.password_changed_us = 5000;  // the clock stepped back since
+  EXPECT_EQ(next_password_change_us(a, 1000), 5001);
+}
+
 TEST_F(SessionTableTest, CsrfMatchesOnlyTheExactToken) {
   const Session s = table_.create(session_account("op1"), "a", kT0);
   EXPECT_TRUE(csrf_matches(s, s.csrf));
@@ -538,6 +560,13 @@ TEST(LoginLimiterTest, ExpiredEntriesArePrunedWithoutEvicting) {
   // Only the last 15 minutes' keys are alive: 15 accounts and 15 addresses.
   EXPECT_LE(limiter.tracked_keys(), 32u);
   EXPECT_EQ(limiter.evictions(), 0u);
+}
+
+TEST(LoginLimiterTest, ANameThatIsNoAccountNameIsShownAsInvalid) {
+  EXPECT_EQ(LoginLimiter::shown_name("wang.li"), "wang.li");
+  EXPECT_EQ(LoginLimiter::shown_name("Typed-Secret-2026!"), "(invalid name)");
+  EXPECT_EQ(LoginLimiter::shown_name(""), "(invalid name)");
+  EXPECT_EQ(LoginLimiter::shown_name(std::string(40, 'a')), "(invalid name)");
 }
 
 TEST(LoginLimiterTest, VeryLongNamesShareOneBoundedKey) {

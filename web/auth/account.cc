@@ -146,6 +146,10 @@ std::optional<Role> parse_role(std::string_view name) {
   return std::nullopt;
 }
 
+int64_t next_password_change_us(const Account& account, int64_t now_us) {
+  return std::max(now_us, account.password_changed_us + 1);
+}
+
 std::string encode_account(const Account& a) {
   const json j = {{"v", kFormatVersion},
                   {"name", a.name},

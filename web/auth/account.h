@@ -52,6 +52,11 @@ struct Account {
   bool operator==(const Account&) const = default;
 };
 
+// The password_changed_us of a password set at now_us: now_us, or just after
+// the account's last change when the clock reads earlier, so that a later
+// change always has a later time (sessions compare them).
+int64_t next_password_change_us(const Account& account, int64_t now_us);
+
 // The stored format above. Never throws: invalid UTF-8 in a string (which
 // decode would refuse) is replaced by U+FFFD.
 std::string encode_account(const Account& account);
@@ -65,6 +70,8 @@ inline constexpr size_t kMaxAccountBytes = 4096;
 
 // Null when name is 3 to 32 ASCII characters of [a-z0-9._-] starting with a
 // letter or digit, else (codes) account_name_length or account_name_chars.
+// A new account's name must also hold no ID number, which this (knowing
+// topology only) does not check: runtime::check_new_account does.
 std::optional<PolicyError> check_account_name(std::string_view name);
 
 }  // namespace lifeline::web

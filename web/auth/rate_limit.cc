@@ -8,6 +8,7 @@
 
 #include "topology/logging.h"
 #include "topology/status.h"
+#include "web/auth/account.h"
 
 namespace lifeline::web {
 namespace {
@@ -104,16 +105,21 @@ int64_t LoginLimiter::retry_after_s(std::string_view account, std::string_view a
   return (wait_us + kMicrosPerSecond - 1) / kMicrosPerSecond;
 }
 
-void LoginLimiter::record_failure(std::string_view account, std::string_view address, int64_t now_us) {
+void LoginLimiter::record_failure(std::string_view account, std::string_view address, int64_t now_us,
+                                  std::string_view shown) {
   const std::string by_address = address_key(address);
   std::lock_guard lock(mutex_);
   if (accounts_.record_failure(account, now_us)) {
     folder_logger("web")->warn("sign-in locked for account '{}' after repeated failures (last from {})",
-                               printable(account), printable(address));
+                               printable(shown.empty() ? shown_name(account) : shown), printable(address));
   }
   if (addresses_.record_failure(by_address, now_us)) {
     folder_logger("web")->warn("sign-in locked for address {} after repeated failures", printable(by_address));
   }
+}
+
+std::string LoginLimiter::shown_name(std::string_view account) {
+  return check_account_name(account) ? "(invalid name)" : std::string(account);
 }
 
 void LoginLimiter::record_success(std::string_view account, std::string_view address, int64_t now_us) {

@@ -106,8 +106,15 @@ class LoginLimiter {
   // Seconds (rounded up) before an attempt for account from address may be
   // made; 0 = allowed now. The longer of the account's and the address's lock.
   int64_t retry_after_s(std::string_view account, std::string_view address, int64_t now_us) const;
-  // A wrong password (or an unknown or disabled account) for account from address.
-  void record_failure(std::string_view account, std::string_view address, int64_t now_us);
+  // A wrong password (or an unknown or disabled account) for account from
+  // address. shown: how a log line names the account (the caller may mask
+  // it further); empty: shown_name(account).
+  void record_failure(std::string_view account, std::string_view address, int64_t now_us, std::string_view shown = {});
+  // A name typed at sign-in as logs and the audit log may show it:
+  // "(invalid name)" when it is no valid account name (check_account_name),
+  // which is where a password typed into the name field ends up; else the
+  // name.
+  static std::string shown_name(std::string_view account);
   // A correct password: clears the account's failures (not the address's).
   void record_success(std::string_view account, std::string_view address, int64_t now_us);
 

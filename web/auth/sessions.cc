@@ -33,6 +33,7 @@ Session SessionTable::create(const Account& account, std::string address, int64_
   s.created_us = now_us;
   s.last_seen_us = now_us;
   s.must_change_password = account.must_change_password;
+  s.password_changed_us = account.password_changed_us;
   s.address = std::move(address);
 
   std::lock_guard lock(mutex_);
@@ -79,6 +80,14 @@ void SessionTable::set_must_change(std::string_view account, bool must_change) {
   const auto it = by_account_.find(std::string(account));
   if (it == by_account_.end()) return;
   for (const std::string& token : it->second) by_token_.at(token).must_change_password = must_change;
+}
+
+bool SessionTable::set_password_changed(std::string_view token, int64_t password_changed_us) {
+  std::lock_guard lock(mutex_);
+  const auto it = by_token_.find(std::string(token));
+  if (it == by_token_.end()) return false;
+  it->second.password_changed_us = password_changed_us;
+  return true;
 }
 
 size_t SessionTable::sweep(int64_t now_us) {

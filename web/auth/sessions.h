@@ -46,6 +46,10 @@ struct Session {
   int64_t created_us = 0;             // sign-in time
   int64_t last_seen_us = 0;           // last touch()
   bool must_change_password = false;  // only the change-password page may be used
+  // The account's password_changed_us when the session signed in, or when
+  // the session changed the password itself: a later change (a reset) ends
+  // the session (Api::authenticate).
+  int64_t password_changed_us = 0;
   std::string address;                // client address at sign-in, for the audit log
 };
 
@@ -67,7 +71,8 @@ class SessionTable {
   SessionTable& operator=(const SessionTable&) = delete;
 
   // A new session for account (which the caller has just authenticated),
-  // with fresh tokens and must_change_password copied from the account.
+  // with fresh tokens, and must_change_password and password_changed_us
+  // copied from the account.
   // Ends the account's expired sessions, then its oldest ones while it
   // would hold more than max_sessions_per_account.
   Session create(const Account& account, std::string address, int64_t now_us);
@@ -88,6 +93,9 @@ class SessionTable {
 
   // Sets must_change_password on every session of account.
   void set_must_change(std::string_view account, bool must_change);
+  // Sets password_changed_us of the session named by token (its owner
+  // changes the password from it). False if there is no such session.
+  bool set_password_changed(std::string_view token, int64_t password_changed_us);
 
   // Erases every expired session; returns how many. The server calls this
   // now and then so sessions that are never touched again do not pile up.
