@@ -104,9 +104,12 @@ Status Monitor::set_standards(std::string_view text, const Instant& now) {
     return bad("expected a non-empty JSON object of county codes", "应为以县（区）代码为键的非空 JSON 对象");
   json entries = json::object();
   for (auto& [key, v] : doc->items()) {
+    // A county, or a city without counties (东莞, 中山: its townships sit
+    // directly under it), as in the policy file's standards.
     auto county = DivisionCode::parse(key);
-    if (!county || county->level() != topology::Level::county)
-      return bad("'" + key + "' is not a county-level code", "'" + key + "' 不是县（区）级代码");
+    if (!county || (county->level() != topology::Level::county && county->level() != topology::Level::city))
+      return bad("'" + key + "' is not a county-level code (or a city without counties)",
+                 "'" + key + "' 不是县（区）级代码（或不设县区的市）");
     if (!self_.contains(*county))
       return Status::refused("standards: " + key + " is outside this node's jurisdiction")
           .with_zh("低保标准：" + key + " 不在本节点（" + self_.to_string() + "）管辖范围内");
@@ -156,13 +159,20 @@ Status Monitor::receive_standards(Txn& t, std::string_view payload, uint64_t fro
 // changes.
 Status Monitor::check_marginal_income(Txn& t, uint64_t village, const std::string& category, int64_t income_fen) const {
   if (category != "marginal") return Status::ok();
-  DivisionCode county = as_code(village);
-  while (county.valid() && county.level() != topology::Level::county) county = county.parent();
+  // The village's county; for a city without counties (东莞, 中山), the city.
+  DivisionCode county = as_code(village).parent();
+  while (county.valid() && county.level() > topology::Level::county) county = county.parent();
+  if (!county.valid()) return Status::ok();
+  // The standard set with `policy set --standards` (by the province or a
+  // city), else the one in the running policy document.
+  int64_t urban = 0;
   std::string_view v;
-  if (!county.valid() || !t.txn.get(Table::kDomain, keys::standard(county.number()), v)) return Status::ok();
-  auto standard = parse_object(v);
-  if (!standard || !(*standard)["urban_fen"].is_number_integer()) return Status::ok();
-  const int64_t urban = (*standard)["urban_fen"].get<int64_t>();
+  if (t.txn.get(Table::kDomain, keys::standard(county.number()), v)) {
+    auto standard = parse_object(v);
+    if (standard && (*standard)["urban_fen"].is_number_integer()) urban = (*standard)["urban_fen"].get<int64_t>();
+  } else if (auto it = t.policy.standards.find(county.number()); it != t.policy.standards.end()) {
+    urban = it->second.urban_fen;
+  }
   const int64_t line = urban * t.policy.marginal_multiplier_permille / 1000;
   if (urban <= 0 || income_fen < line) return Status::ok();
   auto yuan = [](int64_t fen) { return std::to_string(fen / 100) + "." + (fen % 100 < 10 ? "0" : "") + std::to_string(fen % 100); };
@@ -178,7 +188,8 @@ Status Monitor::check_marginal_income(Txn& t, uint64_t village, const std::strin
 Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer, bool& changed) {
   const auto& nb = core_->neighbourhood();
   bool from_child = from_peer != self() && nb.is_child(as_code(from_peer));
-  json fresh = json::object();
+  // Every entry is checked before any is written: a record refused for one
+  // entry leaves all of them as they were.
   for (auto& [key, v] : entries.items()) {
     uint64_t county = code_text(key);
     if (county == 0 || !v.is_object() || !v.contains("hlc") || !v["hlc"].is_number_unsigned() ||
@@ -187,6 +198,17 @@ Status Monitor::store_standards(Txn& t, const json& entries, uint64_t from_peer,
       return Status::invalid_argument("standards: malformed entry '" + key + "'");
     if (from_child && !as_code(from_peer).contains(as_code(county)))
       return Status::refused("standards for " + key + " from a child outside it");
+    // Set by the province or a city over the county; from a child, by
+    // that child (a city passing up what it set), never by a node below it.
+    const DivisionCode setter = as_code(code_of(v.contains("set_by") ? v["set_by"] : json()));
+    if (!setter.valid() || setter.level() > topology::Level::city || !setter.contains(as_code(county)) ||
+        (from_child && setter.number() != from_peer))
+      return Status::refused("standards for " + key + " set by " + (setter.valid() ? setter.to_string() : "nobody") +
+                             ", which may not set them");
+  }
+  json fresh = json::object();
+  for (auto& [key, v] : entries.items()) {
+    uint64_t county = code_text(key);
     std::string_view old;
     if (t.txn.get(Table::kDomain, keys::standard(county), old)) {
       // Two nodes may stamp the same hlc (one millisecond, no other write):

@@ -10,6 +10,8 @@ namespace {
 
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kZapDomain = "lifeline";
+constexpr int kZmtpHeartbeatMs = 1000;         // ROUTER pings each child connection this often...
+constexpr int kZmtpHeartbeatTimeoutMs = 5000;  // ...and closes one that has not answered for this long
 
 std::string z85_to_raw(const std::string& z85) {
   std::string raw(32, '\0');
@@ -57,7 +59,14 @@ Status ZmqLinks::open() {
       router_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
       common_options(*router_, options_.transport);
       router_->set(zmq::sockopt::router_mandatory, 1);
-      router_->set(zmq::sockopt::router_handover, 1);
+      // No handover: a connection may not take over the routing id of one
+      // that is connected (with handover, a sibling holding its own valid
+      // key could claim another child's id and be sent its records). ZMTP
+      // heartbeats close a connection that died without a word within
+      // seconds, so a child that comes back is not kept out by it.
+      router_->set(zmq::sockopt::router_handover, 0);
+      router_->set(zmq::sockopt::heartbeat_ivl, kZmtpHeartbeatMs);
+      router_->set(zmq::sockopt::heartbeat_timeout, kZmtpHeartbeatTimeoutMs);
       router_->set(zmq::sockopt::curve_server, 1);
       router_->set(zmq::sockopt::curve_secretkey, secret_key_);
       router_->set(zmq::sockopt::zap_domain, kZapDomain);
@@ -102,7 +111,21 @@ bool ZmqLinks::zap_answer(zmq::socket_t& socket) {
   } catch (const zmq::error_t&) {
     return false;
   }
-  if (parts.size() < 7) return false;
+  // A REP socket must answer every request before it can take the next: a
+  // short one is refused, not left unanswered (which would stall every
+  // later handshake).
+  if (parts.size() < 7) {
+    zap_refusals_.fetch_add(1);
+    std::array<zmq::const_buffer, 6> refusal = {zmq::str_buffer("1.0"),
+                                                parts.size() > 1 ? zmq::buffer(parts[1].data(), parts[1].size()) : zmq::const_buffer(),
+                                                zmq::str_buffer("400"), zmq::str_buffer("malformed ZAP request"),
+                                                zmq::const_buffer(), zmq::const_buffer()};
+    try {
+      zmq::send_multipart(socket, refusal);
+    } catch (const zmq::error_t&) {
+    }
+    return true;
+  }
   std::string request_id = parts[1].to_string(), address = parts[3].to_string();
   std::string mechanism = parts[5].to_string(), key = parts[6].to_string();
   auto it = mechanism == "CURVE" ? allowed_.find(key) : allowed_.end();
@@ -155,11 +178,18 @@ void ZmqLinks::receive_router(size_t max, std::vector<node::InFrame>& out) {
     const char* user = frame.gets("User-Id");
     auto code = topology::DivisionCode::parse(id.to_string_view());
     if (user == nullptr || !code || code->to_string() != user) {
+      // That routing id is now another key's connection: nothing more goes
+      // to it for the code it names until that code's key speaks again.
+      if (code) speaking_.erase(code->number());
       ++impostor_frames_;
       folder_logger("runtime")->warn("frame refused: routing id '{}' does not match the key's code '{}'",
                                      std::string(id.to_string_view().substr(0, 16)), user ? user : "");
       continue;
     }
+    // Frames for this child go to the connection its key last spoke from
+    // (send): a routing id another connection claims while this one is
+    // away is not sent anything until its key's frames arrive on it.
+    speaking_[code->number()] = std::string(id.to_string_view());
     out.push_back(node::InFrame{code->number(), std::string(frame.to_string_view())});
   }
 }
@@ -182,7 +212,9 @@ bool ZmqLinks::send(uint64_t peer, std::string&& bytes) {
       return dealer_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
     }
     if (!router_) return false;
-    std::string id = topology::DivisionCode::format(peer);
+    auto it = speaking_.find(peer);
+    if (it == speaking_.end()) return false;  // not heard from yet: the outbox keeps the records
+    const std::string& id = it->second;
     if (!router_->send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return router_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {

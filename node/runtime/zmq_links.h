@@ -2,7 +2,9 @@
 //
 // - Children: one ROUTER bound at listen_endpoint, CURVE server, with
 //   ROUTER_MANDATORY (a frame for an absent child is "not sent", never
-//   dropped) and ROUTER_HANDOVER (a restarted child takes its id back).
+//   dropped), no ROUTER_HANDOVER (a connection cannot take over the id of
+//   one that is connected) and ZMTP heartbeats (a dead connection closes in
+//   seconds, so a restarted child gets its id back).
 // - Parent: one DEALER connected to the parent's endpoint, CURVE client,
 //   routing id = this node's 12-digit code, IMMEDIATE (no queueing to an
 //   incomplete connection), reconnecting with backoff.
@@ -77,6 +79,7 @@ class ZmqLinks : public node::FrameSink {
   std::thread zap_thread_;                   // runs zap_loop while open
   std::atomic<bool> zap_stop_{false};        // asks zap_loop to return
   std::atomic<uint64_t> zap_refusals_{0};    // handshakes refused by ZAP (unknown key)
+  std::map<uint64_t, std::string> speaking_;  // child code -> routing id its key's frames last came from (loop thread)
   uint64_t impostor_frames_ = 0;             // frames whose routing id is not their key's code (loop thread)
   uint64_t multipart_refusals_ = 0;          // messages of more than one part (loop thread)
 };

@@ -1194,6 +1194,55 @@ TEST_F(MonitorTest, ASnapshotFromAChildWhoseClockWentBackIsTaken) {
 // single-person coverage (a member of a marginal household, severely
 // disabled or seriously ill) are checked: a household that breaks them is
 // refused, naming the rule, and nothing is written.
+// The 1.5× rule also holds where the standard comes from the policy
+// document (its "standards", unused before), and in a city without counties
+// (东莞, 中山: townships directly under the city), whose standard is set
+// for the city itself. A standards record with one entry its sender may not
+// give is refused whole, nothing of it written.
+TEST_F(MonitorTest, StandardsFromThePolicyDocumentAndOfACityWithoutCountiesApply) {
+  auto marginal = [&](uint64_t village, int64_t income_fen) {
+    NewHousehold h;
+    h.village = village;
+    h.category = "marginal";
+    h.income_fen = income_fen;
+    h.members = {testing::member(kStranger, "王五明", "head")};
+    return h;
+  };
+  nlohmann::json doc = nlohmann::json::parse(testing::policy_version(2));
+  doc["standards"] = {{"441303000000", {{"urban_yuan", 1000}, {"rural_yuan", 800}, {"set_by", "441300000000"}, {"illustrative", false}}}};
+  Status policy_set = net.monitor(kProvince).set_policy(doc.dump(), net.now());
+  ASSERT_TRUE(policy_set.is_ok()) << policy_set.to_string();
+  ASSERT_TRUE(net.settle());
+  auto r = net.monitor(kVillage).add_household(marginal(kVillage, 150000), net.now());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("not below 1500.00"), std::string::npos) << r.status().to_string();
+
+  // The city forges an entry "set by" a county, beside a good one.
+  ASSERT_TRUE(net.core(kCity)
+                  .execute([&](storage::WriteTxn&, node::Outbound& out) {
+                    nlohmann::json entries{
+                        {"441303000000", {{"urban_fen", 90000}, {"rural_fen", 70000}, {"set_by", "441300000000"}, {"hlc", out.hlc()}}},
+                        {"441302000000", {{"urban_fen", 1}, {"rural_fen", 1}, {"set_by", "441302000000"}, {"hlc", out.hlc()}}}};
+                    out.send(kProvince, protocol::MessageKind::kStandards, entries.dump());
+                    return Status::ok();
+                  }, net.now())
+                  .is_ok());
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(net.refusals(kProvince, kCity), 1u);
+  EXPECT_TRUE(net.monitor(kProvince).standards_json().empty()) << net.monitor(kProvince).standards_json().dump();
+
+  constexpr uint64_t kDongguan = 441900000000, kTown = 441900003000, kDgVillage = 441900003001;
+  testing::MonitorNetwork dg({{kProvince, 0}, {kDongguan, kProvince}, {kTown, kDongguan}, {kDgVillage, kTown}});
+  ASSERT_TRUE(dg.settle());
+  Status set = dg.monitor(kProvince).set_standards(R"({"441900000000": {"urban_yuan": 1200, "rural_yuan": 1200}})", dg.now());
+  ASSERT_TRUE(set.is_ok()) << set.to_string();
+  ASSERT_TRUE(dg.settle());
+  r = dg.monitor(kDgVillage).add_household(marginal(kDgVillage, 180000), dg.now());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("not below 1800.00"), std::string::npos) << r.status().to_string();
+  EXPECT_TRUE(dg.monitor(kDgVillage).add_household(marginal(kDgVillage, 170000), dg.now()).is_ok());
+}
+
 TEST_F(MonitorTest, MarginalIncomeAndSinglePersonCoverageFollowThePolicy) {
   auto household = [&](const std::string& category, int64_t income_fen, protocol::Member head) {
     NewHousehold h;

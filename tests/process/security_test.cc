@@ -77,6 +77,44 @@ TEST(SecurityTest, ForgedOriginFromAdmittedChildIsRefusedAndNotApplied) {
   EXPECT_TRUE(inbox["applied"].empty());
 }
 
+// A child holding its own valid key connects with a sibling's routing id
+// while the sibling is connected. With ROUTER_HANDOVER it took the id over
+// and was sent the sibling's records (personal data of its villages); now
+// its connection is refused, and the sibling keeps receiving.
+TEST(SecurityTest, AChildCannotTakeOverASiblingsRoutingId) {
+  const std::string kSibling = "441303001002";  // the village's sibling, under the same township
+  LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage + "," + kSibling, testing::test_base_port(4));
+  ASSERT_TRUE(net.ok()) << net.init_output();
+  net.start(kTownship);
+  net.start(kSibling);
+  ASSERT_TRUE(testing::wait_until([&] { return net.link_state(kTownship, kSibling) == "up"; }, 15s));
+  auto village = runtime::load_options(net.config(kVillage));
+  ASSERT_TRUE(village.is_ok()) << village.status().to_string();
+  auto secret = runtime::read_key_file(village->secret_key_path), pub = runtime::read_key_file(village->public_key_path);
+  zmq::context_t ctx;
+  zmq::socket_t impostor(ctx, zmq::socket_type::dealer);
+  impostor.set(zmq::sockopt::linger, 0);
+  impostor.set(zmq::sockopt::routing_id, kSibling);
+  impostor.set(zmq::sockopt::curve_serverkey, village->parent->public_key);
+  impostor.set(zmq::sockopt::curve_publickey, *pub);
+  impostor.set(zmq::sockopt::curve_secretkey, *secret);
+  impostor.connect(village->parent->endpoint);
+  std::this_thread::sleep_for(500ms);  // the handshake, and (before the fix) the take-over
+  ASSERT_TRUE(net.post(kTownship, kSibling, 50));
+  int frames = 0;
+  auto until = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < until) {
+    zmq::pollitem_t item{impostor.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, 100ms) > 0) {
+      zmq::message_t m;
+      while (impostor.recv(m, zmq::recv_flags::dontwait)) ++frames;
+    }
+  }
+  EXPECT_EQ(frames, 0) << "the impostor was sent frames meant for " << kSibling;
+  EXPECT_TRUE(testing::wait_until([&] { return net.applied(kSibling, kTownship).first == 50; }, 15s));
+  EXPECT_EQ(net.link_state(kTownship, kSibling), "up");
+}
+
 TEST(SecurityTest, GarbageBytesOnTheParentPortDoNotDisturbLinks) {
   LocalNetwork net(LIFELINE_BIN, divisions(), kProvince, kVillage, testing::test_base_port(3));
   ASSERT_TRUE(net.ok()) << net.init_output();
