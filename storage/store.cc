@@ -633,7 +633,7 @@ static void sync_or_stop(MDB_env* env) {
                               "; stopping (restart to continue from what the disk holds)");
 }
 
-Status Store::write(const std::function<Status(WriteTxn&)>& fn) {
+Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
   // Every commit syncs its data pages before it writes its meta page
   // (MDB_NOMETASYNC; never MDB_NOSYNC, with which LMDB may write a meta page
   // to disk before the pages it points to, or reuse pages of the last
@@ -656,7 +656,7 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn) {
         impl_->largest_since_open = std::max(impl_->largest_since_open, ti.bytes_put);
         // Data pages were synced before the meta page was written (LMDB's
         // order); this sync makes the meta page, hence the commit, durable.
-        if (impl_->options.sync) {
+        if (impl_->options.sync && sync == Sync::kDurable) {
           if (impl_->grouping) {
             impl_->group_dirty = true;
           } else {

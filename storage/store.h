@@ -210,11 +210,21 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Runs fn in one write transaction and commits it when fn returns ok; the
-  // commit is on disk when write() returns (outside a group). fn may run
-  // more than once (map growth). A non-ok Status from fn, or an LMDB error,
-  // aborts: nothing of the transaction remains.
-  Status write(const std::function<Status(WriteTxn&)>& fn);
+  // How a commit reaches the disk. Both sync the data pages before LMDB
+  // writes the meta page (MDB_NOMETASYNC; never MDB_NOSYNC, with which a
+  // power loss could corrupt the store).
+  enum class Sync {
+    kDurable,   // the meta page synced too: on disk when write() returns
+    kDataOnly,  // the meta page left to the next durable commit: a power
+                // loss may undo this commit, never corrupt the store. Only
+                // for changes that are safe to lose: deleting acknowledged
+                // outbox entries, which the peer's next ack deletes again.
+  };
+
+  // Runs fn in one write transaction and commits it when fn returns ok. fn
+  // may run more than once (map growth). A non-ok Status from fn, or an
+  // LMDB error, aborts: nothing of the transaction remains.
+  Status write(const std::function<Status(WriteTxn&)>& fn, Sync sync = Sync::kDurable);
   // Runs fn in one read-only transaction. Thread-safe: any thread may read
   // while the owning thread writes (the HTTP pool's queries do).
   Status read(const std::function<void(const ReadTxn&)>& fn) const;

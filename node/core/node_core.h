@@ -110,9 +110,6 @@ class NodeCore {
 
   // Timers: liveness, hello retries, stalled-ack resume requests.
   void on_tick(const Instant& now);
-  // Stores the acks taken in memory since the last write (on_tick does so
-  // about a second after they came; the runtime at a clean stop).
-  void store_acks(const Instant& now);
 
   // Hands every frame that is due to sink: hellos, data within the window,
   // acks, heartbeats. Stops on a link as soon as sink refuses a frame.

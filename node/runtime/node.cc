@@ -177,7 +177,6 @@ Status Node::run(const std::atomic<bool>& stop) {
   std::vector<zmq::pollitem_t> items;
   std::vector<node::InFrame> frames;
   while (!stop.load()) loop_once(items, frames);
-  parts_->core->store_acks(system_now());  // or the next start resends what was acknowledged
   queue_.close();
   log->info("node {} stopping", options_.code.to_string());
   return Status::ok();
