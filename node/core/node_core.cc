@@ -43,7 +43,6 @@ struct NodeCore::Link {
   uint64_t peer = 0;                     // neighbour's code
   LinkRole role = LinkRole::kChild;      // the neighbour's role relative to us
   storage::LinkCursor cursor;            // as last committed
-  uint64_t stored_acked = 0;             // cursor.acked as stored: the outbox holds entries above it
   uint64_t next_send = 1;                // next link seq to hand to the transport
   LinkState state = LinkState::kDown;
   int64_t since_wall_us = 0;             // when state last changed
@@ -79,7 +78,6 @@ struct NodeCore::Batch {
   std::set<uint64_t> gaps;
   std::vector<std::pair<uint64_t, std::string>> refusals;  // peer, reason: logged after commit
   std::vector<std::string> warnings;
-  std::map<uint64_t, uint64_t> stored_acks;           // acks this batch writes, per peer
   bool dirty = false;  // something other than cursors and counters was written
   uint64_t hlc = 0;    // the clock this batch stores (0: unchanged)
   std::string oversize;  // why a domain message was not sent: larger than a record may carry
@@ -160,7 +158,6 @@ Status NodeCore::start(const Instant& now) {
       continue;
     }
     l->cursor = cursor;
-    l->stored_acked = cursor.acked;
   }
   for (auto& [peer, l] : links_) {
     l->next_send = l->cursor.acked + 1;
@@ -291,7 +288,8 @@ void NodeCore::handle_ack(Batch& batch, Link& l, uint64_t ack) {
                              " beyond the last assigned " + std::to_string(c.last_assigned) + "; ignored");
     return;
   }
-  c.acked = ack;  // stored, and the entries deleted, by stage_writes
+  batch.txn->outbox_delete_through(l.peer, ack);
+  c.acked = ack;
 }
 
 void NodeCore::handle_data(Batch& batch, Link& l, protocol::Data& data) {
@@ -422,19 +420,8 @@ void NodeCore::apply_domain(Batch& batch, Record& r, uint64_t from_peer) {
 // transaction aborts instead of committing: an idle link costs no fsync.
 Status NodeCore::stage_writes(Batch& batch) {
   bool dirty = batch.dirty || !batch.counter_deltas.empty();
-  // Acks taken by this batch: the entries they free are deleted and the
-  // cursor stored.
-  for (auto& [peer, lp] : links_) {
-    if (lp->cursor.acked == lp->stored_acked && !batch.cursors.contains(peer)) continue;
-    storage::LinkCursor& c = batch.cursor(*lp);
-    if (c.acked == lp->stored_acked) continue;
-    batch.txn->outbox_delete_through(peer, c.acked);
-    batch.txn->put_cursor(peer, c);
-    batch.stored_acks[peer] = c.acked;
-    dirty = true;
-  }
   for (auto& [peer, cursor] : batch.cursors) {
-    if (cursor == link(peer)->cursor || batch.stored_acks.contains(peer)) continue;
+    if (cursor == link(peer)->cursor) continue;
     batch.txn->put_cursor(peer, cursor);
     dirty = true;
   }
@@ -457,7 +444,6 @@ void NodeCore::commit_batch(Batch& batch, const Instant& now) {
     l.cursor = c;
     l.next_send = std::max(l.next_send, c.acked + 1);
   }
-  for (auto& [peer, acked] : batch.stored_acks) link(peer)->stored_acked = acked;
   for (auto& [name, delta] : batch.counter_deltas) counters_[name] += delta;
   for (uint64_t peer : batch.heard) {
     Link& l = *link(peer);

@@ -178,18 +178,11 @@ void ZmqLinks::receive_router(size_t max, std::vector<node::InFrame>& out) {
     const char* user = frame.gets("User-Id");
     auto code = topology::DivisionCode::parse(id.to_string_view());
     if (user == nullptr || !code || code->to_string() != user) {
-      // That routing id is now another key's connection: nothing more goes
-      // to it for the code it names until that code's key speaks again.
-      if (code) speaking_.erase(code->number());
       ++impostor_frames_;
       folder_logger("runtime")->warn("frame refused: routing id '{}' does not match the key's code '{}'",
                                      std::string(id.to_string_view().substr(0, 16)), user ? user : "");
       continue;
     }
-    // Frames for this child go to the connection its key last spoke from
-    // (send): a routing id another connection claims while this one is
-    // away is not sent anything until its key's frames arrive on it.
-    speaking_[code->number()] = std::string(id.to_string_view());
     out.push_back(node::InFrame{code->number(), std::string(frame.to_string_view())});
   }
 }
@@ -212,9 +205,7 @@ bool ZmqLinks::send(uint64_t peer, std::string&& bytes) {
       return dealer_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
     }
     if (!router_) return false;
-    auto it = speaking_.find(peer);
-    if (it == speaking_.end()) return false;  // not heard from yet: the outbox keeps the records
-    const std::string& id = it->second;
+    std::string id = topology::DivisionCode::format(peer);
     if (!router_->send(zmq::buffer(id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return router_->send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {

@@ -79,7 +79,6 @@ class ZmqLinks : public node::FrameSink {
   std::thread zap_thread_;                   // runs zap_loop while open
   std::atomic<bool> zap_stop_{false};        // asks zap_loop to return
   std::atomic<uint64_t> zap_refusals_{0};    // handshakes refused by ZAP (unknown key)
-  std::map<uint64_t, std::string> speaking_;  // child code -> routing id its key's frames last came from (loop thread)
   uint64_t impostor_frames_ = 0;             // frames whose routing id is not their key's code (loop thread)
   uint64_t multipart_refusals_ = 0;          // messages of more than one part (loop thread)
 };

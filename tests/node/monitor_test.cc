@@ -49,6 +49,13 @@ const std::string kSpouse = testing::make_id_number(441303, 19820202, 22);
 const std::string kChild = testing::make_id_number(441303, 20100303, 33);
 const std::string kStranger = testing::make_id_number(441303, 19700404, 44);
 
+// The indicator codes of an alert.
+std::vector<std::string> indicator_codes(const Alert& a) {
+  std::vector<std::string> codes;
+  for (auto& i : a.indicators) codes.push_back(i.code);
+  return codes;
+}
+
 class MonitorTest : public ::testing::Test {
  protected:
   MonitorTest()
@@ -63,6 +70,24 @@ class MonitorTest : public ::testing::Test {
              {kOtherVillage, kOtherTownship}}) {
     (void)set_log_level("warning");
     EXPECT_TRUE(net.settle());
+  }
+
+  // The one open alert at each holder, each checked to hold every code of
+  // `codes` (DESIGN §2.4: at most one open alert per household).
+  std::vector<Alert> open_alert_at_each_holder(const std::vector<std::string>& codes) {
+    std::vector<Alert> out;
+    AlertFilter open_only;
+    open_only.open_only = true;
+    for (uint64_t c : kHolders) {
+      auto open = alerts(c, open_only);
+      EXPECT_EQ(open.size(), 1u) << "not one open alert at " << c;
+      if (open.size() != 1) continue;
+      auto got = indicator_codes(open.front().alert);
+      for (const std::string& code : codes)
+        EXPECT_NE(std::find(got.begin(), got.end(), code), got.end()) << "no open alert for " << code << " at " << c;
+      out.push_back(open.front().alert);
+    }
+    return out;
   }
 
   HouseholdId add_household(uint64_t at, uint64_t village, std::vector<protocol::Member> members = {}) {
@@ -597,13 +622,6 @@ TEST_F(MonitorTest, ConcurrentAlertsAtTwoNodesMergeIntoOne) {
   expect_replicated(h, kHolders, kNonHolders);
 }
 
-// The open-alert codes of a holder.
-std::vector<std::string> indicator_codes(const Alert& a) {
-  std::vector<std::string> codes;
-  for (auto& i : a.indicators) codes.push_back(i.code);
-  return codes;
-}
-
 // Feedback covers what its operator saw. An alert raised at the province,
 // cut off from a county that meanwhile issued, verified and closed an
 // alert of the same generation for the household, used to be merged into
@@ -626,16 +644,12 @@ TEST_F(MonitorTest, AnAlertRaisedAcrossACutIsNotBuriedInAClosedOne) {
   ASSERT_EQ(only_alert(kProvince).generation, first.generation);
   net.heal(kCounty);
   ASSERT_TRUE(net.settle());
-  AlertFilter open_only;
-  open_only.open_only = true;
-  for (uint64_t c : kHolders) {
-    auto open = alerts(c, open_only);
-    ASSERT_EQ(open.size(), 1u) << "no open alert for the illness and the unemployment at " << c;
-    const Alert& next = open.front().alert;
+  auto open = open_alert_at_each_holder({"serious_illness", "unemployment"});
+  ASSERT_EQ(open.size(), kHolders.size());
+  for (size_t i = 0; i < kHolders.size(); ++i) {
+    const uint64_t c = kHolders[i];
+    const Alert& next = open[i];
     EXPECT_GT(next.generation, first.generation) << "at " << c;
-    auto codes = indicator_codes(next);
-    EXPECT_NE(std::find(codes.begin(), codes.end(), "serious_illness"), codes.end()) << "at " << c;
-    EXPECT_NE(std::find(codes.begin(), codes.end(), "unemployment"), codes.end()) << "at " << c;
     EXPECT_EQ(next.state, AlertState::kDelivered) << "at " << c;
     auto closed = net.monitor(c).list_alerts(AlertFilter{}, net.now());
     ASSERT_TRUE(closed.is_ok());
@@ -676,16 +690,8 @@ TEST_F(MonitorTest, AnAlertRaisedAcrossACutIsNotBuriedWhenALaterGenerationClosed
   ASSERT_EQ(only_alert(kProvince).generation, 1u);
   net.heal(kCounty);
   ASSERT_TRUE(net.settle());
-  AlertFilter open_only;
-  open_only.open_only = true;
-  for (uint64_t c : kHolders) {
-    auto open = alerts(c, open_only);
-    ASSERT_EQ(open.size(), 1u) << "no open alert for the illness and the unemployment at " << c;
-    EXPECT_GT(open.front().alert.generation, last_generation) << "at " << c;
-    auto codes = indicator_codes(open.front().alert);
-    EXPECT_NE(std::find(codes.begin(), codes.end(), "serious_illness"), codes.end()) << "at " << c;
-    EXPECT_NE(std::find(codes.begin(), codes.end(), "unemployment"), codes.end()) << "at " << c;
-  }
+  for (const Alert& next : open_alert_at_each_holder({"serious_illness", "unemployment"}))
+    EXPECT_GT(next.generation, last_generation);
   expect_replicated(h, kHolders, kNonHolders);
 }
 
@@ -705,14 +711,7 @@ TEST_F(MonitorTest, AnIndicatorAddedWhileTheFeedbackTravelsGetsTheNextAlert) {
   ASSERT_EQ(only_alert(kCounty).state, AlertState::kDelivered);  // updated, still open at the county
   net.heal(kVillage);
   ASSERT_TRUE(net.settle());
-  AlertFilter open_only;
-  open_only.open_only = true;
-  for (uint64_t c : kHolders) {
-    auto open = alerts(c, open_only);
-    ASSERT_EQ(open.size(), 1u) << "no open alert for the unemployment at " << c;
-    auto codes = indicator_codes(open.front().alert);
-    EXPECT_NE(std::find(codes.begin(), codes.end(), "unemployment"), codes.end()) << "at " << c;
-  }
+  open_alert_at_each_holder({"unemployment"});
   expect_replicated(h, kHolders, kNonHolders);
 }
 
