@@ -12,6 +12,10 @@ LmdbTxn::LmdbTxn(MDB_env* env, unsigned flags) {
   check_lmdb(mdb_txn_begin(env, nullptr, flags, &txn_), "mdb_txn_begin");
 }
 
+LmdbTxn::LmdbTxn(MDB_env* env, MDB_txn* parent, unsigned flags) {
+  check_lmdb(mdb_txn_begin(env, parent, flags, &txn_), "mdb_txn_begin (nested)");
+}
+
 LmdbTxn& LmdbTxn::operator=(LmdbTxn&& other) noexcept {
   if (this != &other) {
     abort();

@@ -48,6 +48,9 @@ class LmdbTxn {
   LmdbTxn() = default;
   // Begins a transaction; throws LmdbError (MDB_MAP_RESIZED included).
   LmdbTxn(MDB_env* env, unsigned flags);
+  // Begins a transaction nested in parent (a write transaction of this
+  // thread, unusable until this one ends); throws LmdbError or MapFull.
+  LmdbTxn(MDB_env* env, MDB_txn* parent, unsigned flags);
   LmdbTxn(LmdbTxn&& other) noexcept : txn_(other.txn_) { other.txn_ = nullptr; }
   LmdbTxn& operator=(LmdbTxn&& other) noexcept;
   LmdbTxn(const LmdbTxn&) = delete;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <fstream>
 #include <map>
 
@@ -27,6 +28,8 @@ using tables::key64;
 using tables::put_le64;
 
 constexpr int kMaxGrowRetries = 40;
+// A group's transaction is committed as soon as its writes put this much.
+constexpr uint64_t kGroupBytesCommittedAtOnce = 8u << 20;
 constexpr size_t kRecordHeaderBytes = 34;  // origin, origin_seq, destination, hlc, kind
 
 // Writes r's outbox value (kRecordHeaderBytes + payload) at out.
@@ -497,8 +500,13 @@ struct Store::Impl {
   // resizing the map, which LMDB allows only with no transaction open in
   // the process, holds it exclusively.
   mutable std::shared_mutex map_lock;
-  bool grouping = false;     // inside begin_group()/end_group()
-  bool group_dirty = false;  // a commit of the group still waits for its sync
+  // Group commit (begin_group/end_group): the group's writes run as nested
+  // transactions of one transaction, committed and synced once at the end.
+  bool grouping = false;                // inside begin_group()/end_group()
+  LmdbTxn group;                        // the group's transaction, once a write of it began
+  std::thread::id group_thread;         // the thread that owns it (the writing thread)
+  MDB_txn* running_child = nullptr;     // the nested transaction of the write running now
+  uint64_t group_bytes = 0;             // keys and values the group's writes put
   uint64_t bytes_written = 0;      // keys and values put by committed transactions since open
   uint64_t largest_since_open = 0;  // the most one committed transaction put since the environment opened
 
@@ -639,6 +647,7 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
   // to disk before the pages it points to, or reuse pages of the last
   // synced snapshot: a power loss could then corrupt the store). The meta
   // page is made durable by the sync below, or in a group by end_group().
+  if (impl_->grouping) return write_in_group(fn);
   try {
     if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
     for (int attempt = 0;; ++attempt) {
@@ -656,13 +665,7 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
         impl_->largest_since_open = std::max(impl_->largest_since_open, ti.bytes_put);
         // Data pages were synced before the meta page was written (LMDB's
         // order); this sync makes the meta page, hence the commit, durable.
-        if (impl_->options.sync && sync == Sync::kDurable) {
-          if (impl_->grouping) {
-            impl_->group_dirty = true;
-          } else {
-            sync_or_stop(impl_->env);
-          }
-        }
+        if (impl_->options.sync && sync == Sync::kDurable) sync_or_stop(impl_->env);
         return Status::ok();
       } catch (const MapFull&) {
         txn.abort();
@@ -675,13 +678,84 @@ Status Store::write(const std::function<Status(WriteTxn&)>& fn, Sync sync) {
   }
 }
 
+// Commits the group's transaction so far, and syncs it. What the group's
+// writes did is already in this process's hands (answers computed, link
+// sequences handed out): a commit that fails stops the process, like a
+// failed sync.
+void Store::commit_group() {
+  if (impl_->group.get() == nullptr) return;
+  const uint64_t bytes = impl_->group_bytes;
+  impl_->group_bytes = 0;
+  try {
+    impl_->group.commit();
+  } catch (const std::exception& e) {
+    LIFELINE_CHECK(false, std::string("group commit of ") + impl_->options.path + " failed: " + e.what() +
+                              "; stopping (restart to continue from what the disk holds)");
+  }
+  impl_->largest_since_open = std::max(impl_->largest_since_open, bytes);
+  if (impl_->options.sync) sync_or_stop(impl_->env);
+}
+
+// A write of a group: a transaction nested in the group's, so that a write
+// that fails (its fn refuses, or LMDB throws) leaves the group's other
+// writes as they were. A full map ends the group's transaction here
+// (committed and synced), grows the map and runs fn again in a new one.
+Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
+  try {
+    for (int attempt = 0;; ++attempt) {
+      if (impl_->group.get() == nullptr) {
+        if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
+        impl_->group = impl_->begin(0);
+        impl_->group_thread = std::this_thread::get_id();
+      }
+      LmdbTxn child(impl_->env, impl_->group.get(), 0);
+      WriteTxn::Impl ti;
+      ti.txn = child.get();
+      ti.dbis = &impl_->dbis;
+      WriteTxn w(&ti);
+      impl_->running_child = child.get();
+      struct Clear {
+        MDB_txn*& running;
+        ~Clear() { running = nullptr; }
+      } clear{impl_->running_child};
+      try {
+        Status s = fn(w);
+        if (!s) return s;  // the nested transaction aborts in its destructor
+        ti.flush();
+        child.commit();
+        impl_->bytes_written += ti.bytes_put;
+        impl_->group_bytes += ti.bytes_put;
+        // A large write gains nothing from waiting for the others; committed
+        // now, it also keeps the group's own commit from needing much room.
+        if (impl_->group_bytes >= kGroupBytesCommittedAtOnce) commit_group();
+        return Status::ok();
+      } catch (const MapFull&) {
+        child.abort();
+        if (attempt >= kMaxGrowRetries) return Status::io_error("map full after repeated growth");
+        commit_group();
+        impl_->grow();
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::io_error(std::string("write transaction on ") + impl_->options.path + ": " + e.what());
+  }
+}
+
 Status Store::read(const std::function<void(const ReadTxn&)>& fn) const {
   std::shared_lock lock(impl_->map_lock);
   try {
-    LmdbTxn txn = impl_->begin(MDB_RDONLY);
     ReadTxn::Impl ti;
-    ti.txn = txn.get();
     ti.dbis = &impl_->dbis;
+    // The writing thread, inside a group, reads what the group wrote so far
+    // (through the write running now, if any), as it did when each of the
+    // group's writes was its own commit. Other threads read the last commit.
+    if (impl_->group.get() != nullptr && std::this_thread::get_id() == impl_->group_thread) {
+      ti.txn = impl_->running_child != nullptr ? impl_->running_child : impl_->group.get();
+      fn(ReadTxn(&ti));
+      return Status::ok();
+    }
+    LmdbTxn txn = impl_->begin(MDB_RDONLY);
+    ti.txn = txn.get();
     fn(ReadTxn(&ti));
     return Status::ok();
   } catch (const std::exception& e) {
@@ -713,7 +787,7 @@ void Store::release_mapped_pages() {
 // It must be closed first: a second environment on the same files in one
 // process would lose its locks when the first one closed.
 Status Store::release_retained_pages() {
-  // Inside a group, commits may still wait for their sync: not now.
+  // Inside a group, its transaction may be open: not now.
   if (impl_->grouping || impl_->largest_since_open < kRetainedPagesWorthReopening) return Status::ok();
   std::unique_lock lock(impl_->map_lock);
   const uint64_t largest = impl_->largest_since_open;
@@ -742,9 +816,7 @@ void Store::begin_group() { impl_->grouping = true; }
 
 Status Store::end_group() {
   impl_->grouping = false;
-  if (!impl_->group_dirty) return Status::ok();
-  impl_->group_dirty = false;
-  sync_or_stop(impl_->env);
+  commit_group();
   return Status::ok();
 }
 

@@ -224,19 +224,23 @@ class Store {
   // Runs fn in one write transaction and commits it when fn returns ok. fn
   // may run more than once (map growth). A non-ok Status from fn, or an
   // LMDB error, aborts: nothing of the transaction remains.
+  // Inside a group (below), the group's commit makes it durable, whatever sync says.
   Status write(const std::function<Status(WriteTxn&)>& fn, Sync sync = Sync::kDurable);
   // Runs fn in one read-only transaction. Thread-safe: any thread may read
   // while the owning thread writes (the HTTP pool's queries do).
   Status read(const std::function<void(const ReadTxn&)>& fn) const;
 
   // Group commit of independent writes (the HTTP API's tasks of one loop
-  // turn): between begin_group() and end_group(), each commit syncs its
-  // data pages only (one fdatasync instead of two: a power loss may undo it,
-  // never corrupt the store); end_group() makes all of them durable with
-  // one sync of the last meta page. Callers must not report such a write as
-  // durable before end_group() returns. A sync that fails (here or after a
-  // commit outside a group) stops the process: what it has handed out may
-  // be ahead of what the disk keeps.
+  // turn): between begin_group() and end_group(), the writes run as nested
+  // transactions of one write transaction, which end_group() commits and
+  // syncs (a group's writes that put 8 MiB or more, or that fill the map,
+  // commit it early and go on in a new one). A write of the group that
+  // fails leaves the others as they were; none is on disk before
+  // end_group() returns, and callers must not report one as durable
+  // before. On the writing thread, read() inside a group sees the group's
+  // writes so far; other threads see the last commit. A commit or sync that
+  // fails stops the process: what it has handed out may be ahead of what
+  // the disk keeps.
   // Writing thread only.
   void begin_group();
   Status end_group();
@@ -265,6 +269,8 @@ class Store {
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
+  Status write_in_group(const std::function<Status(WriteTxn&)>& fn);
+  void commit_group();
   std::unique_ptr<Impl> impl_;  // the environment and table handles
 };
 

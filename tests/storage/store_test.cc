@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "tests/testing/temp_dir.h"
@@ -81,6 +82,90 @@ TEST_F(StoreTest, FailedWriteLeavesNothingBehind) {
     EXPECT_TRUE(t.outbox_seqs(kChild).empty());
     EXPECT_EQ(t.cursor(kChild), LinkCursor{});
   }));
+}
+
+// Reads a Table::kDomain key on another thread: what the last commit holds.
+std::optional<std::string> read_elsewhere(const Store& store, const std::string& key) {
+  std::optional<std::string> out;
+  std::thread([&] {
+    EXPECT_TRUE(store.read([&](const ReadTxn& t) {
+      std::string_view v;
+      if (t.get(Table::kDomain, key, v)) out = std::string(v);
+    }));
+  }).join();
+  return out;
+}
+
+std::optional<std::string> read_here(const Store& store, const std::string& key) {
+  std::optional<std::string> out;
+  EXPECT_TRUE(store.read([&](const ReadTxn& t) {
+    std::string_view v;
+    if (t.get(Table::kDomain, key, v)) out = std::string(v);
+  }));
+  return out;
+}
+
+TEST_F(StoreTest, AGroupsWritesCommitTogetherAndOneThatFailsLeavesTheOthers) {
+  auto store = open();
+  store->begin_group();
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    t.put(Table::kDomain, "a", "1");
+    return Status::ok();
+  }));
+  EXPECT_FALSE(store->write([](WriteTxn& t) {
+    t.put(Table::kDomain, "a", "overwritten");
+    t.put(Table::kDomain, "b", "2");
+    return Status::invalid_argument("caller changed its mind");
+  }));
+  ASSERT_TRUE(store->write([&](WriteTxn& t) {
+    // A write of the group sees the ones before it, and a read made
+    // inside it sees what it wrote so far.
+    std::string_view v;
+    EXPECT_TRUE(t.get(Table::kDomain, "a", v) && v == "1");
+    t.put(Table::kDomain, "c", "3");
+    EXPECT_EQ(read_here(*store, "c"), "3");
+    return Status::ok();
+  }));
+  // The writing thread reads what the group wrote; no other thread does
+  // before the group's commit.
+  EXPECT_EQ(read_here(*store, "a"), "1");
+  EXPECT_EQ(read_here(*store, "b"), std::nullopt);
+  EXPECT_EQ(read_elsewhere(*store, "a"), std::nullopt) << "a write of the group was committed on its own";
+  EXPECT_EQ(read_elsewhere(*store, "c"), std::nullopt);
+  ASSERT_TRUE(store->end_group());
+  EXPECT_EQ(read_elsewhere(*store, "a"), "1");
+  EXPECT_EQ(read_elsewhere(*store, "b"), std::nullopt);
+  EXPECT_EQ(read_elsewhere(*store, "c"), "3");
+  store.reset();
+  store = open();
+  EXPECT_EQ(read_here(*store, "a"), "1");
+  EXPECT_EQ(read_here(*store, "c"), "3");
+  // Outside a group, each write is its own commit again.
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    t.put(Table::kDomain, "d", "4");
+    return Status::ok();
+  }));
+  EXPECT_EQ(read_elsewhere(*store, "d"), "4");
+}
+
+TEST_F(StoreTest, AGroupThatFillsTheMapCommitsWhatItHasGrowsItAndGoesOn) {
+  auto store = open(size_t{1} << 20);  // 1 MiB to start
+  const size_t initial = store->map_bytes();
+  store->begin_group();
+  int runs = 0;
+  for (int w = 0; w < 12; ++w) {
+    ASSERT_TRUE(store->write([&](WriteTxn& t) {
+      ++runs;
+      for (int i = 0; i < 250; ++i)
+        t.put(Table::kDomain, "k" + std::to_string(w) + "." + std::to_string(i), std::string(1000, 'a' + w));
+      return Status::ok();
+    })) << "write " << w;
+  }
+  EXPECT_GT(runs, 12) << "a write should have hit MDB_MAP_FULL and run again";
+  EXPECT_GT(store->map_bytes(), initial);
+  EXPECT_EQ(read_here(*store, "k11.249"), std::string(1000, 'a' + 11));
+  ASSERT_TRUE(store->end_group());
+  for (int w = 0; w < 12; ++w) EXPECT_EQ(read_elsewhere(*store, "k" + std::to_string(w) + ".0"), std::string(1000, 'a' + w));
 }
 
 TEST_F(StoreTest, CursorsSurviveReopen) {
