@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <regex>
+#include <thread>
 
 #include "node/core/civil_date.h"
 #include "node/core/monitor.h"
@@ -208,7 +209,8 @@ Api::Api(const runtime::NodeOptions& options, runtime::LoopQueue& queue, const s
     : options_(options),
       queue_(queue),
       store_(store),
-      sessions_(options.web.session_idle_us, options.web.session_max_us, 5) {}
+      sessions_(options.web.session_idle_us, options.web.session_max_us, 5),
+      list_gate_(2 * std::thread::hardware_concurrency()) {}
 
 void Api::install(httplib::Server& server) {
   install_auth_routes(*this, server);

@@ -34,6 +34,7 @@
 #include "web/auth/account.h"
 #include "web/auth/rate_limit.h"
 #include "web/auth/sessions.h"
+#include "web/fair_gate.h"
 #include "web/metrics.h"
 
 namespace lifeline::web {
@@ -101,6 +102,9 @@ class Api {
   SessionTable& sessions() { return sessions_; }
   LoginLimiter& limiter() { return limiter_; }
   HttpStats& stats() { return stats_; }
+  // Lists run through this gate, at most twice as many at once as the
+  // machine has cores (web/fair_gate.h).
+  FairGate& list_gate() { return list_gate_; }
 
   // Runs fn on the node loop and returns its result; 503 when the loop does
   // not answer in time.
@@ -174,6 +178,7 @@ class Api {
   SessionTable sessions_;
   LoginLimiter limiter_;
   HttpStats stats_;
+  FairGate list_gate_;
   // Every route registered, in registration order, as GET /api/v1 lists it
   // (path in the documented form, "/api/v1/alerts/{id}").
   struct RouteInfo {

@@ -60,6 +60,7 @@ void list_alerts(Api& api, const httplib::Request& req, httplib::Response& res, 
   q.after = cursor_param(req, "cursor");
   q.limit = page_limit(req);
   node::Date today = today_shanghai();
+  FairGate::Slot slot(api.list_gate());  // the query and the page's text: CPU-bound
   auto page = node::query_alerts(api.store(), q, today);
   if (!page) throw from_status(page.status());
   // Written directly (the same bytes as the JSON tree would give, without

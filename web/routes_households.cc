@@ -55,6 +55,7 @@ void list_households(Api& api, const httplib::Request& req, httplib::Response& r
   q.open_alert_only = flag(req, "open_alert");
   q.after = cursor_param(req, "cursor");
   q.limit = page_limit(req);
+  FairGate::Slot slot(api.list_gate());  // the query and the page's text: CPU-bound
   auto page = node::query_households(api.store(), q);
   if (!page) throw from_status(page.status());
   json list = json::array();

@@ -6,7 +6,7 @@
 // transaction.
 //
 // Group commit: the tasks of one turn run inside Store::begin_group/
-// end_group, so their writes share one sync. A task therefore returns a
+// end_group, so their writes share one commit and sync. A task therefore returns a
 // completion, called after that sync with whether it succeeded; call() sets
 // its result there, so no caller hears of a write before it is durable.
 //
