@@ -310,6 +310,7 @@ json Monitor::snapshot(const ReadView& v, const Instant& now) const {
   // are held, so it is not summed from the children or compared with them.
   return json{{"node", self_.to_string()},
               {"as_of_us", now.wall_us},
+              {"interval_s", options_.aggregate_interval_us / 1'000'000},
               {"policy_version", policy_.version},
               {"figures", figures(v, 0, shanghai_date(now.wall_us))},
               {"person_conflicts", v.txn.entries(Table::kPersonConflicts)},
@@ -347,21 +348,31 @@ Result<json> Monitor::aggregates(const Instant& now) const {
     for (DivisionCode c : core_->neighbourhood().children()) {
       json computed = figures(v, c.number(), today);
       json row{{"code", c.to_string()}, {"computed", computed}, {"reported", nullptr}, {"age_s", nullptr},
-               {"stale", true}, {"mismatch", nullptr}};
+               {"stale", true}, {"mismatch", nullptr}, {"policy_behind", nullptr}};
       std::string_view stored;
       if (v.txn.get(Table::kDomain, keys::child(c.number()), stored)) {
         json rec = json::parse(stored, nullptr, false);
         json rep = rec["snapshot"];
-        double age = (now.wall_us - rep.value("as_of_us", int64_t{0})) / 1e6;
+        const int64_t as_of = rep.value("as_of_us", int64_t{0});
+        double age = (now.wall_us - as_of) / 1e6;
         json mismatched = json::array();
         for (const char* k : {"households", "persons", "by_category", "alerts_by_state", "open_by_level", "verified"}) {
           if (rep["figures"][k] != computed[k]) mismatched.push_back(k);
         }
+        // Overdue depends on the day: compared only for a report of today.
+        if (shanghai_date(as_of) == today && rep["figures"]["overdue"] != computed["overdue"]) mismatched.push_back("overdue");
+        // The child's own interval when it reports it (its config may differ
+        // from this node's); a child of an earlier release does not.
+        int64_t interval_us = options_.aggregate_interval_us;
+        if (const json& i = rep["interval_s"]; i.is_number_integer() && i.get<int64_t>() > 0 && i.get<int64_t>() <= 86400)
+          interval_us = i.get<int64_t>() * 1'000'000;
         row["reported"] = rep;
         row["age_s"] = age;
-        row["stale"] = age * 1e6 > 3.0 * options_.aggregate_interval_us;
+        row["stale"] = age * 1e6 > 3.0 * static_cast<double>(interval_us);
         row["mismatch"] = !mismatched.empty();
         row["mismatched"] = mismatched;
+        // A child still running an older policy than this node (a push not yet through).
+        if (const json& pv = rep["policy_version"]; pv.is_number_unsigned()) row["policy_behind"] = pv.get<uint64_t>() < policy_.version;
       }
       out["children"].push_back(row);
     }

@@ -14,6 +14,7 @@
 
 #include "node/core/alert_merge.h"
 #include "node/core/monitor_queries.h"
+#include "node/core/monitor_tables.h"
 #include "protocol/codec.h"
 #include "protocol/domain_codec.h"
 #include "topology/logging.h"
@@ -1929,6 +1930,65 @@ TEST_F(MonitorTest, AggregatesAddUpAndMatchWhatChildrenReport) {
       EXPECT_EQ(row["reported"]["policy_version"], 1);
     }
   }
+}
+
+// A parent judges a child's report stale by the child's own interval, shows
+// a child that still runs an older policy, and compares the overdue count of
+// a report made today.
+TEST(MonitorAggregatesTest, StalenessFollowsTheChildsIntervalAndAnOlderPolicyOrAnOverdueCountIsShown) {
+  (void)set_log_level("warning");
+  node::MonitorOptions quick;
+  quick.aggregate_interval_us = 2'000'000;  // the county's own interval; its children keep the default 60 s
+  testing::MonitorNetwork net({{kProvince, 0}, {kCity, kProvince}, {kCounty, kCity}, {kTownship, kCounty}, {kVillage, kTownship}},
+                              {}, {{kCounty, quick}});
+  ASSERT_TRUE(net.settle());
+  net.run_for(2'000'000);
+  ASSERT_TRUE(net.settle());
+  auto township_row = [&] {
+    auto agg = net.monitor(kCounty).aggregates(net.now());
+    EXPECT_TRUE(agg.is_ok());
+    for (auto& row : (*agg)["children"]) {
+      if (row["code"] == topology::DivisionCode::format(kTownship)) return row;
+    }
+    ADD_FAILURE() << "no row for the township";
+    return nlohmann::json();
+  };
+  ASSERT_FALSE(township_row()["reported"].is_null());
+  EXPECT_EQ(township_row()["reported"]["interval_s"], 60);
+  EXPECT_EQ(township_row()["policy_behind"], false);
+  // 10 s without a change: older than 3 x the county's 2 s, well within 3 x
+  // the township's 60 s.
+  net.run_for(10'000'000);
+  nlohmann::json row = township_row();
+  EXPECT_GT(row["age_s"].get<double>(), 6.0);
+  EXPECT_EQ(row["stale"], false) << row.dump();
+  EXPECT_EQ(row["mismatch"], false) << row.dump();
+
+  // A new policy the township has not had yet (cut off): it is behind.
+  net.cut(kTownship);
+  ASSERT_TRUE(net.monitor(kProvince).set_policy(testing::policy_version(2), net.now()).is_ok());
+  ASSERT_TRUE(net.settle());
+  net.run_for(2'000'000);
+  ASSERT_TRUE(net.settle());
+  EXPECT_EQ(township_row()["policy_behind"], true);
+  for (auto& r : (*net.monitor(kCity).aggregates(net.now()))["children"]) EXPECT_EQ(r["policy_behind"], false) << r.dump();
+
+  // A report of today whose overdue count differs from the county's records.
+  std::string stored;
+  ASSERT_TRUE(net.store(kCounty).read([&](const storage::ReadTxn& t) {
+    std::string_view v;
+    if (t.get(storage::Table::kDomain, keys::child(kTownship), v)) stored = std::string(v);
+  }));
+  nlohmann::json rec = nlohmann::json::parse(stored);
+  ASSERT_EQ(rec["snapshot"]["figures"]["overdue"], 0);
+  rec["snapshot"]["figures"]["overdue"] = 1;
+  ASSERT_TRUE(net.store(kCounty).write([&](storage::WriteTxn& t) {
+    t.put(storage::Table::kDomain, keys::child(kTownship), rec.dump());
+    return Status::ok();
+  }));
+  row = township_row();
+  EXPECT_EQ(row["mismatch"], true) << row.dump();
+  EXPECT_EQ(row["mismatched"], nlohmann::json::array({"overdue"}));
 }
 
 // ---------------------------------------------------------------------------

@@ -40,8 +40,10 @@ class MonitorNetwork {
   // earlier_release: nodes that announce no protocol features in their
   // frames, as a node of an earlier release does; the kinds of the records
   // delivered to each node are then counted (kinds_received).
+  // monitor_options: a node's own monitoring options (default ones otherwise).
   explicit MonitorNetwork(const std::vector<std::pair<uint64_t, uint64_t>>& tree,
-                          const std::set<uint64_t>& earlier_release = {})
+                          const std::set<uint64_t>& earlier_release = {},
+                          const std::map<uint64_t, node::MonitorOptions>& monitor_options = {})
       : net_(1), dir_(true), count_kinds_(!earlier_release.empty()) {
     std::map<uint64_t, std::vector<topology::DivisionCode>> kids;
     for (auto [c, p] : tree) {
@@ -60,7 +62,9 @@ class MonitorNetwork {
       node::LinkOptions options = link_options();
       if (earlier_release.count(c) != 0) options.features = 0;
       n.core = std::make_unique<node::NodeCore>(n.neighbourhood, n.store.get(), options);
-      n.monitor = std::make_unique<node::Monitor>(n.core.get(), n.store.get(), node::MonitorOptions{});
+      auto own = monitor_options.find(c);
+      n.monitor = std::make_unique<node::Monitor>(n.core.get(), n.store.get(),
+                                                  own != monitor_options.end() ? own->second : node::MonitorOptions{});
       n.core->set_domain(n.monitor.get());
       LIFELINE_CHECK(n.core->start(now()).is_ok() && n.monitor->start().is_ok(), "node did not start");
     }
