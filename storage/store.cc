@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -28,8 +29,17 @@ using tables::key64;
 using tables::put_le64;
 
 constexpr int kMaxGrowRetries = 40;
-// A group's transaction is committed as soon as its writes put this much.
-constexpr uint64_t kGroupBytesCommittedAtOnce = 8u << 20;
+// Group commit (Store::write_in_group). The group's own commit must never
+// find the map full: by then its writes have run and been answered for, and
+// cannot be run again. So a group's transaction begins only with at least
+// kGroupHeadroomBytes (and at least as much as is used) free in the map, a
+// write that puts kGroupWriteAloneBytes or more is run again on its own
+// outside the group's transaction, and the group commits as soon as its
+// writes put kGroupBytesCommittedAtOnce. Its small writes thus dirty a few
+// MiB of pages at most (32 tasks a turn), far below the room kept free.
+constexpr uint64_t kGroupHeadroomBytes = 64u << 20;
+constexpr uint64_t kGroupWriteAloneBytes = 256u << 10;
+constexpr uint64_t kGroupBytesCommittedAtOnce = 4u << 20;
 constexpr size_t kRecordHeaderBytes = 34;  // origin, origin_seq, destination, hlc, kind
 
 // Writes r's outbox value (kRecordHeaderBytes + payload) at out.
@@ -504,13 +514,16 @@ struct Store::Impl {
   // transactions of one transaction, committed and synced once at the end.
   bool grouping = false;                // inside begin_group()/end_group()
   LmdbTxn group;                        // the group's transaction, once a write of it began
-  std::thread::id group_thread;         // the thread that owns it (the writing thread)
-  MDB_txn* running_child = nullptr;     // the nested transaction of the write running now
+  // The thread that owns the group's transaction while it is open (read by
+  // any thread's read(); no id otherwise).
+  std::atomic<std::thread::id> group_owner{};
+  MDB_txn* running_child = nullptr;     // the nested transaction of the write running now (owner only)
   uint64_t group_bytes = 0;             // keys and values the group's writes put
   uint64_t bytes_written = 0;      // keys and values put by committed transactions since open
   uint64_t largest_since_open = 0;  // the most one committed transaction put since the environment opened
 
   ~Impl() {
+    group.abort();  // every transaction ends before the environment closes
     if (env != nullptr) mdb_env_close(env);
   }
   size_t map_size() const {
@@ -686,6 +699,7 @@ void Store::commit_group() {
   if (impl_->group.get() == nullptr) return;
   const uint64_t bytes = impl_->group_bytes;
   impl_->group_bytes = 0;
+  impl_->group_owner.store(std::thread::id{});
   try {
     impl_->group.commit();
   } catch (const std::exception& e) {
@@ -698,15 +712,18 @@ void Store::commit_group() {
 
 // A write of a group: a transaction nested in the group's, so that a write
 // that fails (its fn refuses, or LMDB throws) leaves the group's other
-// writes as they were. A full map ends the group's transaction here
-// (committed and synced), grows the map and runs fn again in a new one.
+// writes as they were. A write that finds the map full, or that turns out
+// large, is undone; the group's transaction so far is committed and synced,
+// and fn runs again: after growing the map in a new group transaction, or on
+// its own (Store::write outside the group, which grows the map and runs fn
+// again if even its commit finds the map full).
 Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
   try {
     for (int attempt = 0;; ++attempt) {
       if (impl_->group.get() == nullptr) {
-        if (impl_->used() * 2 > impl_->map_size()) impl_->grow();
+        while (impl_->map_size() - impl_->used() < std::max<uint64_t>(kGroupHeadroomBytes, impl_->used())) impl_->grow();
         impl_->group = impl_->begin(0);
-        impl_->group_thread = std::this_thread::get_id();
+        impl_->group_owner.store(std::this_thread::get_id());
       }
       LmdbTxn child(impl_->env, impl_->group.get(), 0);
       WriteTxn::Impl ti;
@@ -722,15 +739,23 @@ Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
         Status s = fn(w);
         if (!s) return s;  // the nested transaction aborts in its destructor
         ti.flush();
+        if (ti.bytes_put >= kGroupWriteAloneBytes) {
+          child.abort();
+          impl_->running_child = nullptr;
+          commit_group();
+          impl_->grouping = false;
+          Status alone = write(fn, Sync::kDurable);
+          impl_->grouping = true;
+          return alone;
+        }
         child.commit();
         impl_->bytes_written += ti.bytes_put;
         impl_->group_bytes += ti.bytes_put;
-        // A large write gains nothing from waiting for the others; committed
-        // now, it also keeps the group's own commit from needing much room.
         if (impl_->group_bytes >= kGroupBytesCommittedAtOnce) commit_group();
         return Status::ok();
       } catch (const MapFull&) {
         child.abort();
+        impl_->running_child = nullptr;
         if (attempt >= kMaxGrowRetries) return Status::io_error("map full after repeated growth");
         commit_group();
         impl_->grow();
@@ -749,7 +774,7 @@ Status Store::read(const std::function<void(const ReadTxn&)>& fn) const {
     // The writing thread, inside a group, reads what the group wrote so far
     // (through the write running now, if any), as it did when each of the
     // group's writes was its own commit. Other threads read the last commit.
-    if (impl_->group.get() != nullptr && std::this_thread::get_id() == impl_->group_thread) {
+    if (impl_->group_owner.load() == std::this_thread::get_id()) {
       ti.txn = impl_->running_child != nullptr ? impl_->running_child : impl_->group.get();
       fn(ReadTxn(&ti));
       return Status::ok();

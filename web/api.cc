@@ -1,5 +1,6 @@
 #include "web/api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <thread>
@@ -210,7 +211,7 @@ Api::Api(const runtime::NodeOptions& options, runtime::LoopQueue& queue, const s
       queue_(queue),
       store_(store),
       sessions_(options.web.session_idle_us, options.web.session_max_us, 5),
-      list_gate_(2 * std::thread::hardware_concurrency()) {}
+      list_gate_(2 * std::max(1u, std::thread::hardware_concurrency())) {}
 
 void Api::install(httplib::Server& server) {
   install_auth_routes(*this, server);

@@ -1,9 +1,9 @@
 // FairGate: admits at most a fixed number of threads at a time into a
 // section, in the order they arrived.
 //
-// The HTTP pool has a thread per client (64 by default). Lists of alerts and
-// households are CPU-bound: with dozens of them running at once on a
-// two-core node the scheduler time-slices them all, and a list that is
+// The HTTP pool ([web] threads, 8 by default; 64 in the API bench) serves a
+// request per thread. Lists of alerts and households are CPU-bound: with
+// dozens of them running at once on a two-core node the scheduler time-slices them all, and a list that is
 // preempted waits for every other one (loaded list p99 36.8 to 69.2 ms over
 // four runs of the API bench, medians 4.4 to 7.2 ms). Running at most twice
 // as many lists as the machine has cores (a list may wait on a page of the

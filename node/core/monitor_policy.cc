@@ -352,19 +352,27 @@ Result<json> Monitor::aggregates(const Instant& now) const {
       std::string_view stored;
       if (v.txn.get(Table::kDomain, keys::child(c.number()), stored)) {
         json rec = json::parse(stored, nullptr, false);
-        json rep = rec["snapshot"];
+        // Read as const: operator[] on a non-const json adds the keys it
+        // looks up, and the report is shown below as the child sent it.
+        const json rep = rec.is_object() && rec.contains("snapshot") && rec["snapshot"].is_object() ? rec["snapshot"] : json::object();
+        const json none;
+        auto field = [&](const json& o, const char* k) -> const json& {
+          auto it = o.find(k);
+          return it != o.end() ? *it : none;
+        };
+        const json& reported = field(rep, "figures");
         const int64_t as_of = rep.value("as_of_us", int64_t{0});
         double age = (now.wall_us - as_of) / 1e6;
         json mismatched = json::array();
         for (const char* k : {"households", "persons", "by_category", "alerts_by_state", "open_by_level", "verified"}) {
-          if (rep["figures"][k] != computed[k]) mismatched.push_back(k);
+          if (field(reported, k) != computed[k]) mismatched.push_back(k);
         }
         // Overdue depends on the day: compared only for a report of today.
-        if (shanghai_date(as_of) == today && rep["figures"]["overdue"] != computed["overdue"]) mismatched.push_back("overdue");
+        if (shanghai_date(as_of) == today && field(reported, "overdue") != computed["overdue"]) mismatched.push_back("overdue");
         // The child's own interval when it reports it (its config may differ
         // from this node's); a child of an earlier release does not.
         int64_t interval_us = options_.aggregate_interval_us;
-        if (const json& i = rep["interval_s"]; i.is_number_integer() && i.get<int64_t>() > 0 && i.get<int64_t>() <= 86400)
+        if (const json& i = field(rep, "interval_s"); i.is_number_integer() && i.get<int64_t>() > 0 && i.get<int64_t>() <= 86400)
           interval_us = i.get<int64_t>() * 1'000'000;
         row["reported"] = rep;
         row["age_s"] = age;
@@ -372,7 +380,7 @@ Result<json> Monitor::aggregates(const Instant& now) const {
         row["mismatch"] = !mismatched.empty();
         row["mismatched"] = mismatched;
         // A child still running an older policy than this node (a push not yet through).
-        if (const json& pv = rep["policy_version"]; pv.is_number_unsigned()) row["policy_behind"] = pv.get<uint64_t>() < policy_.version;
+        if (const json& pv = field(rep, "policy_version"); pv.is_number_unsigned()) row["policy_behind"] = pv.get<uint64_t>() < policy_.version;
       }
       out["children"].push_back(row);
     }

@@ -1973,7 +1973,9 @@ TEST(MonitorAggregatesTest, StalenessFollowsTheChildsIntervalAndAnOlderPolicyOrA
   EXPECT_EQ(township_row()["policy_behind"], true);
   for (auto& r : (*net.monitor(kCity).aggregates(net.now()))["children"]) EXPECT_EQ(r["policy_behind"], false) << r.dump();
 
-  // A report of today whose overdue count differs from the county's records.
+  // A report of today whose overdue count differs from the county's
+  // records, from a child of an earlier release (no interval_s): judged by
+  // the county's own interval, and shown as it was sent.
   std::string stored;
   ASSERT_TRUE(net.store(kCounty).read([&](const storage::ReadTxn& t) {
     std::string_view v;
@@ -1982,6 +1984,7 @@ TEST(MonitorAggregatesTest, StalenessFollowsTheChildsIntervalAndAnOlderPolicyOrA
   nlohmann::json rec = nlohmann::json::parse(stored);
   ASSERT_EQ(rec["snapshot"]["figures"]["overdue"], 0);
   rec["snapshot"]["figures"]["overdue"] = 1;
+  rec["snapshot"].erase("interval_s");
   ASSERT_TRUE(net.store(kCounty).write([&](storage::WriteTxn& t) {
     t.put(storage::Table::kDomain, keys::child(kTownship), rec.dump());
     return Status::ok();
@@ -1989,6 +1992,8 @@ TEST(MonitorAggregatesTest, StalenessFollowsTheChildsIntervalAndAnOlderPolicyOrA
   row = township_row();
   EXPECT_EQ(row["mismatch"], true) << row.dump();
   EXPECT_EQ(row["mismatched"], nlohmann::json::array({"overdue"}));
+  EXPECT_FALSE(row["reported"].contains("interval_s")) << row["reported"].dump();
+  EXPECT_EQ(row["stale"], true) << row.dump();
 }
 
 // ---------------------------------------------------------------------------
