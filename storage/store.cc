@@ -32,13 +32,17 @@ constexpr int kMaxGrowRetries = 40;
 // Group commit (Store::write_in_group). The group's own commit must never
 // find the map full: by then its writes have run and been answered for, and
 // cannot be run again. So a group's transaction begins only with at least
-// kGroupHeadroomBytes (and at least as much as is used) free in the map, a
-// write that puts kGroupWriteAloneBytes or more is run again on its own
-// outside the group's transaction, and the group commits as soon as its
-// writes put kGroupBytesCommittedAtOnce. Its small writes thus dirty a few
-// MiB of pages at most (32 tasks a turn), far below the room kept free.
+// kGroupHeadroomBytes (and at least as much as is used) free in the map, and
+// commits as soon as its writes put kGroupBytesCommittedAtOnce: its small
+// writes dirty a few MiB of pages at most (32 tasks a turn), far below the
+// room kept free. A write that puts kLargeGroupWriteBytes or more (an
+// import) commits with the group at once if the map has kRoomPerByte times
+// what the group put free, and more; else it is undone and runs again on
+// its own, outside the group's transaction (where a full map at commit
+// grows the map and runs it again).
 constexpr uint64_t kGroupHeadroomBytes = 64u << 20;
-constexpr uint64_t kGroupWriteAloneBytes = 256u << 10;
+constexpr uint64_t kLargeGroupWriteBytes = 256u << 10;
+constexpr uint64_t kRoomPerByte = 4;  // pages a put dirties, over its key and value: generous for large writes
 constexpr uint64_t kGroupBytesCommittedAtOnce = 4u << 20;
 constexpr size_t kRecordHeaderBytes = 34;  // origin, origin_seq, destination, hlc, kind
 
@@ -713,10 +717,10 @@ void Store::commit_group() {
 // A write of a group: a transaction nested in the group's, so that a write
 // that fails (its fn refuses, or LMDB throws) leaves the group's other
 // writes as they were. A write that finds the map full, or that turns out
-// large, is undone; the group's transaction so far is committed and synced,
-// and fn runs again: after growing the map in a new group transaction, or on
-// its own (Store::write outside the group, which grows the map and runs fn
-// again if even its commit finds the map full).
+// too large for the room left, is undone; the group's transaction so far is
+// committed and synced, and fn runs again: after growing the map in a new
+// group transaction, or on its own (Store::write outside the group, which
+// grows the map and runs fn again if even its commit finds the map full).
 Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
   try {
     for (int attempt = 0;; ++attempt) {
@@ -739,7 +743,8 @@ Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
         Status s = fn(w);
         if (!s) return s;  // the nested transaction aborts in its destructor
         ti.flush();
-        if (ti.bytes_put >= kGroupWriteAloneBytes) {
+        if (ti.bytes_put >= kLargeGroupWriteBytes &&
+            impl_->map_size() - impl_->used() < kRoomPerByte * (impl_->group_bytes + ti.bytes_put) + kGroupHeadroomBytes / 4) {
           child.abort();
           impl_->running_child = nullptr;
           commit_group();
@@ -751,7 +756,7 @@ Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
         child.commit();
         impl_->bytes_written += ti.bytes_put;
         impl_->group_bytes += ti.bytes_put;
-        if (impl_->group_bytes >= kGroupBytesCommittedAtOnce) commit_group();
+        if (impl_->group_bytes >= kGroupBytesCommittedAtOnce || ti.bytes_put >= kLargeGroupWriteBytes) commit_group();
         return Status::ok();
       } catch (const MapFull&) {
         child.abort();

@@ -149,9 +149,10 @@ TEST_F(StoreTest, AGroupsWritesCommitTogetherAndOneThatFailsLeavesTheOthers) {
 }
 
 // The group's own commit must never find the map full (its writes have run
-// and cannot run again): a group begins with room to spare, and a large
-// write runs on its own, after the group's writes so far are committed.
-TEST_F(StoreTest, AGroupKeepsRoomInTheMapAndALargeWriteOfItRunsOnItsOwn) {
+// and cannot run again): a group begins with room to spare, a large write
+// commits with the group at once, and one too large for the room left runs
+// again on its own, after the group's writes so far are committed.
+TEST_F(StoreTest, AGroupKeepsRoomInTheMapAndATooLargeWriteOfItRunsOnItsOwn) {
   auto store = open(size_t{1} << 20);  // 1 MiB to start
   store->begin_group();
   ASSERT_TRUE(store->write([](WriteTxn& t) {
@@ -160,24 +161,36 @@ TEST_F(StoreTest, AGroupKeepsRoomInTheMapAndALargeWriteOfItRunsOnItsOwn) {
   }));
   EXPECT_GE(store->map_bytes() - store->used_bytes(), size_t{64} << 20) << "a group began without room to spare";
   EXPECT_EQ(read_elsewhere(*store, "small"), std::nullopt);
+  auto large = [&](const std::string& name, int values, int& runs) {
+    return store->write([&, name, values](WriteTxn& t) {
+      ++runs;
+      for (int i = 0; i < values; ++i) t.put(Table::kDomain, name + "." + std::to_string(i), std::string(1000, 'x'));
+      return Status::ok();
+    });
+  };
   int runs = 0;
-  ASSERT_TRUE(store->write([&](WriteTxn& t) {
-    ++runs;
-    for (int i = 0; i < 1500; ++i) t.put(Table::kDomain, "large." + std::to_string(i), std::string(1000, 'x'));  // ~1.5 MB
-    return Status::ok();
-  }));
-  EXPECT_EQ(runs, 2) << "the large write should have run again on its own";
-  // Both committed before end_group: the group's write first, then the large one.
-  EXPECT_EQ(read_elsewhere(*store, "small"), "1");
+  ASSERT_TRUE(large("large", 1500, runs));  // ~1.5 MB: room enough
+  EXPECT_EQ(runs, 1) << "a large write with room enough should not run twice";
+  EXPECT_EQ(read_elsewhere(*store, "small"), "1") << "a large write commits the group at once";
   EXPECT_EQ(read_elsewhere(*store, "large.1499"), std::string(1000, 'x'));
   ASSERT_TRUE(store->write([](WriteTxn& t) {
-    t.put(Table::kDomain, "after", "2");
+    t.put(Table::kDomain, "before", "2");
     return Status::ok();
   }));
-  EXPECT_EQ(read_here(*store, "after"), "2");
+  const size_t map = store->map_bytes();
+  runs = 0;
+  ASSERT_TRUE(large("huge", int(map / 4 / 1000), runs));  // a quarter of the map: more than the room kept for it
+  EXPECT_EQ(runs, 2) << "the write too large for the room left should have run again on its own";
+  EXPECT_EQ(read_elsewhere(*store, "before"), "2");
+  EXPECT_EQ(read_elsewhere(*store, "huge.0"), std::string(1000, 'x'));
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    t.put(Table::kDomain, "after", "3");
+    return Status::ok();
+  }));
+  EXPECT_EQ(read_here(*store, "after"), "3");
   EXPECT_EQ(read_elsewhere(*store, "after"), std::nullopt) << "the writes after a large one still make a group";
   ASSERT_TRUE(store->end_group());
-  EXPECT_EQ(read_elsewhere(*store, "after"), "2");
+  EXPECT_EQ(read_elsewhere(*store, "after"), "3");
 }
 
 TEST_F(StoreTest, CursorsSurviveReopen) {
