@@ -44,6 +44,13 @@ constexpr uint64_t kGroupHeadroomBytes = 64u << 20;
 constexpr uint64_t kLargeGroupWriteBytes = 256u << 10;
 constexpr uint64_t kRoomPerByte = 4;  // pages a put dirties, over its key and value: generous for large writes
 constexpr uint64_t kGroupBytesCommittedAtOnce = 4u << 20;
+// ... or as soon as they made this many puts. A put dirties at most a leaf
+// and its path to the root, split (about 15 pages in these tables' depth),
+// plus the overflow pages of a large value (counted in the bytes above): a
+// group's transaction thus takes at most about 30 MiB of the 64 MiB kept
+// free before any write of it starts, and a write that then fills the map
+// leaves the group's commit the room it took.
+constexpr uint64_t kGroupPutsCommittedAtOnce = 512;
 constexpr size_t kRecordHeaderBytes = 34;  // origin, origin_seq, destination, hlc, kind
 
 // Writes r's outbox value (kRecordHeaderBytes + payload) at out.
@@ -236,9 +243,11 @@ struct WriteTxn::Impl : TxnBase {
   AppendTry append_tries[kAppendTracked];
 
   uint64_t bytes_put = 0;  // keys and values put by this transaction
+  uint64_t puts = 0;       // and how many puts
 
   void put_val(MDB_dbi dbi, MDB_val& k, MDB_val& v, unsigned flags) {
     bytes_put += k.mv_size + v.mv_size;
+    ++puts;
     if (dbi < kAppendTracked) {
       AppendTry& a = append_tries[dbi];
       if (a.skip == 0) {
@@ -523,6 +532,7 @@ struct Store::Impl {
   std::atomic<std::thread::id> group_owner{};
   MDB_txn* running_child = nullptr;     // the nested transaction of the write running now (owner only)
   uint64_t group_bytes = 0;             // keys and values the group's writes put
+  uint64_t group_puts = 0;              // and how many puts they made
   uint64_t bytes_written = 0;      // keys and values put by committed transactions since open
   uint64_t largest_since_open = 0;  // the most one committed transaction put since the environment opened
 
@@ -548,6 +558,11 @@ struct Store::Impl {
     size_t next = map_size() * 2;
     check_lmdb(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize");
     folder_logger("storage")->info("map of {} grown to {} MiB", options.path, next >> 20);
+  }
+  // Free bytes in the map after the last commit.
+  size_t free_bytes() const {
+    const size_t u = used(), m = map_size();
+    return u < m ? m - u : 0;
   }
   // Begins a transaction, adopting a map another process has grown.
   LmdbTxn begin(unsigned flags) const {
@@ -703,6 +718,7 @@ void Store::commit_group() {
   if (impl_->group.get() == nullptr) return;
   const uint64_t bytes = impl_->group_bytes;
   impl_->group_bytes = 0;
+  impl_->group_puts = 0;
   impl_->group_owner.store(std::thread::id{});
   try {
     impl_->group.commit();
@@ -725,7 +741,7 @@ Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
   try {
     for (int attempt = 0;; ++attempt) {
       if (impl_->group.get() == nullptr) {
-        while (impl_->map_size() - impl_->used() < std::max<uint64_t>(kGroupHeadroomBytes, impl_->used())) impl_->grow();
+        while (impl_->free_bytes() < std::max<uint64_t>(kGroupHeadroomBytes, impl_->used())) impl_->grow();
         impl_->group = impl_->begin(0);
         impl_->group_owner.store(std::this_thread::get_id());
       }
@@ -744,7 +760,7 @@ Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
         if (!s) return s;  // the nested transaction aborts in its destructor
         ti.flush();
         if (ti.bytes_put >= kLargeGroupWriteBytes &&
-            impl_->map_size() - impl_->used() < kRoomPerByte * (impl_->group_bytes + ti.bytes_put) + kGroupHeadroomBytes / 4) {
+            impl_->free_bytes() < kRoomPerByte * (impl_->group_bytes + ti.bytes_put) + kGroupHeadroomBytes / 4) {
           child.abort();
           impl_->running_child = nullptr;
           commit_group();
@@ -756,7 +772,10 @@ Status Store::write_in_group(const std::function<Status(WriteTxn&)>& fn) {
         child.commit();
         impl_->bytes_written += ti.bytes_put;
         impl_->group_bytes += ti.bytes_put;
-        if (impl_->group_bytes >= kGroupBytesCommittedAtOnce || ti.bytes_put >= kLargeGroupWriteBytes) commit_group();
+        impl_->group_puts += ti.puts;
+        if (impl_->group_bytes >= kGroupBytesCommittedAtOnce || impl_->group_puts >= kGroupPutsCommittedAtOnce ||
+            ti.bytes_put >= kLargeGroupWriteBytes)
+          commit_group();
         return Status::ok();
       } catch (const MapFull&) {
         child.abort();

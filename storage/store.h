@@ -233,11 +233,12 @@ class Store {
   // Group commit of independent writes (the HTTP API's tasks of one loop
   // turn): between begin_group() and end_group(), the writes run as nested
   // transactions of one write transaction, which end_group() commits and
-  // syncs (a group's writes that put 8 MiB or more, or that fill the map,
-  // commit it early and go on in a new one). A write of the group that
-  // fails leaves the others as they were; none is on disk before
-  // end_group() returns, and callers must not report one as durable
-  // before. On the writing thread, read() inside a group sees the group's
+  // syncs (writes that put 4 MiB or make 512 puts, a large write, or one
+  // that fills the map commit it early and go on in a new one; a write too
+  // large for the room left runs on its own). A write of the
+  // group that fails leaves the others as they were; none is sure to be on
+  // disk before end_group() returns, and callers must not report one as
+  // durable before. On the writing thread, read() inside a group sees the group's
   // writes so far; other threads see the last commit. A commit or sync that
   // fails stops the process: what it has handed out may be ahead of what
   // the disk keeps.

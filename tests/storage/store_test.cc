@@ -193,6 +193,28 @@ TEST_F(StoreTest, AGroupKeepsRoomInTheMapAndATooLargeWriteOfItRunsOnItsOwn) {
   EXPECT_EQ(read_elsewhere(*store, "after"), "3");
 }
 
+// A group's transaction takes at most a bounded share of the room kept
+// free: it commits early after 512 puts, whatever their size (a put of a
+// few bytes can still split pages up to the root).
+TEST_F(StoreTest, AGroupCommitsEarlyAfterManyPuts) {
+  auto store = open();
+  store->begin_group();
+  for (int i = 0; i < 511; ++i) {
+    ASSERT_TRUE(store->write([i](WriteTxn& t) {
+      t.put(Table::kDomain, "p" + std::to_string(i), "v");
+      return Status::ok();
+    }));
+  }
+  EXPECT_EQ(read_elsewhere(*store, "p0"), std::nullopt);
+  ASSERT_TRUE(store->write([](WriteTxn& t) {
+    t.put(Table::kDomain, "p511", "v");
+    return Status::ok();
+  }));
+  EXPECT_EQ(read_elsewhere(*store, "p0"), "v") << "the group should have committed at its 512th put";
+  EXPECT_EQ(read_elsewhere(*store, "p511"), "v");
+  ASSERT_TRUE(store->end_group());
+}
+
 TEST_F(StoreTest, CursorsSurviveReopen) {
   {
     auto store = open();
